@@ -1,0 +1,189 @@
+"""Checkpoints: plain dictionaries of tensors and plain data, written atomically, read safely.
+
+A checkpoint holds the ``generator`` and ``discriminator`` state_dicts, the optimizers' states, the
+configuration as plain data, the epoch and step, the history and the random number generators'
+states, so that a resumed run is bit-for-bit the run that was never interrupted (on the CPU).
+It is read with ``torch.load(weights_only=True)``: a file that carries pickled code is refused and
+never executed.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import random
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from .config import TrainConfig, build_models
+from .train import TrainState, create_state, unwrap
+
+__all__ = ["CheckpointError", "save_checkpoint", "read_checkpoint", "load_checkpoint", "load_generator"]
+
+FORMAT = "gan-teach-checkpoint"
+VERSION = 1
+_REQUIRED = ("config", "generator", "discriminator", "generator_optimizer", "discriminator_optimizer", "epoch", "step", "rng")
+
+
+class CheckpointError(ValueError):
+    """The file is not a usable gan-teach checkpoint; the message says why."""
+
+
+def _rng_states(device: torch.device) -> dict[str, Any]:
+    numpy_state = np.random.get_state()
+    python_version, python_state, python_gauss = random.getstate()
+    return {
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if device.type == "cuda" else [],
+        "numpy": {
+            "keys": torch.from_numpy(numpy_state[1].astype(np.int64)),
+            "position": int(numpy_state[2]),
+            "has_gauss": int(numpy_state[3]),
+            "cached_gaussian": float(numpy_state[4]),
+        },
+        "python": {"version": python_version, "state": list(python_state), "gauss": python_gauss},
+    }
+
+
+def _restore_rng_states(states: dict[str, Any]) -> None:
+    torch.set_rng_state(states["torch"])
+    if states["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["cuda"])
+    numpy_state = states["numpy"]
+    np.random.set_state(
+        ("MT19937", numpy_state["keys"].numpy().astype(np.uint32), numpy_state["position"],
+         numpy_state["has_gauss"], numpy_state["cached_gaussian"])
+    )
+    python_state = states["python"]
+    random.setstate((python_state["version"], tuple(python_state["state"]), python_state["gauss"]))
+
+
+def _state_dict_or_none(thing: Any) -> Any:
+    return None if thing is None else thing.state_dict()
+
+
+def save_checkpoint(state: TrainState, path: str | os.PathLike) -> Path:
+    """Write ``state`` to ``path`` atomically: a crash mid-write never leaves a half-written checkpoint.
+
+    Returns:
+        The path written.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    checkpoint = {
+        "format": FORMAT,
+        "version": VERSION,
+        "config": state.config.to_dict(),
+        "generator": unwrap(state.generator).state_dict(),
+        "discriminator": unwrap(state.discriminator).state_dict(),
+        "ema_generator": _state_dict_or_none(state.ema_generator),
+        "generator_optimizer": state.generator_optimizer.state_dict(),
+        "discriminator_optimizer": state.discriminator_optimizer.state_dict(),
+        "generator_scaler": _state_dict_or_none(state.generator_scaler),
+        "discriminator_scaler": _state_dict_or_none(state.discriminator_scaler),
+        "epoch": state.epoch,
+        "step": state.step,
+        "epoch_step": state.epoch_step,
+        "history": state.history,
+        "fixed_noise": state.fixed_noise.cpu(),
+        "samples": [[step, samples] for step, samples in state.samples],
+        "rng": _rng_states(state.device),
+    }
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            torch.save(checkpoint, file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)  # atomic on POSIX and Windows
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+    """Load and validate a checkpoint's dictionary (tensors on the CPU), refusing pickled code.
+
+    Raises:
+        FileNotFoundError: no such file.
+        CheckpointError: the file is truncated, foreign, or carries code.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}; training writes DIR/checkpoint.pt (see 'gan-teach train --out DIR')")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        if "weights only" in str(error).lower() or "weights_only" in str(error).lower():
+            raise CheckpointError(
+                f"refused to load {path}: it contains pickled Python objects, which could run code when loaded. "
+                "gan-teach checkpoints hold only tensors and plain data; re-save the weights as state_dicts."
+            ) from None
+        raise CheckpointError(f"{path} is not a PyTorch checkpoint, or it is corrupt ({error})") from None
+    except Exception as error:  # noqa: BLE001 - torch raises many types for damaged files (RuntimeError, EOFError, KeyError, ...)
+        raise CheckpointError(f"{path} is truncated or corrupt and cannot be read ({type(error).__name__}: {error})") from None
+    if not isinstance(checkpoint, dict) or checkpoint.get("format") != FORMAT:
+        found = sorted(checkpoint)[:8] if isinstance(checkpoint, dict) else type(checkpoint).__name__
+        raise CheckpointError(f"{path} is a PyTorch file but not a gan-teach checkpoint (found {found})")
+    if checkpoint.get("version") != VERSION:
+        raise CheckpointError(f"{path} has checkpoint format version {checkpoint.get('version')}; this gan_teach reads version {VERSION}")
+    missing = [key for key in _REQUIRED if key not in checkpoint]
+    if missing:
+        raise CheckpointError(f"{path} is an incomplete gan-teach checkpoint: missing {missing}")
+    return checkpoint
+
+
+def load_checkpoint(
+    path: str | os.PathLike, device: str | None = None, config_overrides: dict[str, Any] | None = None
+) -> TrainState:
+    """Rebuild the full training state saved at ``path``, ready to continue training exactly.
+
+    Args:
+        path: a file written by :func:`save_checkpoint`.
+        device: where to put the networks; ``None``: the saved configuration's choice.
+        config_overrides: configuration fields to change, e.g. ``{"epochs": 10}`` to train longer.
+    """
+    checkpoint = read_checkpoint(path)
+    values = dict(checkpoint["config"])
+    values.update(config_overrides or {})
+    if device is not None:
+        values["device"] = device
+    state = create_state(TrainConfig.from_dict(values))
+    unwrap(state.generator).load_state_dict(checkpoint["generator"])
+    unwrap(state.discriminator).load_state_dict(checkpoint["discriminator"])
+    if state.ema_generator is not None and checkpoint.get("ema_generator") is not None:
+        state.ema_generator.load_state_dict(checkpoint["ema_generator"])
+    state.generator_optimizer.load_state_dict(checkpoint["generator_optimizer"])
+    state.discriminator_optimizer.load_state_dict(checkpoint["discriminator_optimizer"])
+    for scaler, key in ((state.generator_scaler, "generator_scaler"), (state.discriminator_scaler, "discriminator_scaler")):
+        if scaler is not None and checkpoint.get(key):
+            scaler.load_state_dict(checkpoint[key])
+    state.epoch, state.step = checkpoint["epoch"], checkpoint["step"]
+    state.epoch_step = checkpoint.get("epoch_step", 0)
+    state.history = {key: list(values) for key, values in checkpoint.get("history", {}).items()}
+    state.samples = [(int(step), samples) for step, samples in checkpoint.get("samples", [])]
+    if checkpoint.get("fixed_noise") is not None:
+        state.fixed_noise = checkpoint["fixed_noise"].to(state.device)
+    _restore_rng_states(checkpoint["rng"])
+    return state
+
+
+def load_generator(path: str | os.PathLike, device: str | None = None) -> tuple[nn.Module, TrainConfig]:
+    """The generator saved at ``path`` (its EMA weights if it has them), in eval mode, and its configuration.
+
+    Only the generator is rebuilt: no optimizer, no data, nothing random is touched.
+    """
+    checkpoint = read_checkpoint(path)
+    config = TrainConfig.from_dict(checkpoint["config"])
+    generator, _ = build_models(config)
+    weights = checkpoint.get("ema_generator") or checkpoint["generator"]
+    generator.load_state_dict(weights)
+    from .utils import get_device
+
+    return generator.to(get_device(device)).eval(), config

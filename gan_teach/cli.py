@@ -1,0 +1,197 @@
+"""The command line: ``gan-teach train | sample | evaluate`` (also ``python -m gan_teach``).
+
+A thin layer over the library: each command parses its options, calls the same functions the
+book uses, and turns a user error (missing data, unknown dataset, bad checkpoint, bad option) into
+one clear line on stderr and a non-zero exit, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from .checkpoints import CheckpointError, load_generator
+from .config import MODELS, TrainConfig
+from .data import DATASETS, DataNotFoundError, is_image_dataset, toy_distribution
+from .losses import LOSSES
+from .train import TrainingDivergedError, train
+
+__all__ = ["main", "build_parser"]
+
+# Options of `train` that map one-to-one onto TrainConfig fields (flag name -> field name).
+_CONFIG_OPTIONS = {
+    "dataset": "dataset", "model": "model", "loss": "loss", "epochs": "epochs", "steps": "steps",
+    "batch_size": "batch_size", "seed": "seed", "data_root": "data_root", "latent_dim": "latent_dim",
+    "width": "width", "lr_generator": "lr_generator", "lr_discriminator": "lr_discriminator",
+    "d_steps": "d_steps", "ema_decay": "ema_decay", "device": "device",
+}
+_CAN_CHANGE_ON_RESUME = {"epochs", "steps", "data_root", "device"}
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of all subcommands."""
+    parser = argparse.ArgumentParser(prog="gan-teach", description="Train, sample and evaluate GANs.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{train,sample,evaluate}")
+
+    train_parser = commands.add_parser("train", help="train a GAN and write checkpoints into --out")
+    train_parser.add_argument("--dataset", choices=DATASETS, help="what to learn (default: ring)")
+    train_parser.add_argument("--out", required=True, type=Path, help="folder for checkpoint.pt and sample images")
+    train_parser.add_argument("--model", choices=MODELS, help="default: mlp for toy data, dcgan for images")
+    train_parser.add_argument("--loss", choices=tuple(LOSSES), help="default: non-saturating")
+    length = train_parser.add_mutually_exclusive_group()
+    length.add_argument("--epochs", type=_positive_int, help="passes over the data")
+    length.add_argument("--steps", type=_positive_int, help="generator updates in all")
+    train_parser.add_argument("--batch-size", type=_positive_int)
+    train_parser.add_argument("--seed", type=int)
+    train_parser.add_argument("--resume", type=Path, metavar="CKPT", help="continue the run saved in CKPT")
+    train_parser.add_argument("--data-root", help="folder with MNIST/raw and FashionMNIST/raw (default: $GAN_TEACH_DATA)")
+    train_parser.add_argument("--latent-dim", type=_positive_int)
+    train_parser.add_argument("--width", type=_positive_int, help="hidden units (MLP) or base channels (DCGAN)")
+    train_parser.add_argument("--lr-generator", type=float)
+    train_parser.add_argument("--lr-discriminator", type=float)
+    train_parser.add_argument("--d-steps", type=_positive_int, help="discriminator updates per generator update")
+    train_parser.add_argument("--ema-decay", type=float, help="keep an EMA of the generator's weights, e.g. 0.999")
+    train_parser.add_argument("--spectral-norm", action="store_true", help="spectral norm in the discriminator")
+    train_parser.add_argument("--no-amp", action="store_true", help="full precision on CUDA")
+    train_parser.add_argument("--device", help="cpu, cuda, cuda:1, mps (default: the fastest available)")
+    train_parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                              help="show a progress bar (default: when the terminal is interactive)")
+
+    sample_parser = commands.add_parser("sample", help="draw samples from a checkpoint into a .png grid or a .npy array")
+    sample_parser.add_argument("--checkpoint", required=True, type=Path)
+    sample_parser.add_argument("--n", type=_positive_int, default=64, help="number of samples (default: 64)")
+    sample_parser.add_argument("--out", required=True, type=Path, help="FILE.png (a grid or scatter) or FILE.npy (raw samples)")
+    sample_parser.add_argument("--seed", type=int, default=0)
+    sample_parser.add_argument("--device")
+
+    evaluate_parser = commands.add_parser("evaluate", help="print the metrics of a checkpoint on its dataset")
+    evaluate_parser.add_argument("--checkpoint", required=True, type=Path)
+    evaluate_parser.add_argument("--num-samples", type=_positive_int, default=10_000)
+    evaluate_parser.add_argument("--data-root")
+    evaluate_parser.add_argument("--seed", type=int, default=0)
+    evaluate_parser.add_argument("--device")
+    return parser
+
+
+def _train(args: argparse.Namespace) -> None:
+    given = {field: getattr(args, flag) for flag, field in _CONFIG_OPTIONS.items() if getattr(args, flag) is not None}
+    if args.spectral_norm:
+        given["spectral_norm"] = True
+    if args.no_amp:
+        given["amp"] = False
+    if args.resume is not None:
+        fixed = sorted(set(given) - _CAN_CHANGE_ON_RESUME)
+        if fixed:
+            raise ValueError(
+                f"--resume continues the saved run with its own settings; only --epochs, --steps, --data-root and "
+                f"--device may change, not --{', --'.join(name.replace('_', '-') for name in fixed)}"
+            )
+        from .checkpoints import load_checkpoint
+
+        overrides = {key: given[key] for key in ("data_root", "device") if key in given}
+        if "epochs" in given:
+            overrides.update(epochs=given["epochs"], steps=None)
+        if "steps" in given:
+            overrides.update(steps=given["steps"], epochs=None)
+        state = load_checkpoint(args.resume, config_overrides=overrides)
+        print(f"resuming {args.resume} at epoch {state.epoch}, step {state.step}")
+        state = train(state=state, out_dir=args.out, progress=args.progress)
+    else:
+        config = TrainConfig(**given).resolve()
+        length = f"{config.steps} steps" if config.steps is not None else f"{config.epochs} epochs"
+        print(f"training a {config.model} GAN on {config.dataset} with the {config.loss} loss for {length}")
+        state = train(config, out_dir=args.out, progress=args.progress)
+    print(f"wrote {args.out / 'checkpoint.pt'} (epoch {state.epoch}, step {state.step})")
+    _sample_file(state.sampling_generator, state.config, 64, args.out / "samples.png", seed=0)
+    print(f"wrote {args.out / 'samples.png'}")
+    if not is_image_dataset(state.config.dataset):
+        _print_metrics(_toy_report(state.sampling_generator, state.config, 10_000, seed=0))
+
+
+def _sample_file(generator, config: TrainConfig, count: int, path: Path, seed: int) -> None:
+    """Write ``count`` samples to a .png picture or a .npy array."""
+    import numpy as np
+
+    from .models import generate
+
+    suffix = path.suffix.lower()
+    if suffix not in (".png", ".npy"):
+        raise ValueError(f"--out must end in .png (a picture) or .npy (the raw samples), got {path.name!r}")
+    samples = generate(generator, count, seed=seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".npy":
+        np.save(path, samples.numpy())
+        return
+    if is_image_dataset(config.dataset):
+        from torchvision.utils import save_image
+
+        save_image(samples, path, nrow=max(1, int(count**0.5)), normalize=True, value_range=(-1, 1))
+        return
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from .viz import plot_toy
+
+    axes = plot_toy(samples, toy_distribution(config.dataset))
+    axes.figure.savefig(path, dpi=100, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(axes.figure)
+
+
+def _toy_report(generator, config: TrainConfig, count: int, seed: int) -> dict:
+    from .metrics import toy_metrics
+    from .models import generate
+
+    return toy_metrics(generate(generator, count, seed=seed), toy_distribution(config.dataset))
+
+
+def _print_metrics(metrics: dict) -> None:
+    for key, value in metrics.items():
+        print(f"{key}: {value:.4f}" if isinstance(value, float) else f"{key}: {value}")
+
+
+def _sample(args: argparse.Namespace) -> None:
+    generator, config = load_generator(args.checkpoint, device=args.device)
+    _sample_file(generator, config, args.n, args.out, seed=args.seed)
+    print(f"wrote {args.n} samples to {args.out}")
+
+
+def _evaluate(args: argparse.Namespace) -> None:
+    generator, config = load_generator(args.checkpoint, device=args.device)
+    print(f"dataset: {config.dataset}")
+    if is_image_dataset(config.dataset):
+        from .metrics import evaluate_images
+
+        root = args.data_root if args.data_root is not None else config.data_root
+        _print_metrics(evaluate_images(generator, config.dataset, num_samples=args.num_samples, root=root, seed=args.seed))
+    else:
+        _print_metrics(_toy_report(generator, config, args.num_samples, seed=args.seed))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 on success)."""
+    args = build_parser().parse_args(argv)
+    commands = {"train": _train, "sample": _sample, "evaluate": _evaluate}
+    try:
+        commands[args.command](args)
+    except (ValueError, FileNotFoundError, CheckpointError, DataNotFoundError, TrainingDivergedError) as error:
+        print(f"gan-teach {args.command}: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,139 @@
+"""The training configuration: one dataclass, with recipes that work for each dataset and loss.
+
+A field left at ``None`` takes the recipe's value when the configuration is resolved, so
+``TrainConfig(dataset="mnist")`` trains a DCGAN with settings known to work, and any field can be
+overridden. Checkpoints store the resolved configuration as plain data, so a run can be rebuilt.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from torch import nn
+
+from .data import DATASETS, IMAGE_DATASETS, toy_distribution
+from .losses import LOSSES
+from .models import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
+
+__all__ = ["TrainConfig", "build_models", "MODELS"]
+
+MODELS = ("mlp", "dcgan")
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run. ``None`` means "the recipe's value" (see :meth:`resolve`)."""
+
+    dataset: str = "ring"  # mnist, fashion-mnist, ring, grid, mixture-1d or gaussian-1d
+    loss: str = "non-saturating"  # minimax, non-saturating, lsgan, hinge or wgan-gp
+    model: str | None = None  # "mlp" for toy data, "dcgan" for images
+    latent_dim: int | None = None  # size of z: 16 for toy data, 64 for images
+    width: int | None = None  # hidden units of the MLPs, or base channels of the DCGAN
+    epochs: int | None = None  # passes over the data; ignored when `steps` is set
+    steps: int | None = None  # generator updates in all; overrides `epochs`
+    batch_size: int | None = None  # examples per update (per process when distributed)
+    lr_generator: float | None = None  # Adam learning rate of the generator
+    lr_discriminator: float | None = None  # Adam learning rate of the discriminator
+    beta1: float | None = None  # Adam's first beta: 0.5 (DCGAN), 0.0 for WGAN-GP
+    beta2: float | None = None  # Adam's second beta: 0.999, 0.9 for WGAN-GP
+    d_steps: int | None = None  # discriminator updates per generator update (k in Algorithm 1)
+    spectral_norm: bool = False  # spectral normalisation in every discriminator layer
+    r1_gamma: float = 0.0  # weight of the R1 penalty on real data (adds gamma/2 * E|grad D(x)|^2); 0: off
+    minibatch_std: bool | None = None  # the MLP discriminator also sees the batch's spread (fights mode collapse)
+    ema_decay: float | None = None  # keep an exponential moving average of G's weights (e.g. 0.999); None: off
+    amp: bool = True  # mixed precision on CUDA (bfloat16 where supported, else float16); ignored elsewhere
+    seed: int = 0  # seeds the weights, the noise and the data order
+    data_root: str | None = None  # where MNIST lives; None: $GAN_TEACH_DATA or ~/.cache/gan_teach/data
+    device: str | None = None  # None: cuda, then mps, then cpu
+    num_fixed_samples: int = 64  # size of the fixed-noise batch drawn after every epoch
+
+    def resolve(self) -> "TrainConfig":
+        """A copy with every ``None`` replaced by the recipe for this dataset and loss, validated."""
+        if self.dataset not in DATASETS:
+            raise ValueError(f"unknown dataset {self.dataset!r}; choose one of: {', '.join(DATASETS)}")
+        if self.loss not in LOSSES:
+            raise ValueError(f"unknown loss {self.loss!r}; choose one of: {', '.join(LOSSES)}")
+        images = self.dataset in IMAGE_DATASETS
+        wasserstein = self.loss == "wgan-gp"
+        recipe: dict[str, Any] = {
+            "model": "dcgan" if images else "mlp",
+            "latent_dim": 64 if images else 16,
+            "width": 64 if images else 256,
+            "epochs": 5 if images else None,
+            "steps": None if images else 3000,
+            "batch_size": 128 if images else 256,
+            "lr_generator": 1e-4 if wasserstein else 2e-4,
+            "lr_discriminator": 1e-4 if wasserstein else 2e-4,
+            "beta1": 0.0 if wasserstein else 0.5,
+            "beta2": 0.9 if wasserstein else 0.999,
+            "d_steps": 5 if wasserstein else 1,
+            "minibatch_std": not images,
+        }
+        if self.epochs is not None or self.steps is not None:
+            recipe["epochs"] = recipe["steps"] = None  # the user chose how long to train
+        values = dataclasses.asdict(self)
+        for key, default in recipe.items():
+            if values[key] is None:
+                values[key] = default
+        resolved = TrainConfig(**values)
+        resolved._validate()
+        return resolved
+
+    def _validate(self) -> None:
+        if self.model not in MODELS:
+            raise ValueError(f"unknown model {self.model!r}; choose one of: {', '.join(MODELS)}")
+        if self.model == "dcgan" and self.dataset not in IMAGE_DATASETS:
+            raise ValueError(f"model 'dcgan' needs an image dataset ({', '.join(IMAGE_DATASETS)}), not {self.dataset!r}")
+        if self.model == "mlp" and self.dataset in IMAGE_DATASETS:
+            raise ValueError(f"model 'mlp' is for the toy datasets; use model 'dcgan' for {self.dataset!r}")
+        if self.epochs is None and self.steps is None:
+            raise ValueError("set either epochs or steps")
+        for name in ("latent_dim", "width", "batch_size", "d_steps", "epochs", "steps", "num_fixed_samples"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        for name in ("lr_generator", "lr_discriminator"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+        for name in ("beta1", "beta2"):
+            if not 0 <= getattr(self, name) < 1:
+                raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)!r}")
+        if self.ema_decay is not None and not 0 < self.ema_decay < 1:
+            raise ValueError(f"ema_decay must be in (0, 1) or None, got {self.ema_decay!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (str, int, float, bool, None) for checkpoints and logs."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "TrainConfig":
+        """Rebuild a configuration saved by :meth:`to_dict`; unknown keys are an error."""
+        known = {field.name for field in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown configuration keys {unknown}; known keys are {sorted(known)}")
+        return cls(**values)
+
+
+def build_models(config: TrainConfig) -> tuple[nn.Module, nn.Module]:
+    """The generator and discriminator that ``config`` describes (resolve it first).
+
+    A WGAN-GP critic gets layer norm instead of batch norm: the gradient penalty is a per-example
+    quantity, and batch norm makes each score depend on the rest of the batch.
+    """
+    if config.model == "mlp":
+        data_dim = toy_distribution(config.dataset).dim
+        generator = MLPGenerator(config.latent_dim, data_dim, config.width)
+        discriminator = MLPDiscriminator(
+            data_dim, config.width, spectral_norm=config.spectral_norm, minibatch_std=config.minibatch_std
+        )
+    else:
+        generator = DCGANGenerator(config.latent_dim, image_size=28, channels=1, base_channels=config.width)
+        normalization = "layer" if config.loss == "wgan-gp" else "batch"
+        discriminator = DCGANDiscriminator(
+            image_size=28, channels=1, base_channels=config.width, normalization=normalization,
+            spectral_norm=config.spectral_norm,
+        )
+    return generator, discriminator

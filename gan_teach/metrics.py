@@ -1,0 +1,389 @@
+"""Measuring a generator: FID on a small shipped classifier's features, its floor, and toy mode coverage.
+
+The Fréchet distance compares two Gaussians fitted to features of real and generated images. The
+standard FID uses Inception-v3 features (a 100 MB download, slow on a CPU); here the features come
+from a 210k-parameter MNIST/Fashion-MNIST classifier shipped with the package, so a score takes
+seconds. Its numbers are *not* comparable to published Inception FIDs: report every score beside
+:func:`classifier_fid_floor`, the FID of real training images against the test set.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from .data import IMAGE_DATASETS, ToyDistribution, load_images, resolve_data_root, toy_distribution
+from .models import generate
+
+__all__ = [
+    "FeatureClassifier",
+    "load_feature_classifier",
+    "frechet_distance",
+    "feature_statistics",
+    "classifier_fid",
+    "classifier_fid_floor",
+    "evaluate_images",
+    "toy_metrics",
+    "inception_fid",
+    "read_classifier_records",
+    "sha256_of",
+    "WEIGHTS_DIR",
+]
+
+WEIGHTS_DIR = Path(__file__).with_name("weights")
+RECOMMENDED_NUM_SAMPLES = 10_000  # FID is biased upward at small N; 10k is the usual minimum
+
+
+class FeatureClassifier(nn.Module):
+    """A small CNN for ``(N, 1, 28, 28)`` images in ``[-1, 1]``: 10 class logits, and 128-d features for FID.
+
+    ``(N, 1, 28, 28)`` -> ``(N, 16, 14, 14)`` -> ``(N, 32, 7, 7)`` -> ``(N, 128)`` features -> ``(N, 10)`` logits.
+
+    Args:
+        feature_dim: width of the penultimate layer, the features FID compares.
+        num_classes: number of classes.
+
+    >>> FeatureClassifier().features(torch.zeros(3, 1, 28, 28)).shape
+    torch.Size([3, 128])
+    """
+
+    def __init__(self, feature_dim: int = 128, num_classes: int = 10) -> None:
+        super().__init__()
+        self.feature_dim = feature_dim
+        self.convolutions = nn.Sequential(
+            nn.Conv2d(1, 16, 4, stride=2, padding=1),  # (N, 1, 28, 28) -> (N, 16, 14, 14)
+            nn.ReLU(),
+            nn.Conv2d(16, 32, 4, stride=2, padding=1),  # (N, 16, 14, 14) -> (N, 32, 7, 7)
+            nn.ReLU(),
+        )  # strided convolutions instead of conv + max-pool: about half the training time on a CPU
+        self.embed = nn.Sequential(nn.Linear(32 * 7 * 7, feature_dim), nn.ReLU())  # (N, 1568) -> (N, feature_dim)
+        self.classify = nn.Linear(feature_dim, num_classes)  # (N, feature_dim) -> (N, num_classes)
+
+    def features(self, images: torch.Tensor) -> torch.Tensor:
+        """The penultimate layer's activations, ``(N, feature_dim)``: what FID compares."""
+        if images.dim() != 4 or tuple(images.shape[1:]) != (1, 28, 28):
+            raise ValueError(
+                f"FeatureClassifier expects images of shape (N, 1, 28, 28), got {tuple(images.shape)}. "
+                "A batch of grey 28x28 images needs the channel axis: images.unsqueeze(1) adds it."
+            )
+        return self.embed(self.convolutions(images).flatten(1))  # (N, 32, 7, 7) -> (N, 1568) -> (N, feature_dim)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.classify(self.features(images))  # (N, num_classes) logits
+
+
+def _check_image_dataset(dataset: str) -> None:
+    if dataset not in IMAGE_DATASETS:
+        raise ValueError(
+            f"the shipped feature classifiers cover {', '.join(IMAGE_DATASETS)}, got {dataset!r}. "
+            "For the toy distributions use toy_metrics(samples, name) instead."
+        )
+
+
+def read_classifier_records() -> dict:
+    """The training records of the shipped classifiers (sha256, accuracy, command, FID floor), by dataset."""
+    path = WEIGHTS_DIR / "classifiers.json"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing; rebuild it with scripts/train_classifier.py --dataset mnist")
+    return json.loads(path.read_text())
+
+
+def sha256_of(path: str | os.PathLike) -> str:
+    """The hex SHA-256 digest of a file."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+@functools.lru_cache(maxsize=None)
+def load_feature_classifier(dataset: str) -> FeatureClassifier:
+    """The shipped classifier for ``dataset``, checked against its recorded SHA-256, in eval mode.
+
+    Args:
+        dataset: ``"mnist"`` or ``"fashion-mnist"``.
+
+    Returns:
+        A frozen :class:`FeatureClassifier` on the CPU, shared by every caller: do not train it.
+    """
+    _check_image_dataset(dataset)
+    path = WEIGHTS_DIR / f"{dataset}-classifier.pt"
+    if not path.exists():
+        raise FileNotFoundError(
+            f"the {dataset} classifier's weights are missing from {path}. Reinstall gan-teach, or rebuild them "
+            f"with: python scripts/train_classifier.py --dataset {dataset}"
+        )
+    record = read_classifier_records().get(dataset, {})
+    digest = sha256_of(path)
+    if digest != record.get("sha256"):
+        raise RuntimeError(
+            f"{path} has SHA-256 {digest}, but classifiers.json records {record.get('sha256')}: the weights were "
+            "changed or the record is stale. Retrain with scripts/train_classifier.py, which writes both."
+        )
+    classifier = FeatureClassifier()
+    classifier.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    return classifier.eval().requires_grad_(False)
+
+
+def _to_float64(array: np.ndarray | torch.Tensor) -> np.ndarray:
+    if isinstance(array, torch.Tensor):
+        array = array.detach().cpu().double().numpy()
+    return np.asarray(array, dtype=np.float64)
+
+
+def frechet_distance(
+    mu1: np.ndarray | torch.Tensor, sigma1: np.ndarray | torch.Tensor,
+    mu2: np.ndarray | torch.Tensor, sigma2: np.ndarray | torch.Tensor,
+) -> float:
+    """Squared Fréchet (2-Wasserstein) distance between N(mu1, sigma1) and N(mu2, sigma2), in float64.
+
+    ``|mu1 - mu2|^2 + tr(sigma1) + tr(sigma2) - 2 tr((sigma1^1/2 sigma2 sigma1^1/2)^1/2)``. Both square
+    roots come from symmetric eigendecompositions, which stay real and stable where a general
+    matrix square root (``scipy.linalg.sqrtm``) can return complex noise.
+
+    Args:
+        mu1, mu2: means, shape ``(D,)``; NumPy arrays or tensors.
+        sigma1, sigma2: covariances, shape ``(D, D)``, symmetric positive semi-definite.
+
+    Returns:
+        The distance, a non-negative Python float.
+
+    >>> frechet_distance(np.zeros(2), np.eye(2), np.ones(2), 4 * np.eye(2))  # |1,1|^2 + 2 * (2 - 1)^2
+    4.0
+    """
+    mu1, sigma1, mu2, sigma2 = (_to_float64(a) for a in (mu1, sigma1, mu2, sigma2))
+    dim = mu1.shape[0] if mu1.ndim == 1 else -1
+    if mu2.shape != (dim,) or sigma1.shape != (dim, dim) or sigma2.shape != (dim, dim):
+        raise ValueError(
+            "frechet_distance expects means of shape (D,) and covariances of shape (D, D), one D for all four; "
+            f"got mu1 {mu1.shape}, sigma1 {sigma1.shape}, mu2 {mu2.shape}, sigma2 {sigma2.shape}."
+        )
+    eigenvalues, eigenvectors = np.linalg.eigh(sigma1)  # sigma1 = V diag(w) V^T
+    sqrt_sigma1 = (eigenvectors * np.sqrt(np.clip(eigenvalues, 0, None))) @ eigenvectors.T  # (D, D)
+    middle = sqrt_sigma1 @ sigma2 @ sqrt_sigma1  # symmetric PSD, same eigenvalues as sigma1 @ sigma2
+    middle = (middle + middle.T) / 2  # remove rounding asymmetry before eigvalsh
+    trace_sqrt = np.sqrt(np.clip(np.linalg.eigvalsh(middle), 0, None)).sum()
+    difference = mu1 - mu2
+    distance = difference @ difference + np.trace(sigma1) + np.trace(sigma2) - 2 * trace_sqrt
+    return float(max(distance, 0.0))  # rounding can turn an exact 0 into -1e-13
+
+
+def _check_images(images: torch.Tensor) -> None:
+    """Images must be ``(N, 1, 28, 28)`` finite values in ``[-1, 1]``, the range of the data and of a tanh."""
+    if not isinstance(images, torch.Tensor) or images.dim() != 4 or tuple(images.shape[1:]) != (1, 28, 28):
+        shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
+        raise ValueError(f"expected images of shape (N, 1, 28, 28), got {shape}")
+    if images.shape[0] < 2:
+        raise ValueError(f"a covariance needs at least 2 images, got {images.shape[0]}")
+    if not torch.isfinite(images).all():
+        raise ValueError("the images contain NaN or inf: the generator has probably diverged; check its losses")
+    low, high = images.min().item(), images.max().item()
+    if high > 1.0 + 1e-3 or low < -1.0 - 1e-3:
+        advice = "Pixels in [0, 255] become [-1, 1] with images / 127.5 - 1."
+    elif low >= 0.0:  # real digits and tanh outputs have a black (-1) background
+        advice = "They have no negative value, like [0, 1] data, whose background reads as grey: use images * 2 - 1."
+    else:
+        return
+    raise ValueError(f"images must lie in [-1, 1] like gan_teach's data, got values in [{low:.3g}, {high:.3g}]. {advice}")
+
+
+@torch.no_grad()
+def feature_statistics(images: torch.Tensor, dataset: str, batch_size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and covariance of the shipped classifier's features over ``images``.
+
+    Args:
+        images: ``(N, 1, 28, 28)`` in ``[-1, 1]``, ``N >= 2``.
+        dataset: which classifier reads them, ``"mnist"`` or ``"fashion-mnist"``.
+        batch_size: images per forward pass.
+
+    Returns:
+        ``mu`` of shape ``(feature_dim,)`` and ``sigma`` of shape ``(feature_dim, feature_dim)``, float64.
+    """
+    classifier = load_feature_classifier(dataset)
+    _check_images(images)
+    features = torch.cat([
+        classifier.features(images[start:start + batch_size].to("cpu", torch.float32))
+        for start in range(0, images.shape[0], batch_size)
+    ]).double().numpy()  # (N, feature_dim)
+    return features.mean(axis=0), np.cov(features, rowvar=False)
+
+
+@functools.lru_cache(maxsize=8)
+def _test_statistics(dataset: str, root: str) -> tuple[np.ndarray, np.ndarray]:
+    """The reference: statistics of the full 10,000-image test set, computed once per (dataset, root)."""
+    return feature_statistics(load_images(dataset, root, train=False), dataset)
+
+
+def _as_images(images_or_generator: torch.Tensor | nn.Module, num_samples: int, seed: int) -> torch.Tensor:
+    if isinstance(images_or_generator, nn.Module):
+        if not hasattr(images_or_generator, "latent_dim"):
+            raise ValueError("a generator passed to the metrics needs a latent_dim attribute, like gan_teach's generators")
+        return generate(images_or_generator, num_samples, seed=seed)
+    return images_or_generator
+
+
+def _fid_of_images(images: torch.Tensor, dataset: str, root: str | os.PathLike | None) -> float:
+    _check_image_dataset(dataset)
+    _check_images(images)
+    if images.shape[0] < RECOMMENDED_NUM_SAMPLES:
+        warnings.warn(
+            f"FID from {images.shape[0]} samples is biased upward (it shrinks as N grows); compare scores "
+            f"only at equal N, with the floor at that N, and use {RECOMMENDED_NUM_SAMPLES:,} for reported numbers.",
+            UserWarning, stacklevel=3,
+        )
+    reference = _test_statistics(dataset, str(resolve_data_root(root)))
+    return frechet_distance(*feature_statistics(images, dataset), *reference)
+
+
+def classifier_fid(
+    images_or_generator: torch.Tensor | nn.Module, dataset: str, *,
+    num_samples: int = 10_000, root: str | os.PathLike | None = None, seed: int = 0,
+) -> float:
+    """FID on the shipped classifier's features, against the full test set of ``dataset``.
+
+    Args:
+        images_or_generator: images ``(N, 1, 28, 28)`` in ``[-1, 1]`` (all N are used), or a generator
+            with a ``latent_dim`` attribute, from which ``num_samples`` images are drawn.
+        dataset: ``"mnist"`` or ``"fashion-mnist"``: picks the classifier and the reference images.
+        num_samples: how many images to draw from a generator; warns below 10,000.
+        root: the data folder (see :func:`gan_teach.data.resolve_data_root`).
+        seed: the noise seed for a generator's samples.
+
+    Returns:
+        The FID, a float; lower is better. Read it beside :func:`classifier_fid_floor`.
+    """
+    images = _as_images(images_or_generator, num_samples, seed)
+    return _fid_of_images(images, dataset, root)
+
+
+@functools.lru_cache(maxsize=16)
+def _floor(dataset: str, root: str, num_samples: int, seed: int) -> float:
+    train_images = load_images(dataset, root, train=True)
+    if not 2 <= num_samples <= train_images.shape[0]:
+        raise ValueError(f"num_samples must be between 2 and {train_images.shape[0]}, got {num_samples}")
+    # A seeded random subset: the first N images of a dataset file are not a fair sample of it.
+    chosen = torch.randperm(train_images.shape[0], generator=torch.Generator().manual_seed(seed))[:num_samples]
+    return frechet_distance(*feature_statistics(train_images[chosen], dataset), *_test_statistics(dataset, root))
+
+
+def classifier_fid_floor(
+    dataset: str, *, root: str | os.PathLike | None = None, num_samples: int = 10_000, seed: int = 0
+) -> float:
+    """FID of ``num_samples`` real training images against the test set: the best a generator can hope for.
+
+    Args:
+        dataset: ``"mnist"`` or ``"fashion-mnist"``.
+        root: the data folder.
+        num_samples: size of the random training subset; match the number of generated samples.
+        seed: picks the subset.
+
+    Returns:
+        The floor, a float, cached per arguments.
+    """
+    _check_image_dataset(dataset)
+    return _floor(dataset, str(resolve_data_root(root)), int(num_samples), int(seed))
+
+
+def evaluate_images(
+    generator_or_images: torch.Tensor | nn.Module, dataset: str, *,
+    num_samples: int = 10_000, root: str | os.PathLike | None = None, seed: int = 0,
+) -> dict[str, float | int]:
+    """The FID, the floor at the same sample size, and their ratio, in one dictionary.
+
+    Args:
+        generator_or_images: images ``(N, 1, 28, 28)`` in ``[-1, 1]``, or a generator to draw ``num_samples`` from.
+        dataset, num_samples, root, seed: as in :func:`classifier_fid`.
+
+    Returns:
+        ``{"fid", "fid_floor", "fid_ratio", "num_samples"}``; the floor is taken at the same N (subset
+        seed 0), and a ratio near 1 means "as close to the test set as real training images are".
+    """
+    images = _as_images(generator_or_images, num_samples, seed)
+    fid = _fid_of_images(images, dataset, root)
+    floor = classifier_fid_floor(dataset, root=root, num_samples=images.shape[0])
+    return {"fid": fid, "fid_floor": floor, "fid_ratio": fid / floor, "num_samples": int(images.shape[0])}
+
+
+def toy_metrics(samples: torch.Tensor | np.ndarray, distribution: ToyDistribution | str) -> dict:
+    """Mode coverage and sample quality of points drawn for a toy mixture of Gaussians.
+
+    Each sample goes to its nearest mode center; it is *high quality* if that center is closer than
+    ``3 * distribution.std``. A mode is *covered* if it holds at least a tenth of its fair share of
+    high-quality samples: ``count >= 0.1 * N / num_modes``.
+
+    Args:
+        samples: ``(N, dim)`` points.
+        distribution: a :class:`gan_teach.data.ToyDistribution` or its name, e.g. ``"ring"``.
+
+    Returns:
+        ``{"modes_covered": int, "num_modes": int, "high_quality_share": float, "mode_counts": list[int]}``,
+        where ``mode_counts[k]`` is the number of high-quality samples nearest to center ``k``.
+
+    >>> toy_metrics(torch.tensor([[2.0, 0.0], [2.01, 0.0], [9.0, 9.0]]), "ring")["mode_counts"]
+    [2, 0, 0, 0, 0, 0, 0, 0]
+    """
+    if isinstance(distribution, str):
+        distribution = toy_distribution(distribution)
+    samples = torch.as_tensor(samples).detach().cpu().double()
+    if samples.dim() != 2 or samples.shape[1] != distribution.dim or samples.shape[0] == 0:
+        raise ValueError(
+            f"{distribution.name} points have shape (N, {distribution.dim}), got {tuple(samples.shape)}"
+            + (". A 1-D batch of N numbers needs samples.unsqueeze(1)." if samples.dim() == 1 else ".")
+        )
+    centers = distribution.centers_tensor().double()  # (K, dim)
+    distances = torch.cdist(samples, centers)  # (N, K); in 1-D this is the absolute difference
+    nearest_distance, nearest_mode = distances.min(dim=1)  # (N,), (N,)
+    high_quality = nearest_distance < 3 * distribution.std  # (N,)
+    counts = torch.bincount(nearest_mode[high_quality], minlength=distribution.num_modes)  # (K,)
+    fair_share = samples.shape[0] / distribution.num_modes
+    return {
+        "modes_covered": int((counts >= 0.1 * fair_share).sum()),
+        "num_modes": distribution.num_modes,
+        "high_quality_share": float(high_quality.double().mean()),
+        "mode_counts": [int(count) for count in counts],
+    }
+
+
+def _to_uint8_rgb(images: torch.Tensor, name: str) -> torch.Tensor:
+    if images.dim() != 4 or images.shape[1] not in (1, 3):
+        raise ValueError(f"{name} must have shape (N, 1 or 3, H, W), got {tuple(images.shape)}")
+    pixels = ((images.detach().float().cpu() + 1) * 127.5).round().clamp(0, 255).to(torch.uint8)  # [-1, 1] -> {0..255}
+    return pixels.repeat(1, 3, 1, 1) if pixels.shape[1] == 1 else pixels  # grey (N, 1, H, W) -> (N, 3, H, W)
+
+
+def inception_fid(real_images: torch.Tensor, fake_images: torch.Tensor, batch_size: int = 250) -> float:
+    """The standard FID on Inception-v3 features, through ``torchmetrics``, for comparison with papers.
+
+    Args:
+        real_images, fake_images: ``(N, 1 or 3, H, W)`` in ``[-1, 1]``; grey images are repeated to RGB.
+        batch_size: images per forward pass.
+
+    Returns:
+        The FID, a float.
+
+    Raises:
+        RuntimeError: if ``torchmetrics`` is not installed or Inception's weights cannot be downloaded.
+    """
+    real, fake = _to_uint8_rgb(real_images, "real_images"), _to_uint8_rgb(fake_images, "fake_images")
+    advice = ("Use gan_teach.metrics.classifier_fid instead: it runs offline on a CPU, on a classifier "
+              "shipped with the package (its values are not comparable to Inception FIDs).")
+    try:
+        from torchmetrics.image.fid import FrechetInceptionDistance
+    except ImportError:
+        raise RuntimeError(
+            f"inception_fid needs torchmetrics with its image extras: pip install 'torchmetrics[image]'. {advice}"
+        ) from None
+    try:
+        metric = FrechetInceptionDistance(feature=2048)
+    except Exception as error:  # missing torch-fidelity, or no network for the ~100 MB Inception weights
+        raise RuntimeError(f"torchmetrics could not load Inception-v3 ({error}). {advice}") from error
+    with torch.no_grad():
+        for images, is_real in ((real, True), (fake, False)):
+            for start in range(0, images.shape[0], batch_size):
+                metric.update(images[start:start + batch_size], real=is_real)
+        return float(metric.compute())

@@ -1,0 +1,281 @@
+"""Generators and discriminators: MLPs for toy data and DCGANs for images.
+
+Every discriminator returns raw scores (logits), one per example, shape ``(N,)``: the losses in
+:mod:`gan_teach.losses` apply the sigmoid themselves, in a numerically stable way, and the
+Wasserstein critic must not have one at all. Every model checks the shape of what it is given
+and says what it expected, instead of failing deep inside a matrix multiplication.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+__all__ = [
+    "MLPGenerator",
+    "MLPDiscriminator",
+    "DCGANGenerator",
+    "DCGANDiscriminator",
+    "dcgan_init_",
+    "count_parameters",
+    "generate",
+]
+
+# Output size -> (side of the first feature map, number of 2x upsamplings): 7 -> 14 -> 28, 4 -> 8 -> 16 -> 32 ...
+_IMAGE_PLANS = {28: (7, 2), 32: (4, 3), 64: (4, 4)}
+
+
+def _check_shape(module: nn.Module, tensor: torch.Tensor, expected: tuple[int | None, ...], what: str, hint: str) -> None:
+    """Raise a ValueError naming the expected and the received shape (``None`` matches any size)."""
+    shape = tuple(tensor.shape)
+    if len(shape) != len(expected) or any(e is not None and e != s for e, s in zip(expected, shape)):
+        wanted = "(" + ", ".join("N" if e is None else str(e) for e in expected) + ")"
+        raise ValueError(f"{type(module).__name__} expects {what} of shape {wanted}, got {shape}. {hint}")
+
+
+def count_parameters(module: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+def dcgan_init_(module: nn.Module) -> None:
+    """DCGAN's initialisation (Radford et al. 2015): conv weights N(0, 0.02), batch-norm scales N(1, 0.02)."""
+    for layer in module.modules():
+        if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            nn.init.normal_(layer.weight, 0.0, 0.02)
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
+        elif isinstance(layer, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            nn.init.normal_(layer.weight, 1.0, 0.02)
+            nn.init.zeros_(layer.bias)
+
+
+def _maybe_spectral(layer: nn.Module, spectral_norm: bool) -> nn.Module:
+    return nn.utils.parametrizations.spectral_norm(layer) if spectral_norm else layer
+
+
+class MLPGenerator(nn.Module):
+    """Maps latent vectors ``(N, latent_dim)`` to points ``(N, data_dim)``.
+
+    Args:
+        latent_dim: size of the noise vector z.
+        data_dim: size of a data point (2 for the plane, 1 for a line).
+        hidden_dim: width of each hidden layer.
+        num_layers: number of hidden layers.
+
+    >>> MLPGenerator(latent_dim=8, data_dim=2)(torch.randn(5, 8)).shape
+    torch.Size([5, 2])
+    """
+
+    def __init__(self, latent_dim: int = 16, data_dim: int = 2, hidden_dim: int = 128, num_layers: int = 3) -> None:
+        super().__init__()
+        self.latent_dim, self.data_dim = latent_dim, data_dim
+        layers: list[nn.Module] = []
+        width_in = latent_dim
+        for _ in range(num_layers):
+            layers += [nn.Linear(width_in, hidden_dim), nn.ReLU()]  # (N, width_in) -> (N, hidden_dim)
+            width_in = hidden_dim
+        layers.append(nn.Linear(width_in, data_dim))  # (N, hidden_dim) -> (N, data_dim); no tanh: the plane is unbounded
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        _check_shape(self, z, (None, self.latent_dim), "latent vectors", "Sample z with torch.randn(N, generator.latent_dim).")
+        return self.net(z)
+
+
+class MLPDiscriminator(nn.Module):
+    """Scores points ``(N, data_dim)`` with one logit each, ``(N,)``.
+
+    Args:
+        data_dim: size of a data point.
+        hidden_dim: width of each hidden layer.
+        num_layers: number of hidden layers.
+        spectral_norm: constrain each layer's spectral norm to 1 (Miyato et al. 2018).
+
+    >>> MLPDiscriminator(data_dim=2)(torch.randn(5, 2)).shape
+    torch.Size([5])
+    """
+
+    def __init__(
+        self,
+        data_dim: int = 2,
+        hidden_dim: int = 128,
+        num_layers: int = 3,
+        spectral_norm: bool = False,
+        minibatch_std: bool = False,
+    ) -> None:
+        super().__init__()
+        self.data_dim, self.minibatch_std = data_dim, minibatch_std
+        layers: list[nn.Module] = []
+        width_in = data_dim
+        for _ in range(num_layers):
+            layers += [_maybe_spectral(nn.Linear(width_in, hidden_dim), spectral_norm), nn.LeakyReLU(0.2)]
+            width_in = hidden_dim
+        self.hidden = nn.Sequential(*layers)
+        # (N, hidden_dim [+ 1]) -> (N, 1): a logit, no sigmoid
+        self.classify = _maybe_spectral(nn.Linear(width_in + int(minibatch_std), 1), spectral_norm)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check_shape(self, x, (None, self.data_dim), "points", f"Each point has {self.data_dim} coordinate(s).")
+        features = self.hidden(x)  # (N, hidden_dim)
+        if self.minibatch_std:
+            features = _append_minibatch_std(features)  # (N, hidden_dim + 1)
+        return self.classify(features).squeeze(1)  # (N, 1) -> (N,)
+
+
+def _append_minibatch_std(features: torch.Tensor) -> torch.Tensor:
+    """Append how varied the batch is, one number shared by all examples (Karras et al. 2018).
+
+    A collapsed generator makes batches with almost no variation, which the discriminator can then
+    see and punish: ``(N, F) -> (N, F + 1)``.
+    """
+    spread = features.std(dim=0, unbiased=False).mean() if len(features) > 1 else features.new_zeros(())
+    return torch.cat([features, spread.expand(len(features), 1)], dim=1)
+
+
+class DCGANGenerator(nn.Module):
+    """A DCGAN generator (Radford et al. 2015): a linear projection, then transposed convolutions.
+
+    For 28x28 images with ``base_channels=64``: z ``(N, latent_dim)`` -> ``(N, 128, 7, 7)`` ->
+    ``(N, 64, 14, 14)`` -> ``(N, channels, 28, 28)``; a ``tanh`` maps the output to ``[-1, 1]``.
+
+    Args:
+        latent_dim: size of the noise vector z.
+        image_size: 28, 32 or 64.
+        channels: 1 for grey images, 3 for RGB.
+        base_channels: width of the last hidden layer; each earlier layer doubles it.
+
+    >>> DCGANGenerator(latent_dim=64)(torch.randn(2, 64)).shape
+    torch.Size([2, 1, 28, 28])
+    """
+
+    def __init__(self, latent_dim: int = 64, image_size: int = 28, channels: int = 1, base_channels: int = 64) -> None:
+        super().__init__()
+        if image_size not in _IMAGE_PLANS:
+            raise ValueError(f"image_size must be one of {sorted(_IMAGE_PLANS)}, got {image_size}")
+        self.latent_dim, self.image_size, self.channels = latent_dim, image_size, channels
+        start, num_upsamplings = _IMAGE_PLANS[image_size]
+        width = base_channels * 2 ** (num_upsamplings - 1)
+        self.start_shape = (width, start, start)
+        self.project = nn.Sequential(
+            nn.Linear(latent_dim, width * start * start, bias=False),  # (N, latent_dim) -> (N, width * start * start)
+        )
+        self.start_norm = nn.Sequential(nn.BatchNorm2d(width), nn.ReLU())
+        blocks: list[nn.Module] = []
+        for _ in range(num_upsamplings - 1):
+            blocks += [
+                nn.ConvTranspose2d(width, width // 2, 4, stride=2, padding=1, bias=False),  # (N, w, s, s) -> (N, w/2, 2s, 2s)
+                nn.BatchNorm2d(width // 2),
+                nn.ReLU(),
+            ]
+            width //= 2
+        blocks += [nn.ConvTranspose2d(width, channels, 4, stride=2, padding=1), nn.Tanh()]  # -> (N, channels, size, size)
+        self.blocks = nn.Sequential(*blocks)
+        dcgan_init_(self)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        _check_shape(
+            self, z, (None, self.latent_dim), "latent vectors",
+            "Sample z with torch.randn(N, generator.latent_dim); a 4-D (N, latent_dim, 1, 1) tensor needs .flatten(1).",
+        )
+        features = self.project(z).view(-1, *self.start_shape)  # (N, width * s * s) -> (N, width, s, s)
+        return self.blocks(self.start_norm(features))
+
+
+class DCGANDiscriminator(nn.Module):
+    """A DCGAN discriminator: strided convolutions, then one linear layer to a logit per image, ``(N,)``.
+
+    For 28x28 images with ``base_channels=64``: ``(N, 1, 28, 28)`` -> ``(N, 64, 14, 14)`` ->
+    ``(N, 128, 7, 7)`` -> flatten ``(N, 6272)`` -> ``(N,)``. The linear layer's input size is computed
+    from the feature map, so it cannot disagree with it (the bug that crashes the source article's code).
+
+    Args:
+        image_size: 28, 32 or 64.
+        channels: 1 for grey images, 3 for RGB.
+        base_channels: width of the first layer; each later layer doubles it.
+        normalization: ``"batch"`` (DCGAN), ``"layer"`` or ``"none"``. A WGAN-GP critic must not use
+            batch norm: the gradient penalty is defined per example, and batch norm mixes examples.
+        spectral_norm: constrain each layer's spectral norm to 1 (Miyato et al. 2018).
+
+    >>> DCGANDiscriminator()(torch.randn(2, 1, 28, 28)).shape
+    torch.Size([2])
+    """
+
+    def __init__(
+        self,
+        image_size: int = 28,
+        channels: int = 1,
+        base_channels: int = 64,
+        normalization: str = "batch",
+        spectral_norm: bool = False,
+    ) -> None:
+        super().__init__()
+        if image_size not in _IMAGE_PLANS:
+            raise ValueError(f"image_size must be one of {sorted(_IMAGE_PLANS)}, got {image_size}")
+        if normalization not in ("batch", "layer", "none"):
+            raise ValueError(f"normalization must be 'batch', 'layer' or 'none', got {normalization!r}")
+        self.image_size, self.channels = image_size, channels
+        start, num_downsamplings = _IMAGE_PLANS[image_size]
+        width, side = base_channels, image_size // 2
+        layers: list[nn.Module] = [
+            _maybe_spectral(nn.Conv2d(channels, width, 4, stride=2, padding=1), spectral_norm),  # (N, C, s, s) -> (N, w, s/2, s/2)
+            nn.LeakyReLU(0.2),  # no normalisation on the first layer, as in DCGAN
+        ]
+        for _ in range(num_downsamplings - 1):
+            side //= 2
+            layers.append(_maybe_spectral(nn.Conv2d(width, width * 2, 4, stride=2, padding=1), spectral_norm))  # halves the side
+            if normalization == "batch":
+                layers.append(nn.BatchNorm2d(width * 2))
+            elif normalization == "layer":
+                layers.append(nn.GroupNorm(1, width * 2))  # one group = layer norm over (C, H, W), per example
+            layers.append(nn.LeakyReLU(0.2))
+            width *= 2
+        assert side == start, (side, start)
+        self.features = nn.Sequential(*layers)
+        self.classify = _maybe_spectral(nn.Linear(width * side * side, 1), spectral_norm)  # (N, w * s * s) -> (N, 1)
+        dcgan_init_(self)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        expected = (None, self.channels, self.image_size, self.image_size)
+        _check_shape(
+            self, images, expected, "images",
+            "Resize or generate images at the size this discriminator was built for (its image_size and channels).",
+        )
+        features = self.features(images).flatten(1)  # (N, w, s, s) -> (N, w * s * s)
+        return self.classify(features).squeeze(1)  # (N, 1) -> (N,)
+
+
+@torch.no_grad()
+def generate(
+    generator: nn.Module,
+    num_samples: int,
+    *,
+    seed: int | None = None,
+    batch_size: int = 1000,
+    truncation: float | None = None,
+) -> torch.Tensor:
+    """Draw ``num_samples`` samples from ``generator`` in eval mode, in batches; returns a CPU tensor.
+
+    Args:
+        generator: any generator with a ``latent_dim`` attribute.
+        num_samples: how many samples.
+        seed: fixes the noise (with its own RNG, leaving the global one untouched); ``None``: global RNG.
+        batch_size: samples per forward pass.
+        truncation: if set, every noise entry is clamped to ``[-truncation, truncation]``.
+
+    Returns:
+        Samples, e.g. ``(num_samples, 1, 28, 28)`` in ``[-1, 1]`` for a DCGAN.
+    """
+    if num_samples < 1:
+        raise ValueError(f"num_samples must be at least 1, got {num_samples}")
+    device = next(generator.parameters()).device
+    rng = torch.Generator().manual_seed(seed) if seed is not None else None
+    was_training = generator.training
+    generator.eval()
+    # All the noise at once, on the CPU: the samples do not depend on batch_size or the device.
+    z = torch.randn(num_samples, generator.latent_dim, generator=rng)  # (num_samples, latent_dim)
+    if truncation is not None:
+        z = z.clamp(-truncation, truncation)
+    chunks = [generator(batch.to(device)).float().cpu() for batch in z.split(batch_size)]
+    generator.train(was_training)
+    return torch.cat(chunks)

@@ -1,0 +1,123 @@
+import math
+
+import pytest
+import torch
+
+from gan_teach import TrainConfig, TrainingDivergedError, create_state, load_toy, train, train_step
+from gan_teach.metrics import toy_metrics
+from gan_teach.models import generate
+from gan_teach.data import toy_distribution
+
+TINY = dict(dataset="ring", width=16, latent_dim=4, batch_size=32)
+
+
+def _parameters(module):
+    return [p.detach().clone() for p in module.parameters()]
+
+
+def test_train_step_changes_both_networks_and_reports_metrics():
+    state = create_state(TrainConfig(**TINY, steps=1))
+    generator_before, discriminator_before = _parameters(state.generator), _parameters(state.discriminator)
+    metrics = train_step(state, [load_toy("ring", 32)])
+    assert all(not torch.equal(a, b) for a, b in zip(generator_before, state.generator.parameters()))
+    assert all(not torch.equal(a, b) for a, b in zip(discriminator_before, state.discriminator.parameters()))
+    assert set(metrics) == {"d_loss", "g_loss", "d_real", "d_fake", "real_score", "fake_score", "d_grad_norm", "g_grad_norm"}
+    # At initialisation D(x) is about 1/2 for everything, so the BCE discriminator loss is about 2 log 2.
+    assert metrics["d_loss"].item() == pytest.approx(2 * math.log(2), abs=0.05)
+    assert 0 < metrics["d_real"].item() < 1 and metrics["g_grad_norm"].item() > 0
+
+
+def test_k_discriminator_steps_per_generator_step():
+    state = create_state(TrainConfig(**TINY, steps=1, d_steps=3))
+    train(state=state, data=load_toy("ring", 32 * 3 * 4), progress=False)
+    g_steps = state.generator_optimizer.state_dict()["state"][0]["step"].item()
+    d_steps = state.discriminator_optimizer.state_dict()["state"][0]["step"].item()
+    assert (g_steps, d_steps) == (1, 3)
+
+
+def test_wgan_gp_step_reports_penalty():
+    state = create_state(TrainConfig(**TINY, loss="wgan-gp", steps=1))
+    metrics = train_step(state, [load_toy("ring", 32)] * state.config.d_steps)
+    assert metrics["gradient_penalty"].item() >= 0
+
+
+def test_same_seed_same_losses_different_seed_different_losses():
+    config = TrainConfig(**TINY, steps=20)
+    first = train(config, progress=False).history["d_loss"]
+    second = train(config, progress=False).history["d_loss"]
+    other = train(TrainConfig(**{**TINY, "seed": 1}, steps=20), progress=False).history["d_loss"]
+    assert first == second and first != other and len(first) == 20
+
+
+def test_history_samples_and_steps_per_epoch():
+    data = load_toy("ring", 32 * 5)  # 5 steps an epoch
+    state = train(TrainConfig(**TINY, epochs=3), data=data, progress=False)
+    assert (state.step, state.epoch, state.epoch_step) == (15, 3, 0)
+    assert [step for step, _ in state.samples] == [0, 5, 10, 15]  # before training and after each epoch
+    assert state.samples[-1][1].shape == (64, 2)
+    assert all(len(values) == 15 for values in state.history.values())
+
+
+def test_steps_stop_mid_epoch():
+    state = train(TrainConfig(**TINY, steps=7), data=load_toy("ring", 32 * 5), progress=False)
+    assert (state.step, state.epoch, state.epoch_step) == (7, 1, 2)
+
+
+def test_ema_generator_lags_behind():
+    state = train(TrainConfig(**TINY, steps=10, ema_decay=0.9), progress=False)
+    ema, live = state.ema_generator, state.generator
+    assert state.sampling_generator is ema
+    assert not all(torch.equal(a, b) for a, b in zip(ema.parameters(), live.parameters()))
+
+
+def test_dcgan_trains_on_images(tmp_path):
+    images = torch.rand(64, 1, 28, 28) * 2 - 1
+    config = TrainConfig(dataset="mnist", width=4, latent_dim=8, batch_size=16, epochs=1, num_fixed_samples=4)
+    state = train(config, data=images, out_dir=tmp_path, progress=False)
+    assert state.step == 4
+    assert (tmp_path / "checkpoint.pt").exists() and (tmp_path / "samples" / "epoch_001.png").exists()
+    assert state.samples[-1][1].shape == (4, 1, 28, 28)
+
+
+def test_amp_is_off_on_the_cpu():
+    assert create_state(TrainConfig(**TINY, steps=1, device="cpu")).amp_dtype is None
+
+
+def test_nan_stops_training_naming_the_step_and_keeps_last_good_checkpoint(tmp_path):
+    data = load_toy("ring", 32 * 4)  # 4 steps an epoch
+
+    def poison_after_first_epoch(state):
+        if state.epoch == 1:
+            with torch.no_grad():
+                next(state.discriminator.parameters()).fill_(float("nan"))
+
+    with pytest.raises(TrainingDivergedError, match=r"d_loss became nan at step 5 \(epoch 2\); the last good checkpoint is"):
+        train(TrainConfig(**TINY, epochs=3), data=data, out_dir=tmp_path, callback=poison_after_first_epoch, progress=False)
+    saved = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    assert saved["epoch"] == 1 and all(torch.isfinite(t).all() for t in saved["discriminator"].values())
+
+
+def test_too_little_data_is_explained():
+    with pytest.raises(ValueError, match="too few for one step"):
+        train(TrainConfig(**TINY, steps=1), data=load_toy("ring", 10), progress=False)
+
+
+def test_config_validation_messages():
+    with pytest.raises(ValueError, match="model 'dcgan' needs an image dataset"):
+        TrainConfig(dataset="ring", model="dcgan").resolve()
+    with pytest.raises(ValueError, match="unknown loss"):
+        TrainConfig(loss="wasserstein").resolve()
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        TrainConfig(batch_size=0).resolve()
+    resolved = TrainConfig(dataset="mnist", loss="wgan-gp").resolve()
+    assert (resolved.model, resolved.d_steps, resolved.beta1, resolved.epochs) == ("dcgan", 5, 0.0, 5)
+    assert TrainConfig(dataset="mnist", steps=10).resolve().epochs is None
+
+
+@pytest.mark.slow
+def test_default_ring_recipe_covers_every_mode():
+    """The recipe the CLI uses by default: all 8 modes, at least 70 % high-quality samples."""
+    state = train(TrainConfig(dataset="ring"), progress=False)
+    metrics = toy_metrics(generate(state.sampling_generator, 10_000, seed=0), toy_distribution("ring"))
+    assert metrics["modes_covered"] == 8, metrics
+    assert metrics["high_quality_share"] >= 0.7, metrics
