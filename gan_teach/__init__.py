@@ -34,15 +34,14 @@ from .models import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGen
 from .train import TrainingDivergedError, TrainState, create_state, train, train_step
 from .utils import fast_mode, get_device, seed_everything
 
+from .animation import animation_html, progress_animation
 from .viz import (
-    animation_html,
     image_grid,
     plot_discriminator_outputs,
     plot_gradient_norms,
     plot_history,
     plot_toy,
     plot_training,
-    progress_animation,
     save_figure,
 )
 

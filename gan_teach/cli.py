@@ -110,6 +110,13 @@ def _train(args: argparse.Namespace) -> None:
         length = f"{config.steps} steps" if config.steps is not None else f"{config.epochs} epochs"
         print(f"training a {config.model} GAN on {config.dataset} with the {config.loss} loss for {length}")
         state = train(config, out_dir=args.out, progress=args.progress)
+    import torch.distributed as dist
+
+    if dist.is_initialized():  # under torchrun: process 0 alone reports and writes files
+        rank = dist.get_rank()
+        dist.destroy_process_group()
+        if rank != 0:
+            return
     print(f"wrote {args.out / 'checkpoint.pt'} (epoch {state.epoch}, step {state.step})")
     _sample_file(state.sampling_generator, state.config, 64, args.out / "samples.png", seed=0)
     print(f"wrote {args.out / 'samples.png'}")

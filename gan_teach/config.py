@@ -39,9 +39,11 @@ class TrainConfig:
     beta1: float | None = None  # Adam's first beta: 0.5 (DCGAN), 0.0 for WGAN-GP
     beta2: float | None = None  # Adam's second beta: 0.999, 0.9 for WGAN-GP
     d_steps: int | None = None  # discriminator updates per generator update (k in Algorithm 1)
+    lr_decay: bool | None = None  # decay both learning rates linearly to 0 over the run (lets the game settle)
     spectral_norm: bool = False  # spectral normalisation in every discriminator layer
     r1_gamma: float = 0.0  # weight of the R1 penalty on real data (adds gamma/2 * E|grad D(x)|^2); 0: off
-    minibatch_std: bool | None = None  # the MLP discriminator also sees the batch's spread (fights mode collapse)
+    minibatch_std: bool | None = None  # the MLP discriminator also sees the batch's spread (Karras et al. 2018)
+    generator_batch_norm: bool | None = None  # batch norm in the MLP generator's hidden layers (DCGAN's always has it)
     ema_decay: float | None = None  # keep an exponential moving average of G's weights (e.g. 0.999); None: off
     amp: bool = True  # mixed precision on CUDA (bfloat16 where supported, else float16); ignored elsewhere
     seed: int = 0  # seeds the weights, the noise and the data order
@@ -60,16 +62,21 @@ class TrainConfig:
         recipe: dict[str, Any] = {
             "model": "dcgan" if images else "mlp",
             "latent_dim": 64 if images else 16,
-            "width": 64 if images else 256,
+            # 32 base channels: over 1,000 images/s on 2 CPU cores; 64 is sharper per epoch but 2.5x slower.
+            "width": 32 if images else 128,
             "epochs": 5 if images else None,
-            "steps": None if images else 3000,
-            "batch_size": 128 if images else 256,
-            "lr_generator": 1e-4 if wasserstein else 2e-4,
-            "lr_discriminator": 1e-4 if wasserstein else 2e-4,
+            "steps": None if images else 6000,
+            "batch_size": 128 if images else 512,
+            "lr_generator": 1e-4 if wasserstein else (2e-4 if images else 5e-4),
+            "lr_discriminator": 1e-4 if wasserstein else (2e-4 if images else 5e-4),
             "beta1": 0.0 if wasserstein else 0.5,
             "beta2": 0.9 if wasserstein else 0.999,
             "d_steps": 5 if wasserstein else 1,
-            "minibatch_std": not images,
+            "minibatch_std": False,
+            "generator_batch_norm": not images,
+            # On the ring, constant rates keep the two players circling; decaying them lets the game settle:
+            # 8 of 8 modes and about 89 % high-quality samples for seeds 0, 1 and 2 (tests/test_train.py).
+            "lr_decay": not images,
         }
         if self.epochs is not None or self.steps is not None:
             recipe["epochs"] = recipe["steps"] = None  # the user chose how long to train
@@ -125,7 +132,7 @@ def build_models(config: TrainConfig) -> tuple[nn.Module, nn.Module]:
     """
     if config.model == "mlp":
         data_dim = toy_distribution(config.dataset).dim
-        generator = MLPGenerator(config.latent_dim, data_dim, config.width)
+        generator = MLPGenerator(config.latent_dim, data_dim, config.width, batch_norm=config.generator_batch_norm)
         discriminator = MLPDiscriminator(
             data_dim, config.width, spectral_norm=config.spectral_norm, minibatch_std=config.minibatch_std
         )

@@ -345,6 +345,8 @@ def train(
             steps_per_epoch, config.d_steps, config.batch_size
         )  # (steps, k, B)
         for indices in batches[state.epoch_step:]:
+            if config.lr_decay:
+                _set_learning_rates(state, fraction=1 - state.step / total_steps)
             pending.append(train_step(state, [data[i] for i in indices]))
             state.step += 1
             state.epoch_step += 1
@@ -366,6 +368,14 @@ def train(
             callback(state)
     bar.close()
     return state
+
+
+def _set_learning_rates(state: TrainState, fraction: float) -> None:
+    """Scale both optimizers' learning rates to ``fraction`` of the configured ones (a function of the step only)."""
+    for optimizer, base in ((state.generator_optimizer, state.config.lr_generator),
+                            (state.discriminator_optimizer, state.config.lr_discriminator)):
+        for group in optimizer.param_groups:
+            group["lr"] = base * fraction
 
 
 def _length_overrides(config: TrainConfig | None) -> dict:

@@ -11,13 +11,11 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
-import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from matplotlib.animation import FuncAnimation
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from torch import nn
@@ -34,8 +32,6 @@ __all__ = [
     "plot_gradient_norms",
     "plot_training",
     "plot_toy",
-    "progress_animation",
-    "animation_html",
     "save_figure",
 ]
 
@@ -392,117 +388,6 @@ def _plot_toy_1d(
         handles, labels = handles + more_handles, labels + more_labels
     ax.legend(handles, labels, loc="upper right", fontsize="small")
     return ax
-
-
-# ------------------------------------------------------------------------------- animations
-
-
-def _check_progress(samples: Sequence[tuple[int, torch.Tensor]]) -> None:
-    if len(samples) == 0:
-        raise ValueError("there are no samples to animate: train first (a TrainState's .samples gains one per epoch)")
-    first = samples[0]
-    if not (isinstance(first, (tuple, list)) and len(first) == 2 and torch.is_tensor(first[1])):
-        raise ValueError(
-            "expected a list of (step, tensor) pairs, like a TrainState's .samples, "
-            f"got a list of {type(first).__name__}"
-        )
-    shape = tuple(first[1].shape)
-    if len(shape) != 4 and not (len(shape) == 2 and shape[1] in (1, 2)):
-        raise ValueError(f"each sample tensor must be images (N, C, H, W) or points (N, 2) / (N, 1), got {shape}")
-
-
-def _frame_indices(count: int, max_frames: int) -> list[int]:
-    """At most ``max_frames`` indices from ``range(count)``, evenly spread, first and last included.
-
-    >>> _frame_indices(100, 4)
-    [0, 33, 66, 99]
-    """
-    if max_frames < 1:
-        raise ValueError(f"max_frames must be at least 1, got {max_frames}")
-    if count <= max_frames:
-        return list(range(count))
-    return np.linspace(0, count - 1, max_frames).round().astype(int).tolist()  # spacing > 1: all distinct
-
-
-def progress_animation(
-    samples: Sequence[tuple[int, torch.Tensor]],
-    distribution: ToyDistribution | None = None,
-    interval: int = 200,
-    max_frames: int = 40,
-    bounds: Bounds | None = None,
-    nrow: int | None = None,
-    ax: Axes | None = None,
-    figsize: tuple[float, float] = (4.0, 4.0),
-    dpi: int = 72,
-) -> FuncAnimation:
-    """Animate the fixed-noise samples as training went: image grids or toy scatters, titled by step.
-
-    Args:
-        samples: ``(step, tensor)`` pairs, e.g. a TrainState's ``.samples``; tensors are images
-            ``(N, C, H, W)`` in ``[-1, 1]`` or points ``(N, 2)`` / ``(N, 1)``.
-        distribution: for points, the real distribution to draw underneath.
-        interval: milliseconds between frames.
-        max_frames: at most this many frames, evenly spread over the samples (first and last kept).
-        bounds: for points, the fixed view (see :func:`plot_toy`); default: fit every frame.
-        nrow: for images, images per row of the grid.
-        ax: where to draw; default: a new figure that pyplot does not track.
-        figsize, dpi: size of a new figure; a small dpi keeps embedded HTML small.
-
-    Returns:
-        The animation. In a notebook: ``IPython.display.HTML(animation_html(samples))``.
-    """
-    _check_progress(samples)
-    frames = [(int(step), _to_cpu(tensor)) for step, tensor in
-              (samples[i] for i in _frame_indices(len(samples), max_frames))]
-    is_images = frames[0][1].dim() == 4
-    if not is_images and bounds is None:  # one view for every frame, so that movement is visible
-        bounds = _default_bounds(torch.cat([points for _, points in frames]), distribution)
-    if ax is None:
-        figure = Figure(figsize=figsize, dpi=dpi, layout="constrained")  # untracked by pyplot: no stray static copy
-        ax = figure.subplots()
-
-    def draw(frame: tuple[int, torch.Tensor]) -> list:
-        step, tensor = frame
-        ax.clear()
-        if is_images:
-            image_grid(tensor, nrow=nrow, ax=ax)
-        else:
-            plot_toy(tensor, distribution, ax=ax, bounds=bounds)
-        ax.set_title(f"step {step}")
-        return []
-
-    return FuncAnimation(ax.figure, draw, frames=frames, init_func=lambda: [], interval=interval, blit=False)
-
-
-def animation_html(
-    samples: Sequence[tuple[int, torch.Tensor]],
-    distribution: ToyDistribution | None = None,
-    frame_format: str | None = None,
-    **options: Any,
-) -> str:
-    """The progress animation as a self-contained HTML player, for a static book or a notebook.
-
-    Args:
-        samples: ``(step, tensor)`` pairs, as for :func:`progress_animation`.
-        distribution: as for :func:`progress_animation`.
-        frame_format: ``"png"`` or ``"jpeg"``; default: JPEG for images (early, noisy samples are
-            about 4 times smaller than as PNG), PNG for points (sharp markers).
-        **options: any other argument of :func:`progress_animation` (``interval``, ``max_frames``, ...).
-
-    Returns:
-        HTML with a ``<script>`` and every frame embedded as an image.
-    """
-    _check_progress(samples)
-    if frame_format is None:
-        frame_format = "jpeg" if samples[0][1].dim() == 4 else "png"
-    if frame_format not in ("png", "jpeg"):
-        raise ValueError(f"frame_format must be 'png' or 'jpeg', got {frame_format!r}")
-    animation = progress_animation(samples, distribution, **options)
-    with matplotlib.rc_context({"animation.frame_format": frame_format}):
-        html = animation.to_jshtml(default_mode="once")
-    if options.get("ax") is not None:
-        plt.close(options["ax"].figure)  # a pyplot figure would otherwise also show as a still
-    return html
 
 
 def save_figure(figure: Figure, path: str | os.PathLike, dpi: int = 150) -> Path:

@@ -91,3 +91,13 @@ def test_unknown_loss_lists_choices():
 def test_only_bce_losses_use_a_sigmoid():
     assert {name for name, loss in LOSSES.items() if loss.uses_sigmoid} == {"minimax", "non-saturating"}
     assert get_loss("wgan-gp").gradient_penalty_weight == 10.0
+
+
+def test_r1_penalty_of_a_linear_critic():
+    """For D(x) = w.x the gradient is w at every real point: R1 = |w|^2."""
+    critic = torch.nn.Sequential(torch.nn.Linear(2, 1, bias=False), torch.nn.Flatten(0))
+    with torch.no_grad():
+        critic[0].weight.copy_(torch.tensor([[3.0, 4.0]]))
+    from gan_teach import r1_penalty
+
+    assert r1_penalty(critic, torch.randn(16, 2)).item() == pytest.approx(25.0, rel=1e-5)

@@ -88,3 +88,11 @@ def test_generate_is_reproducible_and_restores_mode():
     assert generator.training
     truncated = generate(generator, 10, seed=5, truncation=0.0)
     assert torch.allclose(truncated, truncated[:1].expand(10, 2))  # all noise clamped to 0: one point
+
+
+def test_mlp_generator_batch_norm_option():
+    plain = MLPGenerator(latent_dim=4, batch_norm=False)
+    normed = MLPGenerator(latent_dim=4, batch_norm=True)
+    assert not any(isinstance(m, torch.nn.BatchNorm1d) for m in plain.modules())
+    assert sum(isinstance(m, torch.nn.BatchNorm1d) for m in normed.modules()) == 3
+    assert normed(torch.randn(6, 4)).shape == (6, 2)

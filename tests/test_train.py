@@ -79,6 +79,29 @@ def test_dcgan_trains_on_images(tmp_path):
     assert state.samples[-1][1].shape == (4, 1, 28, 28)
 
 
+def test_linear_learning_rate_decay():
+    seen = []
+    config = TrainConfig(**TINY, steps=8, lr_decay=True, lr_generator=1e-3, lr_discriminator=2e-3)
+    state = create_state(config)
+    original = state.generator_optimizer.step
+
+    def record_step(*args, **kwargs):
+        seen.append((state.generator_optimizer.param_groups[0]["lr"], state.discriminator_optimizer.param_groups[0]["lr"]))
+        return original(*args, **kwargs)
+
+    state.generator_optimizer.step = record_step
+    train(state=state, data=load_toy("ring", 32 * 4), progress=False)
+    assert [g for g, _ in seen] == pytest.approx([1e-3 * (1 - step / 8) for step in range(8)])
+    assert [d for _, d in seen] == pytest.approx([2e-3 * (1 - step / 8) for step in range(8)])
+
+
+def test_ring_recipe_settings():
+    recipe = TrainConfig(dataset="ring").resolve()
+    assert (recipe.model, recipe.generator_batch_norm, recipe.lr_decay, recipe.minibatch_std) == ("mlp", True, True, False)
+    images = TrainConfig(dataset="fashion-mnist").resolve()
+    assert (images.model, images.width, images.lr_decay) == ("dcgan", 32, False)
+
+
 def test_amp_is_off_on_the_cpu():
     assert create_state(TrainConfig(**TINY, steps=1, device="cpu")).amp_dtype is None
 

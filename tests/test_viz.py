@@ -16,15 +16,14 @@ from matplotlib.figure import Figure
 from gan_teach.data import toy_distribution
 from gan_teach.models import MLPDiscriminator
 from gan_teach.utils import seed_everything
+from gan_teach.animation import animation_html, progress_animation
 from gan_teach.viz import (
-    animation_html,
     image_grid,
     plot_discriminator_outputs,
     plot_gradient_norms,
     plot_history,
     plot_toy,
     plot_training,
-    progress_animation,
     save_figure,
 )
 
