@@ -287,7 +287,8 @@ def train(
         data: the real examples, ``(N, ...)``; default: ``load_dataset(config.dataset)``.
         out_dir: if set, ``checkpoint.pt`` is written there after every epoch and at the end, and for
             images ``samples/epoch_NNN.png``; only process 0 writes.
-        resume: a checkpoint to continue from, exactly where it stopped.
+        resume: a checkpoint to continue from, exactly where it stopped. With ``config``, its ``epochs`` or
+            ``steps`` extend the run (with ``lr_decay`` the schedule then stretches to the new length).
         callback: called with the state after every epoch (and at the end).
         progress: show a progress bar; ``None``: only when the output is interactive.
 

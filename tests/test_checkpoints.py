@@ -42,9 +42,19 @@ def test_round_trip_restores_everything(tmp_path):
     ids=["mlp-ema", "wgan-gp", "dcgan"],
 )
 def test_resume_after_epoch_k_is_bit_for_bit(tmp_path, config, data):
+    """Kill a 4-epoch run after epoch 2, resume it: the weights are those of the run never interrupted."""
+
+    class Interrupted(Exception):
+        pass
+
+    def interrupt_after_epoch_two(state):
+        if state.epoch == 2:
+            raise Interrupted  # the checkpoint of epoch 2 is already on disk, as after a crash
+
     uninterrupted = train(config, data=data, progress=False)
-    first_half = TrainConfig(**{**config.__dict__, "epochs": 2})
-    train(first_half, data=data, out_dir=tmp_path, progress=False)
+    with pytest.raises(Interrupted):
+        train(config, data=data, out_dir=tmp_path, callback=interrupt_after_epoch_two, progress=False)
+    assert torch.load(tmp_path / "checkpoint.pt", weights_only=True)["epoch"] == 2
     resumed = train(config, data=data, resume=tmp_path / "checkpoint.pt", progress=False)
     assert resumed.step == uninterrupted.step
     _assert_same_weights(uninterrupted.generator, resumed.generator)
@@ -52,11 +62,13 @@ def test_resume_after_epoch_k_is_bit_for_bit(tmp_path, config, data):
     assert resumed.history == uninterrupted.history
 
 
-def test_resume_mid_epoch_is_bit_for_bit(tmp_path):
+def test_extending_a_finished_run_mid_epoch_is_bit_for_bit(tmp_path):
+    """A 7-step run extended to 12 steps equals a 12-step run (with constant learning rates)."""
     data = load_toy("ring", 32 * 5)
-    uninterrupted = train(TrainConfig(**TINY, steps=12), data=data, progress=False)
-    train(TrainConfig(**TINY, steps=7), data=data, out_dir=tmp_path, progress=False)
-    resumed = train(TrainConfig(**TINY, steps=12), data=data, resume=tmp_path / "checkpoint.pt", progress=False)
+    constant = dict(TINY, lr_decay=False)
+    uninterrupted = train(TrainConfig(**constant, steps=12), data=data, progress=False)
+    train(TrainConfig(**constant, steps=7), data=data, out_dir=tmp_path, progress=False)
+    resumed = train(TrainConfig(**constant, steps=12), data=data, resume=tmp_path / "checkpoint.pt", progress=False)
     _assert_same_weights(uninterrupted.generator, resumed.generator)
 
 
