@@ -5,7 +5,6 @@ BIN    := $(VENV)/bin
 # Where MNIST and Fashion-MNIST live; empty means the library's default (downloaded on first use).
 GAN_TEACH_DATA ?=
 export GAN_TEACH_DATA
-export MPLBACKEND ?= Agg
 
 .PHONY: setup book test test-unit test-notebooks benchmark clean
 

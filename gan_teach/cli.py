@@ -8,6 +8,7 @@ one clear line on stderr and a non-zero exit, without a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -103,12 +104,14 @@ def _train(args: argparse.Namespace) -> None:
         if "steps" in given:
             overrides.update(steps=given["steps"], epochs=None)
         state = load_checkpoint(args.resume, config_overrides=overrides)
-        print(f"resuming {args.resume} at epoch {state.epoch}, step {state.step}")
+        if os.environ.get("RANK", "0") == "0":
+            print(f"resuming {args.resume} at epoch {state.epoch}, step {state.step}")
         state = train(state=state, out_dir=args.out, progress=args.progress)
     else:
         config = TrainConfig(**given).resolve()
         length = f"{config.steps} steps" if config.steps is not None else f"{config.epochs} epochs"
-        print(f"training a {config.model} GAN on {config.dataset} with the {config.loss} loss for {length}")
+        if os.environ.get("RANK", "0") == "0":  # under torchrun, one process speaks
+            print(f"training a {config.model} GAN on {config.dataset} with the {config.loss} loss for {length}")
         state = train(config, out_dir=args.out, progress=args.progress)
     import torch.distributed as dist
 
