@@ -333,8 +333,12 @@ def train(
 
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=total_steps, initial=state.step, disable=(None if progress is None else not progress) or rank != 0,
-               desc=f"{config.dataset} {config.loss}", unit="step", leave=False)
+    if rank != 0:
+        hide_bar = True
+    else:
+        hide_bar = None if progress is None else not progress  # None: tqdm hides it when stderr is not a terminal
+    bar = tqdm(total=total_steps, initial=state.step, disable=hide_bar, desc=f"{config.dataset} {config.loss}",
+               unit="step", leave=False)
     sync_every = 1 if state.device.type == "cpu" else 50  # one GPU-to-CPU copy per 50 steps
     pending: list[dict[str, torch.Tensor]] = []
     state.generator.train()

@@ -144,3 +144,10 @@ def test_default_ring_recipe_covers_every_mode():
     metrics = toy_metrics(generate(state.sampling_generator, 10_000, seed=0), toy_distribution("ring"))
     assert metrics["modes_covered"] == 8, metrics
     assert metrics["high_quality_share"] >= 0.7, metrics
+
+
+def test_progress_bar_only_when_asked_or_interactive(capsys):
+    train(TrainConfig(**TINY, steps=3), progress=None)  # pytest's captured stderr is not a terminal
+    assert "step" not in capsys.readouterr().err
+    train(TrainConfig(**TINY, steps=3), progress=True)
+    assert "3/3" in capsys.readouterr().err
