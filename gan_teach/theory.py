@@ -91,7 +91,7 @@ def jensen_shannon(p: torch.Tensor, q: torch.Tensor, grid: torch.Tensor) -> floa
     """``JSD(p || q) = KL(p || m) / 2 + KL(q || m) / 2`` with ``m = (p + q) / 2``, in nats: between 0 and log 2.
 
     >>> grid = torch.linspace(-1.0, 3.0, 4001, dtype=torch.float64)
-    >>> left, right = (grid < 1).double(), (grid > 1).double()  # two uniform densities, disjoint supports
+    >>> left, right = (grid < 1) / 2.0, (grid > 1) / 2.0  # uniform on [-1, 1] and on [1, 3]: disjoint supports
     >>> round(jensen_shannon(left, right, grid) / math.log(2), 3)  # the largest possible value, log 2
     1.0
     """
