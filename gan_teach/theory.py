@@ -66,7 +66,9 @@ def value_function(discriminator: torch.Tensor, p_data: torch.Tensor, p_g: torch
     """``V(D, G) = integral of p_data log D + p_g log(1 - D)``, by the trapezoid rule on ``grid``.
 
     ``E_z[log(1 - D(G(z)))]`` is written as an integral over ``p_g``, the density of ``G(z)``.
-    ``0 log 0`` counts as 0, so D may be 0 or 1 where a density vanishes.
+    ``0 log 0`` counts as 0. D is clipped to ``[eps, 1 - eps]`` of its dtype: far in a tail, where one
+    density is ``1e-20`` times the other, ``D*`` rounds to exactly 0 or 1, and the negligible term
+    ``p_g log(1 - D)`` would otherwise be ``-inf``.
 
     Args:
         discriminator: ``D(x)`` in ``[0, 1]`` at every grid point, ``(N,)``.
@@ -75,8 +77,10 @@ def value_function(discriminator: torch.Tensor, p_data: torch.Tensor, p_g: torch
         grid: ``(N,)`` increasing points.
 
     Returns:
-        V as a float (``-inf`` if D is 0 where ``p_data > 0`` or 1 where ``p_g > 0``).
+        V as a float.
     """
+    eps = torch.finfo(discriminator.dtype).eps
+    discriminator = discriminator.clamp(eps, 1 - eps)
     integrand = torch.xlogy(p_data, discriminator) + torch.xlogy(p_g, 1 - discriminator)  # (N,)
     return torch.trapezoid(integrand, grid).item()
 

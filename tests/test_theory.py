@@ -93,7 +93,7 @@ def test_check_accepts_the_right_answer(capsys):
     [
         (lambda p_data, p_g: torch.full_like(p_data, 0.5), "larger D"),
         (lambda p_data, p_g: p_g / (p_data + p_g), "D ="),
-        (lambda p_data, p_g: p_data, "lie in \\[0, 1\\]"),
+        (lambda p_data, p_g: p_data + p_g, "lie in \\[0, 1\\]"),
         (lambda p_data, p_g: (p_data / (p_data + p_g)).tolist(), "torch.Tensor"),
         (lambda p_data, p_g: (p_data / (p_data + p_g))[:-1], "shape"),
     ],
