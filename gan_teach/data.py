@@ -1,8 +1,8 @@
 """Training data: MNIST and Fashion-MNIST held in memory, and toy distributions that need no download.
 
-Every dataset comes back as one tensor, scaled to the range the generators produce:
-images ``(N, 1, 28, 28)`` in ``[-1, 1]`` (a ``tanh`` generator cannot reach ``[0, 1]``-only data's
-meaning otherwise), toy points ``(N, 2)`` or ``(N, 1)``. On two CPU cores one in-memory tensor is
+Every dataset comes back as one tensor: images ``(N, 1, 28, 28)`` scaled to ``[-1, 1]``, the range of
+the DCGAN generator's ``tanh`` (data in ``[0, 1]`` would leave half of that range unused and make the
+fakes easy to spot), and toy points ``(N, 2)`` or ``(N, 1)``. On two CPU cores one in-memory tensor is
 several times faster than a ``DataLoader`` with worker processes.
 """
 
