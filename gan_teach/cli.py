@@ -83,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _is_first_process() -> bool:
+    """True unless this is one of torchrun's other processes (read before the process group exists)."""
+    return os.environ.get("RANK", "0") == "0"
+
+
 def _train(args: argparse.Namespace) -> None:
     given = {field: getattr(args, flag) for flag, field in _CONFIG_OPTIONS.items() if getattr(args, flag) is not None}
     if args.spectral_norm:
@@ -104,13 +109,13 @@ def _train(args: argparse.Namespace) -> None:
         if "steps" in given:
             overrides.update(steps=given["steps"], epochs=None)
         state = load_checkpoint(args.resume, config_overrides=overrides)
-        if os.environ.get("RANK", "0") == "0":
+        if _is_first_process():
             print(f"resuming {args.resume} at epoch {state.epoch}, step {state.step}")
         state = train(state=state, out_dir=args.out, progress=args.progress)
     else:
         config = TrainConfig(**given).resolve()
         length = f"{config.steps} steps" if config.steps is not None else f"{config.epochs} epochs"
-        if os.environ.get("RANK", "0") == "0":  # under torchrun, one process speaks
+        if _is_first_process():
             print(f"training a {config.model} GAN on {config.dataset} with the {config.loss} loss for {length}")
         state = train(config, out_dir=args.out, progress=args.progress)
     import torch.distributed as dist
