@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 GAN_TEACH_DATA ?=
 export GAN_TEACH_DATA
 
-.PHONY: setup book test test-unit test-notebooks benchmark clean
+.PHONY: setup book check-book test test-unit test-notebooks benchmark clean
 
 setup: $(VENV)/.installed
 
@@ -21,6 +21,11 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 
 book: setup
 	$(BIN)/jupyter-book build . -W -n --keep-going
+
+# The built book in headless Chromium (needs Debian's chromium and chromium-driver): every page loads
+# without a JavaScript error, its math is typeset, its figures show.
+check-book: book
+	$(BIN)/python -m pytest -m browser -p no:cacheprovider tests/test_rendered_book.py
 
 test: test-unit test-notebooks
 

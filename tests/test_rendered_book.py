@@ -1,0 +1,144 @@
+"""The built book, opened in a real browser (headless Chromium): what a student who reads it would see.
+
+Run after ``make book`` with ``pytest -m browser tests/test_rendered_book.py`` (``.ci/run`` does, and
+``make check-book``). Needs Debian's ``chromium`` and ``chromium-driver`` and the ``selenium`` package;
+it never downloads a browser. Every page of the table of contents must load without a JavaScript
+error, show its mathematics typeset by the MathJax the book carries (no raw ``\\frac`` left in the
+text), show every image it links to, and load no script from the network (the book works offline).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[1]
+HTML = REPO / "_build" / "html"
+# A LaTeX command left in the visible text means MathJax did not typeset it.
+RAW_TEX = ("\\frac", "\\mathbb", "\\log", "\\min", "\\max", "\\sum", "\\mathrm", "\\sigma", "$$")
+
+
+def _toc_pages() -> list[str]:
+    """Every document of ``_toc.yml``, in order, e.g. ``book/intro``."""
+    toc = yaml.safe_load((REPO / "_toc.yml").read_text(encoding="utf-8"))
+    pages = [toc["root"]]
+    for part in toc.get("parts", []):
+        pages += [chapter["file"] for chapter in part["chapters"]]
+    return pages
+
+
+def _chromium() -> tuple[str, str]:
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    if browser is None or driver is None:
+        pytest.fail("headless Chromium is missing: apt-get install chromium chromium-driver (.ci/run does)")
+    return browser, driver
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not (HTML / "index.html").exists():
+        pytest.fail(f"no built book at {HTML}: run `make book` first")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    binary, driver_path = _chromium()
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--allow-file-access-from-files", "--window-size=1280,900"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
+    driver.set_script_timeout(60)
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+
+
+def _open(driver, page: str) -> None:
+    path = HTML / f"{page}.html"
+    assert path.exists(), f"{page} is in _toc.yml but {path} was not built"
+    driver.get(path.as_uri())
+    # Wait until MathJax has typeset the page (its startup promise resolves after the first typeset).
+    typeset = driver.execute_async_script(
+        """
+        const done = arguments[arguments.length - 1];
+        const start = Date.now();
+        (function wait() {
+          if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+            MathJax.startup.promise.then(() => done(true), () => done(false));
+          } else if (Date.now() - start > 30000) { done(false); } else { setTimeout(wait, 100); }
+        })();
+        """
+    )
+    assert typeset, f"{page}: MathJax never finished loading (is _static/mathjax there?)"
+
+
+PAGES = _toc_pages()
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_cleanly(browser, page):
+    _open(browser, page)
+    errors = [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert not errors, f"{page}: JavaScript errors: {errors}"
+
+    remote_scripts = browser.execute_script(
+        "return [...document.scripts].map(s => s.src).filter(src => /^https?:/.test(src));"
+    )
+    assert not remote_scripts, f"{page}: scripts from the network break the offline book: {remote_scripts}"
+
+    # The visible prose, without code (code may hold LaTeX in strings, e.g. matplotlib labels).
+    prose = browser.execute_script(
+        """
+        const main = document.querySelector('main') || document.body;
+        const copy = main.cloneNode(true);
+        copy.querySelectorAll('pre, code, .highlight, .cell_input, script, style, mjx-container')
+            .forEach(element => element.remove());
+        return copy.innerText;
+        """
+    )
+    raw = [command for command in RAW_TEX if command in prose]
+    assert not raw, f"{page}: raw LaTeX on the page, MathJax did not typeset it: {raw}"
+
+    broken = browser.execute_script(
+        """
+        return [...document.querySelectorAll('main img')]
+            .filter(img => !(img.complete && img.naturalWidth > 0))
+            .map(img => img.getAttribute('src'));
+        """
+    )
+    assert not broken, f"{page}: images that did not load: {broken}"
+
+
+@pytest.mark.parametrize("page", [page for page in PAGES if page.endswith(("/math", "/concepts", "/algorithm"))])
+def test_math_pages_have_typeset_equations(browser, page):
+    _open(browser, page)
+    count = browser.execute_script("return document.querySelectorAll('mjx-container').length;")
+    assert count >= 10, f"{page}: only {count} typeset formulas; a page of mathematics should have many"
+
+
+@pytest.mark.parametrize("page", [page for page in PAGES if "/glossary" not in page and "/bibliography" not in page])
+def test_chapter_pages_show_figures(browser, page):
+    _open(browser, page)
+    figures = browser.execute_script(
+        "return [...document.querySelectorAll('main img')].filter(img => img.naturalWidth > 0).length;"
+    )
+    assert figures >= 1, f"{page}: a chapter should show at least one figure, found none"
+
+
+def test_solutions_are_folded(browser):
+    """Exercise solutions are hidden behind a dropdown until the student opens them."""
+    _open(browser, "book/math")
+    solutions = browser.execute_script(
+        "return [...document.querySelectorAll('.solution')].map(s => s.classList.contains('dropdown') || "
+        "s.tagName === 'DETAILS' || !!s.closest('details'));"
+    )
+    assert solutions, "the math chapter should have solutions"
+    assert all(solutions), "every solution should be a dropdown"
