@@ -66,10 +66,12 @@ def _open(driver, page: str) -> None:
     assert path.exists(), f"{page} is in _toc.yml but {path} was not built"
     driver.get(path.as_uri())
     # Wait until MathJax has typeset the page (its startup promise resolves after the first typeset).
+    # Sphinx adds MathJax only to pages with math; on the others the raw-LaTeX check still applies.
     typeset = driver.execute_async_script(
         """
         const done = arguments[arguments.length - 1];
         const start = Date.now();
+        if (![...document.scripts].some(s => /mathjax/i.test(s.src))) { done(true); return; }
         (function wait() {
           if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
             MathJax.startup.promise.then(() => done(true), () => done(false));
