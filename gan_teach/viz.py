@@ -369,7 +369,7 @@ def _plot_toy_1d(
     """The 1-D case of :func:`plot_toy`: histogram, true density, and D(x) on a twin axis."""
     xs = torch.linspace(bounds[0], bounds[1], resolution)[:, None]  # (R, 1)
     bins = np.linspace(bounds[0], bounds[1], 51)  # fixed bins, so that animation frames compare
-    ax.hist(points[:, 0].numpy(), bins=bins, density=True, color="tab:green", alpha=0.5, label="generated")
+    ax.hist(points[:, 0].numpy(), bins=bins, density=True, color=GENERATED_COLOR, alpha=0.5, label="generated")
     if distribution is not None:
         density = distribution.log_density(xs).exp()  # (R,)
         ax.plot(xs[:, 0], density, color=REAL_COLOR, linestyle=":", label="real density")
