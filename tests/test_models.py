@@ -83,8 +83,11 @@ def test_layer_norm_critic_treats_examples_independently():
 def test_generate_is_reproducible_and_restores_mode():
     generator = MLPGenerator(latent_dim=3, data_dim=2).train()
     first = generate(generator, 10, seed=5, batch_size=4)
+    again = generate(generator, 10, seed=5, batch_size=4)
     second = generate(generator, 10, seed=5)
-    assert first.shape == (10, 2) and torch.equal(first, second)
+    assert first.shape == (10, 2) and torch.equal(first, again)  # same seed, same batches: bit for bit
+    # Other batches see the same noise; the matrix products may round differently (BLAS picks kernels by shape).
+    assert torch.allclose(first, second, rtol=0, atol=1e-6)
     assert generator.training
     truncated = generate(generator, 10, seed=5, truncation=0.0)
     assert torch.allclose(truncated, truncated[:1].expand(10, 2))  # all noise clamped to 0: one point
