@@ -6,6 +6,7 @@ frame in the page, so the book shows training unfold without Python behind it.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Sequence
 
 import matplotlib
@@ -19,7 +20,33 @@ from matplotlib.figure import Figure
 from .data import ToyDistribution
 from .viz import Bounds, _default_bounds, _to_cpu, image_grid, plot_toy
 
-__all__ = ["progress_animation", "animation_html"]
+__all__ = ["progress_animation", "animation_html", "offline_player"]
+
+# matplotlib's player draws its buttons with Font Awesome icons loaded from a CDN: offline, or in a book
+# that must not depend on the network, the buttons would be blank. Plain characters need no font file.
+_BUTTON_SYMBOLS = {
+    "fa fa-minus": "&minus;",
+    "fa fa-plus": "+",
+    "fa fa-fast-backward": "|&#9664;&#9664;",
+    "fa fa-step-backward": "|&#9664;",
+    "fa fa-play fa-flip-horizontal": "&#9664;",
+    "fa fa-pause": "||",
+    "fa fa-play": "&#9654;",
+    "fa fa-step-forward": "&#9654;|",
+    "fa fa-fast-forward": "&#9654;&#9654;|",
+}
+_ICON = re.compile(r'<i class="(fa [^"]+)"></i>')
+_REMOTE_STYLESHEET = re.compile(r'<link rel="stylesheet"\s+href="https?://[^"]*"\s*/?>')
+
+
+def offline_player(html: str) -> str:
+    """matplotlib's ``to_jshtml`` player without its one remote file: text buttons instead of CDN icons.
+
+    >>> offline_player('<link rel="stylesheet"\\nhref="https://cdn.example/fa.css"><i class="fa fa-play"></i>')
+    '&#9654;'
+    """
+    html = _REMOTE_STYLESHEET.sub("", html)
+    return _ICON.sub(lambda match: _BUTTON_SYMBOLS.get(match.group(1), match.group(0)), html)
 
 
 def _check_progress(samples: Sequence[tuple[int, torch.Tensor]]) -> None:
@@ -115,7 +142,7 @@ def animation_html(
         **options: any other argument of :func:`progress_animation` (``interval``, ``max_frames``, ...).
 
     Returns:
-        HTML with a ``<script>`` and every frame embedded as an image.
+        HTML with a ``<script>`` and every frame embedded as an image; it loads nothing from the network.
     """
     _check_progress(samples)
     if frame_format is None:
@@ -124,7 +151,7 @@ def animation_html(
         raise ValueError(f"frame_format must be 'png' or 'jpeg', got {frame_format!r}")
     animation = progress_animation(samples, distribution, **options)
     with matplotlib.rc_context({"animation.frame_format": frame_format}):
-        html = animation.to_jshtml(default_mode="once")
+        html = offline_player(animation.to_jshtml(default_mode="once"))
     if options.get("ax") is not None:
         plt.close(options["ax"].figure)  # a pyplot figure would otherwise also show as a still
     return html

@@ -299,6 +299,15 @@ def test_animation_html_embeds_every_frame(make_samples, frame_format):
     assert plt.get_fignums() == []  # nothing left open in pyplot
 
 
+def test_animation_html_loads_nothing_from_the_network():
+    html = animation_html(point_samples(3), figsize=(2, 2), dpi=40)
+    assert not re.search(r'(href|src)="https?://', html), "the player must work in an offline book"
+    assert "fa fa-" not in html  # icon classes would need the Font Awesome file
+    for label in ("Play", "Pause", "Next frame", "First frame"):
+        button = re.search(rf'<button title="{label}"[^>]*>(.*?)</button>', html, re.S)
+        assert button and button.group(1).strip(), f"the {label} button must show a symbol"
+
+
 def test_animation_html_rejects_an_unknown_frame_format():
     with pytest.raises(ValueError, match="'png' or 'jpeg'"):
         animation_html(point_samples(2), frame_format="gif")
