@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 GAN_TEACH_DATA ?=
 export GAN_TEACH_DATA
 
-.PHONY: setup book check-book test test-unit test-notebooks benchmark clean
+.PHONY: setup book check-book student test test-unit test-notebooks benchmark clean
 
 setup: $(VENV)/.installed
 
@@ -26,6 +26,11 @@ book: setup
 # without a JavaScript error, its math is typeset, its figures show.
 check-book: book
 	$(BIN)/python -m pytest -m browser -p no:cacheprovider tests/test_rendered_book.py
+
+# The student edition: every chapter notebook without its solutions (exercises, starter cells and checks kept).
+STUDENT_DIR ?= _build/student
+student: setup
+	$(BIN)/gan-teach student-edition --book book --out $(STUDENT_DIR)
 
 test: test-unit test-notebooks
 

@@ -1,4 +1,4 @@
-"""The command line: ``gan-teach train | sample | evaluate`` (also ``python -m gan_teach``).
+"""The command line: ``gan-teach train | sample | evaluate | student-edition | grade`` (also ``python -m gan_teach``).
 
 A thin layer over the library: each command parses its options, calls the same functions the
 book uses, and turns a user error (missing data, unknown dataset, bad checkpoint, bad option) into
@@ -41,7 +41,7 @@ def _positive_int(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of all subcommands."""
     parser = argparse.ArgumentParser(prog="gan-teach", description="Train, sample and evaluate GANs.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{train,sample,evaluate}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{train,sample,evaluate,student-edition,grade}")
 
     train_parser = commands.add_parser("train", help="train a GAN and write checkpoints into --out")
     train_parser.add_argument("--dataset", choices=DATASETS, help="what to learn (default: ring)")
@@ -80,6 +80,16 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate_parser.add_argument("--data-root")
     evaluate_parser.add_argument("--seed", type=int, default=0)
     evaluate_parser.add_argument("--device")
+
+    student_parser = commands.add_parser("student-edition", help="write the book's notebooks without their solutions")
+    student_parser.add_argument("--book", type=Path, default=Path("book"), help="the chapters' folder (default: book)")
+    student_parser.add_argument("--out", type=Path, default=Path("_build/student"), help="default: _build/student")
+
+    grade_parser = commands.add_parser("grade", help="run submitted notebooks, check their exercises, write a CSV")
+    grade_parser.add_argument("folder", type=Path, help="the folder of submitted notebooks (searched recursively)")
+    grade_parser.add_argument("--out", type=Path, default=Path("grades.csv"), help="the CSV to write (default: grades.csv)")
+    grade_parser.add_argument("--timeout", type=_positive_int, default=300, help="seconds per cell (default: 300)")
+    grade_parser.add_argument("--full", action="store_true", help="full training runs (default: the fast mode of CI)")
     return parser
 
 
@@ -193,10 +203,27 @@ def _evaluate(args: argparse.Namespace) -> None:
         _print_metrics(_toy_report(generator, config, args.num_samples, seed=args.seed))
 
 
+def _student_edition(args: argparse.Namespace) -> None:
+    from .exercises.student import make_student_edition
+
+    removed = make_student_edition(args.book, args.out)
+    print(f"wrote {len(removed)} notebooks to {args.out}, {sum(removed.values())} solutions removed")
+
+
+def _grade(args: argparse.Namespace) -> None:
+    from .exercises.grading import grade_folder, write_csv
+
+    grades = grade_folder(args.folder, timeout=args.timeout, full=args.full)
+    write_csv(grades, args.out, root=args.folder)
+    print(f"wrote {args.out}: {len(grades)} notebooks, {sum(g.score for g in grades)} of "
+          f"{sum(g.max_score for g in grades)} checks passed")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 on success)."""
     args = build_parser().parse_args(argv)
-    commands = {"train": _train, "sample": _sample, "evaluate": _evaluate}
+    commands = {"train": _train, "sample": _sample, "evaluate": _evaluate,
+                "student-edition": _student_edition, "grade": _grade}
     try:
         commands[args.command](args)
     except (ValueError, FileNotFoundError, CheckpointError, DataNotFoundError, TrainingDivergedError) as error:
