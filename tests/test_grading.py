@@ -105,6 +105,14 @@ def test_a_hanging_cell_is_stopped_and_the_rest_still_graded(tmp_path):
     assert (grade.score, grade.max_score) == (1, 1)  # the cells after the hanging one still ran
 
 
+def test_a_function_that_loops_inside_the_check_is_a_timeout(tmp_path):
+    path = tmp_path / "loops.ipynb"
+    nbformat.write(_notebook("def my_optimal_discriminator(p_data, p_g):\n    while True:\n        pass", chapter="math"), path)
+    grade = grade_notebook(path, timeout=3)
+    assert grade.status == "timeout" and "checking the exercises ran longer than 3 s" in grade.reason
+    assert grade.score == 0
+
+
 def test_grading_a_missing_folder_is_one_clear_line(tmp_path):
     result = subprocess.run([sys.executable, "-m", "gan_teach", "grade", str(tmp_path / "nowhere")],
                             capture_output=True, text=True, timeout=120)

@@ -174,7 +174,12 @@ def grade_notebook(path: str | Path, *, timeout: int = 300, full: bool = False) 
     results = None
     for index, cell in enumerate(notebook.cells):
         for output in cell.get("outputs", []):
-            if output.get("output_type") == "error" and index < student_cells:
+            if output.get("output_type") == "error" and index >= student_cells:  # the grader's own cell
+                timed_out = output.get("ename") == "KeyboardInterrupt"
+                grade.status = "timeout" if timed_out else "errors"
+                problems.append(f"checking the exercises ran longer than {timeout} s (does a function of yours loop?)"
+                                if timed_out else f"checking the exercises raised {output.get('ename')}")
+            elif output.get("output_type") == "error":
                 if output.get("ename") == "KeyboardInterrupt":
                     grade.status = "timeout"
                     problems.append(f"cell {index + 1} ran longer than {timeout} s and was stopped")
