@@ -63,6 +63,13 @@ def _restore_rng_states(states: dict[str, Any]) -> None:
     random.setstate((python_state["version"], tuple(python_state["state"]), python_state["gauss"]))
 
 
+def _device_name(device: torch.device) -> str:
+    """What trained the run, for model cards: the GPU's name, or the CPU's core count."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"{os.cpu_count()}-core CPU" if device.type == "cpu" else device.type
+
+
 def _state_dict_or_none(thing: Any) -> Any:
     return None if thing is None else thing.state_dict()
 
@@ -91,6 +98,8 @@ def save_checkpoint(state: TrainState, path: str | os.PathLike) -> Path:
         "epoch_step": state.epoch_step,
         "history": state.history,
         "fixed_noise": state.fixed_noise.cpu(),
+        "train_seconds": float(state.train_seconds),
+        "device_name": _device_name(state.device),
         "samples": [[step, samples] for step, samples in state.samples],
         "rng": _rng_states(state.device),
     }
@@ -168,6 +177,7 @@ def load_checkpoint(
     state.epoch_step = checkpoint.get("epoch_step", 0)
     state.history = {key: list(values) for key, values in checkpoint.get("history", {}).items()}
     state.samples = [(int(step), samples) for step, samples in checkpoint.get("samples", [])]
+    state.train_seconds = float(checkpoint.get("train_seconds", 0.0))
     if checkpoint.get("fixed_noise") is not None:
         state.fixed_noise = checkpoint["fixed_noise"].to(state.device)
     _restore_rng_states(checkpoint["rng"])

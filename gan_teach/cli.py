@@ -1,4 +1,4 @@
-"""The command line: ``gan-teach train | sample | evaluate | student-edition | grade`` (also ``python -m gan_teach``).
+"""The command line: ``gan-teach train | sample | evaluate | export | student-edition | grade`` (also ``python -m gan_teach``).
 
 A thin layer over the library: each command parses its options, calls the same functions the
 book uses, and turns a user error (missing data, unknown dataset, bad checkpoint, bad option) into
@@ -26,7 +26,7 @@ _CONFIG_OPTIONS = {
     "dataset": "dataset", "model": "model", "loss": "loss", "epochs": "epochs", "steps": "steps",
     "batch_size": "batch_size", "seed": "seed", "data_root": "data_root", "latent_dim": "latent_dim",
     "width": "width", "lr_generator": "lr_generator", "lr_discriminator": "lr_discriminator",
-    "d_steps": "d_steps", "ema_decay": "ema_decay", "device": "device",
+    "d_steps": "d_steps", "ema_decay": "ema_decay", "device": "device", "r1_gamma": "r1_gamma", "lr_decay": "lr_decay",
 }
 _CAN_CHANGE_ON_RESUME = {"epochs", "steps", "data_root", "device"}
 
@@ -41,12 +41,13 @@ def _positive_int(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of all subcommands."""
     parser = argparse.ArgumentParser(prog="gan-teach", description="Train, sample and evaluate GANs.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{train,sample,evaluate,student-edition,grade}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{train,sample,evaluate,export,student-edition,grade}")
 
     train_parser = commands.add_parser("train", help="train a GAN and write checkpoints into --out")
     train_parser.add_argument("--dataset", choices=DATASETS, help="what to learn (default: ring)")
     train_parser.add_argument("--out", required=True, type=Path, help="folder for checkpoint.pt and sample images")
-    train_parser.add_argument("--model", choices=MODELS, help="default: mlp for toy data, dcgan for images")
+    train_parser.add_argument("--model", choices=MODELS,
+                              help="default: mlp for toy data, dcgan for images; conditional: a class-conditional DCGAN")
     train_parser.add_argument("--loss", choices=tuple(LOSSES), help="default: non-saturating")
     length = train_parser.add_mutually_exclusive_group()
     length.add_argument("--epochs", type=_positive_int, help="passes over the data")
@@ -62,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     train_parser.add_argument("--d-steps", type=_positive_int, help="discriminator updates per generator update")
     train_parser.add_argument("--ema-decay", type=float, help="keep an EMA of the generator's weights, e.g. 0.999")
     train_parser.add_argument("--spectral-norm", action="store_true", help="spectral norm in the discriminator")
+    train_parser.add_argument("--r1-gamma", type=float, help="weight of the R1 penalty on real data (default: off)")
+    train_parser.add_argument("--lr-decay", action=argparse.BooleanOptionalAction, default=None,
+                              help="decay the learning rates linearly to 0 (default: on for toy data, off for images)")
     train_parser.add_argument("--no-amp", action="store_true", help="full precision on CUDA")
     train_parser.add_argument("--device", help="cpu, cuda, cuda:1, mps (default: the fastest available)")
     train_parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
@@ -80,6 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate_parser.add_argument("--data-root")
     evaluate_parser.add_argument("--seed", type=int, default=0)
     evaluate_parser.add_argument("--device")
+
+    export_parser = commands.add_parser("export", help="ship a checkpoint's generator as float16 weights with a model card")
+    export_parser.add_argument("--checkpoint", required=True, type=Path)
+    export_parser.add_argument("--name", required=True, help="e.g. mnist-dcgan; writes NAME.pt and its card in pretrained.json")
+    export_parser.add_argument("--weights-dir", type=Path, help="default: the package's weights folder")
+    export_parser.add_argument("--num-samples", type=_positive_int, default=10_000, help="samples for the FID (default: 10000)")
+    export_parser.add_argument("--data-root")
 
     student_parser = commands.add_parser("student-edition", help="write the book's notebooks without their solutions")
     student_parser.add_argument("--book", type=Path, default=Path("book"), help="the chapters' folder (default: book)")
@@ -159,7 +170,9 @@ def _sample_file(generator, config: TrainConfig, count: int, path: Path, seed: i
     if is_image_dataset(config.dataset):
         from torchvision.utils import save_image
 
-        save_image(samples, path, nrow=max(1, int(count**0.5)), normalize=True, value_range=(-1, 1))
+        # A conditional generator's samples cycle through the classes: one column per class.
+        columns = getattr(generator, "num_classes", None) or max(1, int(count**0.5))
+        save_image(samples, path, nrow=columns, normalize=True, value_range=(-1, 1))
         return
     import matplotlib
 
@@ -203,6 +216,15 @@ def _evaluate(args: argparse.Namespace) -> None:
         _print_metrics(_toy_report(generator, config, args.num_samples, seed=args.seed))
 
 
+def _export(args: argparse.Namespace) -> None:
+    from .pretrained import export_generator
+
+    options = {"weights_dir": args.weights_dir} if args.weights_dir is not None else {}
+    card = export_generator(args.checkpoint, args.name, num_samples=args.num_samples, root=args.data_root, **options)
+    print(f"wrote {card['file']} ({card['file_size_bytes']:,} bytes, sha256 {card['sha256'][:12]}...)")
+    _print_metrics({key: card[key] for key in ("command", "epochs", "train_seconds", "machine", "fid", "fid_floor", "fid_ratio")})
+
+
 def _student_edition(args: argparse.Namespace) -> None:
     from .exercises.student import make_student_edition
 
@@ -222,7 +244,7 @@ def _grade(args: argparse.Namespace) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 on success)."""
     args = build_parser().parse_args(argv)
-    commands = {"train": _train, "sample": _sample, "evaluate": _evaluate,
+    commands = {"train": _train, "sample": _sample, "evaluate": _evaluate, "export": _export,
                 "student-edition": _student_edition, "grade": _grade}
     try:
         commands[args.command](args)

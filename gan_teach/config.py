@@ -15,11 +15,13 @@ from torch import nn
 
 from .data import DATASETS, IMAGE_DATASETS, toy_distribution
 from .losses import LOSSES
+from .conditional import ConditionalDCGANDiscriminator, ConditionalDCGANGenerator
 from .models import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
 
-__all__ = ["TrainConfig", "build_models", "MODELS"]
+__all__ = ["TrainConfig", "build_models", "MODELS", "NUM_CLASSES"]
 
-MODELS = ("mlp", "dcgan")
+MODELS = ("mlp", "dcgan", "conditional")
+NUM_CLASSES = 10  # MNIST digits and Fashion-MNIST garments both have ten classes
 
 
 @dataclass
@@ -28,7 +30,7 @@ class TrainConfig:
 
     dataset: str = "ring"  # mnist, fashion-mnist, ring, grid, mixture-1d or gaussian-1d
     loss: str = "non-saturating"  # minimax, non-saturating, lsgan, hinge or wgan-gp
-    model: str | None = None  # "mlp" for toy data, "dcgan" for images
+    model: str | None = None  # "mlp" for toy data, "dcgan" for images, "conditional" for a class-conditional DCGAN
     latent_dim: int | None = None  # size of z: 16 for toy data, 64 for images
     width: int | None = None  # hidden units of the MLPs, or base channels of the DCGAN
     epochs: int | None = None  # passes over the data; ignored when `steps` is set
@@ -91,10 +93,13 @@ class TrainConfig:
     def _validate(self) -> None:
         if self.model not in MODELS:
             raise ValueError(f"unknown model {self.model!r}; choose one of: {', '.join(MODELS)}")
-        if self.model == "dcgan" and self.dataset not in IMAGE_DATASETS:
-            raise ValueError(f"model 'dcgan' needs an image dataset ({', '.join(IMAGE_DATASETS)}), not {self.dataset!r}")
+        if self.model in ("dcgan", "conditional") and self.dataset not in IMAGE_DATASETS:
+            raise ValueError(
+                f"model {self.model!r} needs an image dataset ({', '.join(IMAGE_DATASETS)}), not {self.dataset!r}"
+                + ("; the toy distributions have no class labels" if self.model == "conditional" else "")
+            )
         if self.model == "mlp" and self.dataset in IMAGE_DATASETS:
-            raise ValueError(f"model 'mlp' is for the toy datasets; use model 'dcgan' for {self.dataset!r}")
+            raise ValueError(f"model 'mlp' is for the toy datasets; use model 'dcgan' or 'conditional' for {self.dataset!r}")
         if self.epochs is None and self.steps is None:
             raise ValueError("set either epochs or steps")
         for name in ("latent_dim", "width", "batch_size", "d_steps", "epochs", "steps", "num_fixed_samples"):
@@ -136,11 +141,21 @@ def build_models(config: TrainConfig) -> tuple[nn.Module, nn.Module]:
         discriminator = MLPDiscriminator(
             data_dim, config.width, spectral_norm=config.spectral_norm, minibatch_std=config.minibatch_std
         )
-    else:
+    elif config.model == "dcgan":
         generator = DCGANGenerator(config.latent_dim, image_size=28, channels=1, base_channels=config.width)
-        normalization = "layer" if config.loss == "wgan-gp" else "batch"
         discriminator = DCGANDiscriminator(
-            image_size=28, channels=1, base_channels=config.width, normalization=normalization,
+            image_size=28, channels=1, base_channels=config.width, normalization=_critic_normalization(config),
             spectral_norm=config.spectral_norm,
         )
+    else:
+        generator = ConditionalDCGANGenerator(config.latent_dim, NUM_CLASSES, image_size=28, channels=1, base_channels=config.width)
+        discriminator = ConditionalDCGANDiscriminator(
+            NUM_CLASSES, image_size=28, channels=1, base_channels=config.width,
+            normalization=_critic_normalization(config), spectral_norm=config.spectral_norm,
+        )
     return generator, discriminator
+
+
+def _critic_normalization(config: TrainConfig) -> str:
+    """Batch norm for a classifier-style discriminator; layer norm for a WGAN-GP critic (per-example penalty)."""
+    return "layer" if config.loss == "wgan-gp" else "batch"

@@ -29,7 +29,7 @@ def _check_shape(module: nn.Module, tensor: torch.Tensor, expected: tuple[int | 
     """Raise a ValueError naming the expected and the received shape (``None`` matches any size)."""
     shape = tuple(tensor.shape)
     if len(shape) != len(expected) or any(e is not None and e != s for e, s in zip(expected, shape)):
-        wanted = "(" + ", ".join("N" if e is None else str(e) for e in expected) + ")"
+        wanted = "(" + ", ".join("N" if e is None else str(e) for e in expected) + ("," if len(expected) == 1 else "") + ")"
         raise ValueError(f"{type(module).__name__} expects {what} of shape {wanted}, got {shape}. {hint}")
 
 
@@ -260,6 +260,7 @@ def generate(
     seed: int | None = None,
     batch_size: int = 1000,
     truncation: float | None = None,
+    labels: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Draw ``num_samples`` samples from ``generator`` in eval mode, in batches; returns a CPU tensor.
 
@@ -269,6 +270,8 @@ def generate(
         seed: fixes the noise (with its own RNG, leaving the global one untouched); ``None``: global RNG.
         batch_size: samples per forward pass.
         truncation: if set, every noise entry is clamped to ``[-truncation, truncation]``.
+        labels: for a conditional generator (one with ``num_classes``), the class of each sample,
+            ``(num_samples,)``; default: every class equally often (0, 1, ..., 9, 0, 1, ...).
 
     Returns:
         Samples, e.g. ``(num_samples, 1, 28, 28)`` in ``[-1, 1]`` for a DCGAN.
@@ -283,6 +286,18 @@ def generate(
     z = torch.randn(num_samples, generator.latent_dim, generator=rng)  # (num_samples, latent_dim)
     if truncation is not None:
         z = z.clamp(-truncation, truncation)
-    chunks = [generator(batch.to(device)).float().cpu() for batch in z.split(batch_size)]
+    conditional = hasattr(generator, "num_classes")
+    if labels is not None and not conditional:
+        raise ValueError(f"labels were given, but {type(generator).__name__} is not a conditional generator")
+    if conditional:
+        labels = torch.arange(num_samples) % generator.num_classes if labels is None else torch.as_tensor(labels)
+        if labels.shape != (num_samples,):
+            raise ValueError(f"labels must have shape ({num_samples},), one per sample, got {tuple(labels.shape)}")
+        chunks = [
+            generator(batch.to(device), batch_labels.to(device)).float().cpu()
+            for batch, batch_labels in zip(z.split(batch_size), labels.split(batch_size))
+        ]
+    else:
+        chunks = [generator(batch.to(device)).float().cpu() for batch in z.split(batch_size)]
     generator.train(was_training)
     return torch.cat(chunks)

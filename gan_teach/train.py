@@ -12,6 +12,7 @@ import contextlib
 import copy
 import math
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -22,7 +23,7 @@ from torch import nn
 from torch.utils.data import DistributedSampler
 
 from .config import TrainConfig, build_models
-from .data import is_image_dataset, load_dataset
+from .data import is_image_dataset, load_dataset, load_images
 from .losses import GANLoss, get_loss, gradient_penalty, r1_penalty
 from .utils import get_device, seed_everything
 
@@ -49,6 +50,8 @@ class TrainState:
         epoch_step: generator updates done in the current, unfinished epoch.
         history: per-step values (``d_loss``, ``g_loss``, ``d_real``, ``d_fake``, ...), lists of floats.
         fixed_noise: the latent batch behind every progress sample.
+        fixed_labels: for a conditional GAN, the class of each progress sample (0, 1, ..., 9, 0, 1, ...); else None.
+        train_seconds: wall-clock seconds spent in :func:`train` so far, over every resumed part of the run.
         samples: ``(step, samples)`` pairs, the fixed noise pushed through the generator as training went.
     """
 
@@ -68,6 +71,8 @@ class TrainState:
     epoch_step: int = 0
     history: dict[str, list[float]] = field(default_factory=dict)
     fixed_noise: torch.Tensor | None = None
+    fixed_labels: torch.Tensor | None = None
+    train_seconds: float = 0.0
     samples: list[tuple[int, torch.Tensor]] = field(default_factory=list)
 
     @property
@@ -108,6 +113,10 @@ def create_state(
     fixed_noise = torch.randn(
         config.num_fixed_samples, unwrap(generator).latent_dim, generator=torch.Generator().manual_seed(config.seed)
     ).to(device)  # its own RNG, so that drawing progress samples never changes the training noise
+    fixed_labels = None
+    if config.model == "conditional":
+        num_classes = unwrap(generator).num_classes
+        fixed_labels = torch.arange(config.num_fixed_samples, device=device) % num_classes  # (num_fixed,) 0..9, 0..9, ...
     return TrainState(
         config=config,
         generator=generator,
@@ -121,6 +130,7 @@ def create_state(
         discriminator_scaler=torch.amp.GradScaler("cuda", enabled=needs_scaler) if device.type == "cuda" else None,
         amp_dtype=amp_dtype,
         fixed_noise=fixed_noise,
+        fixed_labels=fixed_labels,
     )
 
 
@@ -161,12 +171,24 @@ def update_ema(ema_generator: nn.Module, generator: nn.Module, decay: float) -> 
             ema_buffer.copy_(buffer)
 
 
-def train_step(state: TrainState, real_batches: Sequence[torch.Tensor]) -> dict[str, torch.Tensor]:
+def _conditioned(network: nn.Module, labels: torch.Tensor | None) -> Callable[[torch.Tensor], torch.Tensor]:
+    """``network`` as a function of its first input alone: ``x -> network(x, labels)`` for a conditional GAN."""
+    if labels is None:
+        return network
+    return lambda inputs: network(inputs, labels)
+
+
+def train_step(
+    state: TrainState, real_batches: Sequence[torch.Tensor], real_labels: Sequence[torch.Tensor] | None = None
+) -> dict[str, torch.Tensor]:
     """One generator update after ``len(real_batches)`` discriminator updates (Algorithm 1).
 
     Args:
         state: the networks, optimizers and loss; changed in place.
         real_batches: ``k`` batches of real examples on ``state.device``, one per discriminator update.
+        real_labels: for a conditional GAN, the class labels of each real batch, ``k`` tensors of shape ``(B,)``.
+            The discriminator sees fakes made for the same labels as the reals; the generator's update
+            draws its labels uniformly at random.
 
     Returns:
         Detached scalars: ``d_loss``, ``g_loss``, ``d_real`` and ``d_fake`` (the mean of sigmoid(D(.))
@@ -175,33 +197,45 @@ def train_step(state: TrainState, real_batches: Sequence[torch.Tensor]) -> dict[
     """
     generator, discriminator, loss = state.generator, state.discriminator, state.loss
     latent_dim = unwrap(generator).latent_dim
+    conditional = state.config.model == "conditional"
+    if conditional != (real_labels is not None):
+        raise ValueError(
+            "a conditional GAN needs the class labels of each real batch (real_labels=...)" if conditional
+            else f"real_labels were given, but model {state.config.model!r} is not conditional"
+        )
+    if conditional and len(real_labels) != len(real_batches):
+        raise ValueError(f"got {len(real_batches)} real batches but {len(real_labels)} label batches")
     metrics: dict[str, torch.Tensor] = {}
 
     # (1) Update D: maximise log D(x) + log(1 - D(G(z))), i.e. minimise loss.discriminator_loss,
     #     k times, each with a fresh real batch and fresh noise. G is held fixed: its output is made without a graph.
-    for real in real_batches:
+    for index, real in enumerate(real_batches):
+        labels = real_labels[index] if conditional else None  # (B,) or None
+        critic = _conditioned(discriminator, labels)  # x -> D(x) or D(x, y)
         z = torch.randn(real.shape[0], latent_dim, device=state.device)  # (B, latent_dim)
         with _autocast(state):
             with torch.no_grad():
-                fake = generator(z)  # same shape as `real`
-            real_logits = discriminator(real)  # (B,)
-            fake_logits = discriminator(fake)  # (B,)
+                fake = _conditioned(generator, labels)(z)  # same shape as `real`
+            real_logits = critic(real)  # (B,)
+            fake_logits = critic(fake)  # (B,)
             d_loss = loss.discriminator_loss(real_logits.float(), fake_logits.float())
         if loss.gradient_penalty_weight:
-            penalty = gradient_penalty(discriminator, real.float(), fake.float())  # in float32, outside autocast
+            penalty = gradient_penalty(critic, real.float(), fake.float())  # in float32, outside autocast
             d_loss = d_loss + loss.gradient_penalty_weight * penalty
             metrics["gradient_penalty"] = penalty.detach()
         if state.config.r1_gamma:
-            r1 = r1_penalty(discriminator, real.float())
+            r1 = r1_penalty(critic, real.float())
             d_loss = d_loss + state.config.r1_gamma / 2 * r1
             metrics["r1_penalty"] = r1.detach()
         d_grad_norm = _optimizer_step(d_loss, discriminator, state.discriminator_optimizer, state.discriminator_scaler)
 
     # (2) Update G: minimise loss.generator_loss, e.g. maximise log D(G(z)) (non-saturating)
     #     or minimise log(1 - D(G(z))) (minimax). D's gradients from this pass are discarded at its next update.
-    z = torch.randn(real_batches[-1].shape[0], latent_dim, device=state.device)
+    batch_size = real_batches[-1].shape[0]
+    z = torch.randn(batch_size, latent_dim, device=state.device)
+    labels = torch.randint(unwrap(generator).num_classes, (batch_size,), device=state.device) if conditional else None
     with _autocast(state):
-        generated_logits = discriminator(generator(z))  # (B,)
+        generated_logits = _conditioned(discriminator, labels)(_conditioned(generator, labels)(z))  # (B,)
         g_loss = loss.generator_loss(generated_logits.float())
     g_grad_norm = _optimizer_step(g_loss, generator, state.generator_optimizer, state.generator_scaler)
     if state.ema_generator is not None:
@@ -245,7 +279,7 @@ def _draw_fixed_samples(state: TrainState) -> torch.Tensor:
     generator = state.sampling_generator
     was_training = generator.training
     generator.eval()
-    samples = generator(state.fixed_noise).float().cpu()
+    samples = _conditioned(generator, state.fixed_labels)(state.fixed_noise).float().cpu()
     generator.train(was_training)
     return samples
 
@@ -274,6 +308,7 @@ def train(
     *,
     state: TrainState | None = None,
     data: torch.Tensor | None = None,
+    labels: torch.Tensor | None = None,
     out_dir: str | os.PathLike | None = None,
     resume: str | os.PathLike | None = None,
     callback: Callable[[TrainState], None] | None = None,
@@ -285,6 +320,7 @@ def train(
         config: the run's configuration; ignored when ``state`` or ``resume`` is given.
         state: continue training this state (e.g. one made by :func:`create_state` with your own networks).
         data: the real examples, ``(N, ...)``; default: ``load_dataset(config.dataset)``.
+        labels: for a conditional GAN, the class of each example, ``(N,)``; default: the dataset's labels.
         out_dir: if set, ``checkpoint.pt`` is written there after every epoch and at the end, and for
             images ``samples/epoch_NNN.png``; only process 0 writes.
         resume: a checkpoint to continue from, exactly where it stopped. With ``config``, its ``epochs`` or
@@ -310,9 +346,17 @@ def train(
         state.generator = nn.parallel.DistributedDataParallel(state.generator, device_ids=device_ids)
         state.discriminator = nn.parallel.DistributedDataParallel(state.discriminator, device_ids=device_ids)
 
+    conditional = config.model == "conditional"
     if data is None:
-        data = load_dataset(config.dataset, config.data_root)
+        if conditional:
+            data, labels = load_images(config.dataset, config.data_root, with_labels=True)
+        else:
+            data = load_dataset(config.dataset, config.data_root)
+    if conditional and (labels is None or labels.shape != data.shape[:1]):
+        got = "none" if labels is None else f"shape {tuple(labels.shape)}"
+        raise ValueError(f"a conditional GAN needs one class label per example: {len(data)} examples, labels {got}")
     data = data.to(state.device)
+    labels = labels.to(state.device) if conditional else None
     rank, world_size = _rank(), _world_size()
     # DistributedSampler also serves a single process: its shuffle depends only on (seed, epoch), which makes resuming exact.
     sampler = DistributedSampler(data, num_replicas=world_size, rank=rank, shuffle=True, seed=config.seed, drop_last=True)
@@ -343,6 +387,7 @@ def train(
     pending: list[dict[str, torch.Tensor]] = []
     state.generator.train()
     state.discriminator.train()
+    started, seconds_before = time.perf_counter(), state.train_seconds
     while state.step < total_steps:
         sampler.set_epoch(state.epoch)
         order = torch.tensor(list(sampler), device=state.device)  # this process's shuffled indices
@@ -352,7 +397,8 @@ def train(
         for indices in batches[state.epoch_step:]:
             if config.lr_decay:
                 _set_learning_rates(state, fraction=1 - state.step / total_steps)
-            pending.append(train_step(state, [data[i] for i in indices]))
+            label_batches = [labels[i] for i in indices] if conditional else None
+            pending.append(train_step(state, [data[i] for i in indices], label_batches))
             state.step += 1
             state.epoch_step += 1
             bar.update(1)
@@ -365,6 +411,7 @@ def train(
             state.epoch += 1
             state.epoch_step = 0
         state.samples.append((state.step, _draw_fixed_samples(state)))
+        state.train_seconds = seconds_before + time.perf_counter() - started
         if writer:
             save_checkpoint(state, checkpoint_path)
             if is_image_dataset(config.dataset):
