@@ -1,0 +1,175 @@
+"""Small pretrained generators shipped with the package, so that the latent space can be explored at once.
+
+Each generator was trained by ``gan-teach train`` and exported by ``gan-teach export``; its model card
+(``weights/pretrained.json``) records the training command, epochs, wall-clock time and machine, the
+library's FID beside its floor, the seed, and the SHA-256 of the weights file, which is checked on
+every load. Weights are stored in float16 (about half the size; the generators are used in float32).
+
+>>> sorted(available())
+['fashion-mnist-dcgan', 'mnist-conditional', 'mnist-dcgan']
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from .checkpoints import read_checkpoint
+from .config import TrainConfig, build_models
+from .metrics import WEIGHTS_DIR, evaluate_images, sha256_of
+from .utils import get_device
+
+__all__ = ["available", "model_card", "load_generator", "export_generator", "train_command", "CARDS_FILE"]
+
+CARDS_FILE = "pretrained.json"
+
+
+def _read_cards(weights_dir: Path | None = None) -> dict[str, dict[str, Any]]:
+    path = Path(weights_dir if weights_dir is not None else WEIGHTS_DIR) / CARDS_FILE
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def available() -> dict[str, dict[str, Any]]:
+    """The shipped generators: name -> model card (a dictionary of plain data)."""
+    return _read_cards()
+
+
+def model_card(name: str) -> dict[str, Any]:
+    """The model card of the shipped generator ``name`` (see :func:`available` for the names)."""
+    cards = _read_cards()
+    if name not in cards:
+        raise ValueError(f"no pretrained generator called {name!r}; the shipped ones are: {', '.join(sorted(cards))}")
+    return cards[name]
+
+
+def load_generator(name: str, device: str | torch.device | None = "cpu") -> nn.Module:
+    """A shipped generator, in eval mode, with its weights checked against the model card's SHA-256.
+
+    Args:
+        name: ``"mnist-dcgan"``, ``"fashion-mnist-dcgan"`` or ``"mnist-conditional"``.
+        device: where to put it; ``None``: the fastest available. The CPU is fast enough for exploring.
+
+    Returns:
+        The generator: ``generator(z)`` (or ``generator(z, labels)`` for a conditional one) maps
+        ``z`` of shape ``(N, generator.latent_dim)`` to images ``(N, 1, 28, 28)`` in ``[-1, 1]``.
+        A conditional generator has a ``num_classes`` attribute.
+    """
+    card = model_card(name)
+    path = WEIGHTS_DIR / card["file"]
+    if not path.exists():
+        raise FileNotFoundError(f"the weights of {name!r} are missing from {path}; reinstall gan-teach")
+    digest = sha256_of(path)
+    if digest != card["sha256"]:
+        raise RuntimeError(
+            f"{path} has SHA-256 {digest}, but its model card records {card['sha256']}: the file was changed or "
+            "damaged. Reinstall gan-teach, or re-export it with gan-teach export."
+        )
+    generator, _ = build_models(TrainConfig.from_dict(card["config"]))
+    weights = torch.load(path, map_location="cpu", weights_only=True)
+    generator.load_state_dict({key: value.float() if value.is_floating_point() else value for key, value in weights.items()})
+    generator.requires_grad_(False)
+    return generator.to(get_device(device) if not isinstance(device, torch.device) else device).eval()
+
+
+def train_command(config: TrainConfig) -> str:
+    """The ``gan-teach train`` command line that reproduces ``config`` (only the options that differ from the recipe).
+
+    >>> train_command(TrainConfig(dataset="mnist", width=64, epochs=20, ema_decay=0.999).resolve())
+    'gan-teach train --dataset mnist --width 64 --epochs 20 --ema-decay 0.999 --out OUT'
+    """
+    resolved = config.resolve()
+    recipe = TrainConfig(dataset=resolved.dataset, loss=resolved.loss, model=resolved.model).resolve()
+    parts = ["gan-teach", "train", "--dataset", resolved.dataset]
+    if resolved.model != TrainConfig(dataset=resolved.dataset).resolve().model:
+        parts += ["--model", resolved.model]
+    if resolved.loss != TrainConfig().loss:
+        parts += ["--loss", resolved.loss]
+    for name in ("latent_dim", "width", "batch_size", "lr_generator", "lr_discriminator", "d_steps"):
+        if getattr(resolved, name) != getattr(recipe, name):
+            parts += [f"--{name.replace('_', '-')}", str(getattr(resolved, name))]
+    parts += ["--steps", str(resolved.steps)] if resolved.steps is not None else ["--epochs", str(resolved.epochs)]
+    if resolved.ema_decay:
+        parts += ["--ema-decay", str(resolved.ema_decay)]
+    if resolved.r1_gamma:
+        parts += ["--r1-gamma", str(resolved.r1_gamma)]
+    if resolved.lr_decay != recipe.lr_decay:
+        parts.append("--lr-decay" if resolved.lr_decay else "--no-lr-decay")
+    if resolved.spectral_norm:
+        parts.append("--spectral-norm")
+    if resolved.seed != 0:
+        parts += ["--seed", str(resolved.seed)]
+    return " ".join(parts + ["--out", "OUT"])
+
+
+def export_generator(
+    checkpoint: str | os.PathLike,
+    name: str,
+    *,
+    weights_dir: str | os.PathLike | None = None,
+    num_samples: int = 10_000,
+    root: str | os.PathLike | None = None,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Write the sampling generator of a training checkpoint as ``NAME.pt`` (float16) and its model card.
+
+    The FID is measured on the float16 weights as shipped, with ``num_samples`` samples, beside the floor.
+
+    Args:
+        checkpoint: a ``checkpoint.pt`` written by ``gan-teach train`` (its EMA weights are used if it has them).
+        name: the name to ship it under, e.g. ``"mnist-dcgan"``.
+        weights_dir: where to write; the package's ``weights`` folder by default.
+        num_samples, root, seed: for the FID (see :func:`gan_teach.metrics.evaluate_images`).
+
+    Returns:
+        The model card, also written into ``weights_dir/pretrained.json``.
+    """
+    saved = read_checkpoint(checkpoint)
+    config = TrainConfig.from_dict(saved["config"])
+    if config.steps is None and not config.lr_decay and saved.get("epoch_step", 0) == 0 and saved["epoch"] != config.epochs:
+        # A run stopped after epoch E of a longer plan: with constant learning rates, nothing before epoch E
+        # depends on the plan's length, so these weights are those of the run `--epochs E`, and the card says so.
+        config = dataclasses.replace(config, epochs=saved["epoch"])
+    weights = saved.get("ema_generator") or saved["generator"]
+    half = {key: value.half() if value.is_floating_point() else value for key, value in weights.items()}
+    weights_dir = Path(weights_dir if weights_dir is not None else WEIGHTS_DIR)
+    weights_dir.mkdir(parents=True, exist_ok=True)
+    path = weights_dir / f"{name}.pt"
+    torch.save(half, path)
+
+    generator, _ = build_models(config)
+    generator.load_state_dict({key: value.float() for key, value in half.items()})  # measure what is shipped
+    metrics = evaluate_images(generator.eval(), config.dataset, num_samples=num_samples, root=root, seed=seed)
+    stored = dict(config.to_dict(), data_root=None, device=None)  # paths and devices of the training machine don't travel
+    card = {
+        "file": path.name,
+        "sha256": sha256_of(path),
+        "file_size_bytes": path.stat().st_size,
+        "dtype": "float16",
+        "dataset": config.dataset,
+        "model": config.model,
+        "latent_dim": config.latent_dim,
+        "num_parameters": sum(value.numel() for value in half.values() if value.is_floating_point()),
+        "command": train_command(config),
+        "epochs": saved["epoch"],
+        "steps": saved["step"],
+        "seed": config.seed,
+        "train_seconds": round(float(saved.get("train_seconds", 0.0)), 1),
+        "machine": saved.get("device_name", "unknown"),
+        "torch_version": torch.__version__,
+        "fid": round(metrics["fid"], 2),
+        "fid_floor": round(metrics["fid_floor"], 2),
+        "fid_ratio": round(metrics["fid_ratio"], 2),
+        "fid_num_samples": metrics["num_samples"],
+        "fid_command": f"gan_teach.metrics.evaluate_images(load_generator({name!r}), {config.dataset!r}, num_samples={num_samples}, seed={seed})",
+        "config": stored,
+    }
+    cards = _read_cards(weights_dir)
+    cards[name] = card
+    (weights_dir / CARDS_FILE).write_text(json.dumps(cards, indent=2, sort_keys=True) + "\n")
+    return card
