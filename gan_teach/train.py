@@ -27,7 +27,10 @@ from .data import is_image_dataset, load_dataset, load_images
 from .losses import GANLoss, get_loss, gradient_penalty, r1_penalty
 from .utils import get_device, seed_everything
 
-__all__ = ["TrainState", "TrainingDivergedError", "create_state", "train_step", "train", "update_ema", "unwrap"]
+__all__ = [
+    "TrainState", "TrainingDivergedError", "create_state", "discriminator_step", "generator_step", "train_step", "train",
+    "update_ema", "unwrap",
+]
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -178,6 +181,91 @@ def _conditioned(network: nn.Module, labels: torch.Tensor | None) -> Callable[[t
     return lambda inputs: network(inputs, labels)
 
 
+def _check_labels_given(state: TrainState, labels: torch.Tensor | None) -> bool:
+    """True for a conditional GAN (which then needs labels); a ValueError if labels and model disagree."""
+    conditional = state.config.model == "conditional"
+    if conditional and labels is None:
+        raise ValueError("a conditional GAN needs the class labels of each real batch (real_labels=...)")
+    if not conditional and labels is not None:
+        raise ValueError(f"labels were given, but model {state.config.model!r} is not conditional")
+    return conditional
+
+
+def discriminator_step(state: TrainState, real: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+    """Block (1) of Algorithm 1 once: one discriminator update on one real batch; G does not change.
+
+    Args:
+        state: the networks, optimizers and loss; D's weights and optimizer change in place.
+        real: a batch of real examples on ``state.device``.
+        labels: for a conditional GAN, the class of each real example ``(B,)``; the fakes are made for the same classes.
+
+    Returns:
+        Detached scalars ``d_loss``, ``d_real`` and ``d_fake`` (the mean of sigmoid(D(.)) on real and fake
+        examples), ``real_score`` and ``fake_score`` (the mean raw scores), ``d_grad_norm``, and
+        ``gradient_penalty`` / ``r1_penalty`` when used.
+    """
+    conditional = _check_labels_given(state, labels)
+    generator, loss = state.generator, state.loss
+    critic = _conditioned(state.discriminator, labels)  # x -> D(x) or D(x, y)
+    metrics: dict[str, torch.Tensor] = {}
+    # (1) Update D: maximise log D(x) + log(1 - D(G(z))), i.e. minimise loss.discriminator_loss,
+    #     with fresh noise. G is held fixed: its output is made without a graph.
+    z = torch.randn(real.shape[0], unwrap(generator).latent_dim, device=state.device)  # (B, latent_dim)
+    with _autocast(state):
+        with torch.no_grad():
+            fake = _conditioned(generator, labels if conditional else None)(z)  # same shape as `real`
+        real_logits = critic(real)  # (B,)
+        fake_logits = critic(fake)  # (B,)
+        d_loss = loss.discriminator_loss(real_logits.float(), fake_logits.float())
+    if loss.gradient_penalty_weight:
+        penalty = gradient_penalty(critic, real.float(), fake.float())  # in float32, outside autocast
+        d_loss = d_loss + loss.gradient_penalty_weight * penalty
+        metrics["gradient_penalty"] = penalty.detach()
+    if state.config.r1_gamma:
+        r1 = r1_penalty(critic, real.float())
+        d_loss = d_loss + state.config.r1_gamma / 2 * r1
+        metrics["r1_penalty"] = r1.detach()
+    d_grad_norm = _optimizer_step(d_loss, state.discriminator, state.discriminator_optimizer, state.discriminator_scaler)
+    metrics.update(
+        d_loss=d_loss.detach(),
+        d_real=torch.sigmoid(real_logits.detach().float()).mean(),
+        d_fake=torch.sigmoid(fake_logits.detach().float()).mean(),
+        real_score=real_logits.detach().float().mean(),
+        fake_score=fake_logits.detach().float().mean(),
+        d_grad_norm=d_grad_norm,
+    )
+    return metrics
+
+
+def generator_step(state: TrainState, batch_size: int, labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+    """Block (2) of Algorithm 1: one generator update on fresh noise; D does not change.
+
+    Args:
+        state: G's weights, its optimizer and the EMA copy (if any) change in place; ``state.step`` is not counted.
+        batch_size: how many noise vectors.
+        labels: for a conditional GAN, the classes to draw ``(batch_size,)``; default: uniformly at random.
+
+    Returns:
+        Detached scalars ``g_loss`` and ``g_grad_norm``.
+    """
+    generator, discriminator = state.generator, state.discriminator
+    conditional = state.config.model == "conditional"
+    z = torch.randn(batch_size, unwrap(generator).latent_dim, device=state.device)  # (B, latent_dim)
+    if conditional and labels is None:
+        labels = torch.randint(unwrap(generator).num_classes, (batch_size,), device=state.device)
+    elif not conditional and labels is not None:
+        raise ValueError(f"labels were given, but model {state.config.model!r} is not conditional")
+    # (2) Update G: minimise loss.generator_loss, e.g. maximise log D(G(z)) (non-saturating)
+    #     or minimise log(1 - D(G(z))) (minimax). D's gradients from this pass are discarded at its next update.
+    with _autocast(state):
+        generated_logits = _conditioned(discriminator, labels)(_conditioned(generator, labels)(z))  # (B,)
+        g_loss = state.loss.generator_loss(generated_logits.float())
+    g_grad_norm = _optimizer_step(g_loss, generator, state.generator_optimizer, state.generator_scaler)
+    if state.ema_generator is not None:
+        update_ema(state.ema_generator, unwrap(generator), state.config.ema_decay)
+    return {"g_loss": g_loss.detach(), "g_grad_norm": g_grad_norm}
+
+
 def train_step(
     state: TrainState, real_batches: Sequence[torch.Tensor], real_labels: Sequence[torch.Tensor] | None = None
 ) -> dict[str, torch.Tensor]:
@@ -191,66 +279,16 @@ def train_step(
             draws its labels uniformly at random.
 
     Returns:
-        Detached scalars: ``d_loss``, ``g_loss``, ``d_real`` and ``d_fake`` (the mean of sigmoid(D(.))
-        on real and fake examples), ``real_score`` and ``fake_score`` (the mean raw scores),
-        ``d_grad_norm``, ``g_grad_norm`` and, for WGAN-GP, ``gradient_penalty``.
+        The last :func:`discriminator_step`'s metrics and the :func:`generator_step`'s, in one dictionary.
     """
-    generator, discriminator, loss = state.generator, state.discriminator, state.loss
-    latent_dim = unwrap(generator).latent_dim
     conditional = state.config.model == "conditional"
     if conditional != (real_labels is not None):
-        raise ValueError(
-            "a conditional GAN needs the class labels of each real batch (real_labels=...)" if conditional
-            else f"real_labels were given, but model {state.config.model!r} is not conditional"
-        )
+        _check_labels_given(state, None if real_labels is None else real_labels[0])
     if conditional and len(real_labels) != len(real_batches):
         raise ValueError(f"got {len(real_batches)} real batches but {len(real_labels)} label batches")
-    metrics: dict[str, torch.Tensor] = {}
-
-    # (1) Update D: maximise log D(x) + log(1 - D(G(z))), i.e. minimise loss.discriminator_loss,
-    #     k times, each with a fresh real batch and fresh noise. G is held fixed: its output is made without a graph.
-    for index, real in enumerate(real_batches):
-        labels = real_labels[index] if conditional else None  # (B,) or None
-        critic = _conditioned(discriminator, labels)  # x -> D(x) or D(x, y)
-        z = torch.randn(real.shape[0], latent_dim, device=state.device)  # (B, latent_dim)
-        with _autocast(state):
-            with torch.no_grad():
-                fake = _conditioned(generator, labels)(z)  # same shape as `real`
-            real_logits = critic(real)  # (B,)
-            fake_logits = critic(fake)  # (B,)
-            d_loss = loss.discriminator_loss(real_logits.float(), fake_logits.float())
-        if loss.gradient_penalty_weight:
-            penalty = gradient_penalty(critic, real.float(), fake.float())  # in float32, outside autocast
-            d_loss = d_loss + loss.gradient_penalty_weight * penalty
-            metrics["gradient_penalty"] = penalty.detach()
-        if state.config.r1_gamma:
-            r1 = r1_penalty(critic, real.float())
-            d_loss = d_loss + state.config.r1_gamma / 2 * r1
-            metrics["r1_penalty"] = r1.detach()
-        d_grad_norm = _optimizer_step(d_loss, discriminator, state.discriminator_optimizer, state.discriminator_scaler)
-
-    # (2) Update G: minimise loss.generator_loss, e.g. maximise log D(G(z)) (non-saturating)
-    #     or minimise log(1 - D(G(z))) (minimax). D's gradients from this pass are discarded at its next update.
-    batch_size = real_batches[-1].shape[0]
-    z = torch.randn(batch_size, latent_dim, device=state.device)
-    labels = torch.randint(unwrap(generator).num_classes, (batch_size,), device=state.device) if conditional else None
-    with _autocast(state):
-        generated_logits = _conditioned(discriminator, labels)(_conditioned(generator, labels)(z))  # (B,)
-        g_loss = loss.generator_loss(generated_logits.float())
-    g_grad_norm = _optimizer_step(g_loss, generator, state.generator_optimizer, state.generator_scaler)
-    if state.ema_generator is not None:
-        update_ema(state.ema_generator, unwrap(generator), state.config.ema_decay)
-
-    metrics.update(
-        d_loss=d_loss.detach(),
-        g_loss=g_loss.detach(),
-        d_real=torch.sigmoid(real_logits.detach().float()).mean(),
-        d_fake=torch.sigmoid(fake_logits.detach().float()).mean(),
-        real_score=real_logits.detach().float().mean(),
-        fake_score=fake_logits.detach().float().mean(),
-        d_grad_norm=d_grad_norm,
-        g_grad_norm=g_grad_norm,
-    )
+    for index, real in enumerate(real_batches):  # (1) k discriminator updates, each on a fresh real batch
+        metrics = discriminator_step(state, real, real_labels[index] if conditional else None)
+    metrics.update(generator_step(state, real_batches[-1].shape[0]))  # (2) one generator update
     return metrics
 
 

@@ -72,3 +72,16 @@ def test_generate_balances_classes_and_takes_labels():
     assert not torch.equal(by_default, generate(generator, 20, seed=0, labels=torch.zeros(20, dtype=torch.long)))
     with pytest.raises(ValueError, match="not a conditional"):
         generate(DCGANGenerator(latent_dim=4, base_channels=4), 2, labels=torch.zeros(2, dtype=torch.long))
+
+
+def test_the_single_steps_need_labels_exactly_for_a_conditional_model():
+    from gan_teach.train import create_state, discriminator_step, generator_step
+
+    state = create_state(TrainConfig(dataset="mnist", model="conditional", width=4, latent_dim=8, steps=1))
+    with pytest.raises(ValueError, match="needs the class labels"):
+        discriminator_step(state, torch.zeros(4, 1, 28, 28))
+    metrics = generator_step(state, 4)  # the generator's own update draws its classes at random
+    assert set(metrics) == {"g_loss", "g_grad_norm"}
+    plain = create_state(TrainConfig(dataset="mnist", width=4, latent_dim=8, steps=1))
+    with pytest.raises(ValueError, match="not conditional"):
+        generator_step(plain, 4, labels=torch.zeros(4, dtype=torch.long))
