@@ -61,6 +61,8 @@ def test_slerp_keeps_norms_typical_and_lerp_dips():
     assert lerp_path[4].norm() < 0.8 * math.sqrt(d)
     assert abs(slerp_path[4].norm() - (z0.norm() + z1.norm()) / 2) < 1e-4
     assert latent.norms_along(slerp_path).shape == (9,)
+    with pytest.raises(ValueError, match="opposite directions"):
+        latent.slerp(z0, -z0, 0.5)
 
 
 def test_attribute_direction_increases_the_attribute():

@@ -51,6 +51,8 @@ def test_seed_and_truncation_change_the_latent(generator):
     assert not torch.equal(first, explorer.current_latent())
     with pytest.raises(ValueError, match="principal"):
         widgets.latent_explorer(generator, directions="pca")
+    mine = torch.eye(8)[:2]
+    assert torch.equal(widgets.latent_explorer(generator, directions=mine).directions, mine)
 
 
 def test_class_picker_for_a_conditional_generator(conditional_generator):

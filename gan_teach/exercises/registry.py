@@ -13,7 +13,9 @@ from typing import Callable
 __all__ = ["CodeExercise", "CODE_EXERCISES", "CHAPTERS", "exercises_of"]
 
 # The chapters of the book, as notebook names (book/<name>.ipynb), in the order of _toc.yml.
-CHAPTERS = ("background", "concepts", "algorithm", "math", "practice", "applications", "tools", "future")
+CHAPTERS = (
+    "background", "concepts", "algorithm", "lab", "math", "practice", "latent", "applications", "tools", "future",
+)
 
 
 @dataclass(frozen=True)
@@ -47,12 +49,14 @@ CODE_EXERCISES: tuple[CodeExercise, ...] = (
                  "gan_teach.exercises.algorithm:check_discriminator_loss"),
     CodeExercise("algorithm", "ex-algorithm-discriminator-step", "my_discriminator_step",
                  "gan_teach.exercises.algorithm:check_discriminator_step"),
+    CodeExercise("lab", "ex-lab-fake-push", "my_fake_push", "gan_teach.exercises.lab:check_fake_push"),
     CodeExercise("math", "ex-code-optimal-discriminator", "my_optimal_discriminator",
                  "gan_teach.theory:check_optimal_discriminator"),
     CodeExercise("practice", "ex-practice-flattened-size", "flattened_size",
                  "gan_teach.exercises.practice:check_flattened_size"),
     CodeExercise("practice", "ex-practice-source-discriminator", "make_source_discriminator",
                  "gan_teach.exercises.practice:check_source_discriminator"),
+    CodeExercise("latent", "ex-latent-slerp", "my_slerp", "gan_teach.exercises.latent:check_slerp"),
     CodeExercise("applications", "ex-applications-masked-loss", "my_masked_reconstruction_loss",
                  "gan_teach.exercises.applications:check_masked_reconstruction_loss"),
     CodeExercise("tools", "ex-tools-diagonal-frechet", "my_diagonal_frechet_distance",
