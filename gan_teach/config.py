@@ -69,8 +69,10 @@ class TrainConfig:
             "epochs": 5 if images else None,
             "steps": None if images else 6000,
             "batch_size": 128 if images else 512,
-            "lr_generator": 1e-4 if wasserstein else (2e-4 if images else 5e-4),
-            "lr_discriminator": 1e-4 if wasserstein else (2e-4 if images else 5e-4),
+            # WGAN-GP's 1e-4 is for images; on the ring it left 2 of 8 modes after the default 6,000 steps, and
+            # 5e-4 covers all 8 for seeds 0, 1 and 2 (measured; tests/test_failures.py asserts seed 0).
+            "lr_generator": 1e-4 if (wasserstein and images) else (2e-4 if images else 5e-4),
+            "lr_discriminator": 1e-4 if (wasserstein and images) else (2e-4 if images else 5e-4),
             "beta1": 0.0 if wasserstein else 0.5,
             "beta2": 0.9 if wasserstein else 0.999,
             "d_steps": 5 if wasserstein else 1,

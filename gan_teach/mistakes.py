@@ -95,8 +95,9 @@ def find_sigmoid_output(discriminator: nn.Module, example: torch.Tensor) -> list
         return [Finding("sigmoid-output", (
             "your discriminator ends in nn.Sigmoid, so it outputs probabilities. gan_teach's losses and "
             "BCEWithLogitsLoss expect raw scores (logits) and apply the sigmoid themselves, in a numerically stable "
-            "way: remove the Sigmoid layer. (A sigmoid followed by BCELoss computes log(sigmoid(s)), which rounds "
-            "to log(0) = -inf once |s| is large, and its gradient vanishes exactly when D is sure.)"))]
+            "way: remove the Sigmoid layer. (A sigmoid followed by BCELoss computes log(sigmoid(s)); sigmoid(s) rounds "
+            "to 0 or 1 once |s| is large (about 17 in float32 for 1, 88 for 0), BCELoss then clamps the log at -100, "
+            "and the gradient vanishes exactly when D is sure.)"))]
     return []
 
 
@@ -108,7 +109,8 @@ def check_critic(critic: nn.Module, example: torch.Tensor) -> list[Finding]:
 
     Args:
         critic: the network; it is run in training mode (where batch norm mixes examples), without gradients.
-        example: a batch of at least 2 examples it accepts.
+        example: a batch of at least 2 examples it accepts. Each is scored in this batch and again in a
+            batch with other examples added: a per-example critic gives the same scores both times.
     """
     if example.shape[0] < 2:
         raise ValueError(f"check_critic needs a batch of at least 2 examples, got {example.shape[0]}")
@@ -118,18 +120,20 @@ def check_critic(critic: nn.Module, example: torch.Tensor) -> list[Finding]:
     try:
         last, together = _last_module_run(critic, example)
         with torch.no_grad():
-            alone = torch.cat([critic(example[i:i + 1]) for i in range(example.shape[0])])
+            # The same examples beside different company (shifted and stretched copies): batch statistics change.
+            others = example.flip(0) * 2 + 1
+            in_other_batch = critic(torch.cat([example, others]))[: example.shape[0]]
     finally:
         critic.train(was_training)
     if isinstance(last, nn.Sigmoid):
         findings.append(Finding("critic-sigmoid", (
             "your critic ends in nn.Sigmoid. A Wasserstein critic's score must be unbounded: remove the sigmoid. "
             "Bounded is not Lipschitz, and a saturated sigmoid gives the generator no gradient.")))
-    if not torch.allclose(alone.reshape(together.shape), together, atol=1e-5, rtol=1e-4):
+    if not torch.allclose(in_other_batch.reshape(together.shape), together, atol=1e-5, rtol=1e-4):
         norms = [type(m).__name__ for m in critic.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
         culprit = f" ({', '.join(sorted(set(norms)))})" if norms else ""
         findings.append(Finding("critic-batch-dependence", (
-            f"your critic scores an example differently alone than inside a batch{culprit}: the gradient penalty "
+            f"your critic scores the same example differently in different batches{culprit}: the gradient penalty "
             "is a per-example quantity, so use no normalisation or a per-example one (layer norm, "
             "nn.GroupNorm(1, channels)) in a WGAN-GP critic.")))
     return findings
@@ -152,7 +156,8 @@ def check_data_range(data: torch.Tensor, generator: nn.Module | None = None, lat
     elif low >= 0.0 and high > 0.0:
         findings.append(Finding("data-range", (
             f"your data lie in [{low:.3g}, {high:.3g}], like [0, 1] images, but a tanh generator outputs [-1, 1]: "
-            "its black is -1, yours is 0, so D tells them apart by the background alone. Use images * 2 - 1.")))
+            "its black is -1, yours is 0. G must learn to squeeze its output into half its range, and until it does "
+            "D can tell them apart by the background alone. Use images * 2 - 1.")))
     if generator is not None:
         latent_dim = latent_dim if latent_dim is not None else getattr(generator, "latent_dim", None)
         if latent_dim is None:

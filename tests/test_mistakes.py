@@ -111,3 +111,15 @@ def test_report_prints_each_finding(capsys):
     findings = find_sigmoid_output(nn.Sequential(nn.Linear(2, 1), nn.Sigmoid()), torch.zeros(3, 2))
     assert report(findings) is False
     assert capsys.readouterr().out.startswith("[sigmoid-output] your discriminator ends in nn.Sigmoid")
+
+
+def test_check_critic_catches_batch_norm_over_flat_features():
+    """BatchNorm1d cannot score one example alone in training mode: the check must still run and report it."""
+    from torch import nn
+
+    from gan_teach.mistakes import check_critic
+
+    critic = nn.Sequential(nn.Linear(2, 16), nn.BatchNorm1d(16), nn.LeakyReLU(0.2), nn.Linear(16, 1))
+    findings = check_critic(critic, torch.randn(8, 2))
+    assert [finding.mistake for finding in findings] == ["critic-batch-dependence"]
+    assert "BatchNorm1d" in findings[0].message
