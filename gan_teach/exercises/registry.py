@@ -14,7 +14,8 @@ __all__ = ["CodeExercise", "CODE_EXERCISES", "CHAPTERS", "exercises_of"]
 
 # The chapters of the book, as notebook names (book/<name>.ipynb), in the order of _toc.yml.
 CHAPTERS = (
-    "background", "concepts", "algorithm", "lab", "math", "practice", "latent", "applications", "tools", "future",
+    "background", "concepts", "algorithm", "lab", "math", "practice", "latent", "failures", "applications", "tools",
+    "future",
 )
 
 
@@ -57,6 +58,8 @@ CODE_EXERCISES: tuple[CodeExercise, ...] = (
     CodeExercise("practice", "ex-practice-source-discriminator", "make_source_discriminator",
                  "gan_teach.exercises.practice:check_source_discriminator"),
     CodeExercise("latent", "ex-latent-slerp", "my_slerp", "gan_teach.exercises.latent:check_slerp"),
+    CodeExercise("failures", "ex-failures-non-saturating-loss", "my_non_saturating_loss",
+                 "gan_teach.exercises.failures:check_non_saturating_loss"),
     CodeExercise("applications", "ex-applications-masked-loss", "my_masked_reconstruction_loss",
                  "gan_teach.exercises.applications:check_masked_reconstruction_loss"),
     CodeExercise("tools", "ex-tools-diagonal-frechet", "my_diagonal_frechet_distance",
