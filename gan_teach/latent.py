@@ -45,6 +45,13 @@ def _is_conditional(generator: nn.Module) -> bool:
     return hasattr(generator, "num_classes")
 
 
+def _labels_or_balanced(generator: nn.Module, num_samples: int, labels: torch.Tensor | int | None) -> torch.Tensor | int | None:
+    """``labels`` as given; for a conditional generator without them, every class equally often (0, 1, ..., 9, 0, ...)."""
+    if _is_conditional(generator) and labels is None:
+        return torch.arange(num_samples) % generator.num_classes
+    return labels
+
+
 @torch.no_grad()
 def render(generator: nn.Module, z: torch.Tensor, labels: torch.Tensor | int | None = None) -> torch.Tensor:
     """Images for latent vectors ``z`` ``(N, latent_dim)``, in eval mode, as a CPU tensor ``(N, 1, 28, 28)``.
@@ -134,9 +141,7 @@ def principal_directions(
     if not 1 <= num_directions <= latent_dim:
         raise ValueError(f"num_directions must be between 1 and latent_dim={latent_dim}, got {num_directions}")
     z = sample_latents(latent_dim, num_samples, seed)  # (N, d)
-    if _is_conditional(generator) and labels is None:
-        labels = torch.arange(num_samples) % generator.num_classes
-    images = render(generator, z, labels).flatten(1).double()  # (N, P)
+    images = render(generator, z, _labels_or_balanced(generator, num_samples, labels)).flatten(1).double()  # (N, P)
     centred = images - images.mean(0)
     _, singular_values, vh = torch.linalg.svd(centred, full_matrices=False)  # vh: (min(N, P), P)
     scores = centred @ vh[:num_directions].T  # (N, k)
@@ -212,9 +217,7 @@ def attribute_direction(
     if not 0 < fraction <= 0.5:
         raise ValueError(f"fraction must be in (0, 0.5], got {fraction}")
     z = sample_latents(generator.latent_dim, num_samples, seed)
-    if _is_conditional(generator) and labels is None:
-        labels = torch.arange(num_samples) % generator.num_classes
-    values = attribute(render(generator, z, labels)).reshape(-1)  # (N,)
+    values = attribute(render(generator, z, _labels_or_balanced(generator, num_samples, labels))).reshape(-1)  # (N,)
     if values.shape[0] != num_samples:
         raise ValueError(f"attribute must return one number per image ({num_samples}), got shape {tuple(values.shape)}")
     order = values.argsort()

@@ -48,7 +48,7 @@ def model_card(name: str) -> dict[str, Any]:
     return cards[name]
 
 
-def load_generator(name: str, device: str | torch.device | None = "cpu") -> nn.Module:
+def load_generator(name: str, device: str | None = "cpu") -> nn.Module:
     """A shipped generator, in eval mode, with its weights checked against the model card's SHA-256.
 
     Args:
@@ -74,7 +74,7 @@ def load_generator(name: str, device: str | torch.device | None = "cpu") -> nn.M
     weights = torch.load(path, map_location="cpu", weights_only=True)
     generator.load_state_dict({key: value.float() if value.is_floating_point() else value for key, value in weights.items()})
     generator.requires_grad_(False)
-    return generator.to(get_device(device) if not isinstance(device, torch.device) else device).eval()
+    return generator.to(get_device(device)).eval()
 
 
 def train_command(config: TrainConfig) -> str:

@@ -181,14 +181,13 @@ def _conditioned(network: nn.Module, labels: torch.Tensor | None) -> Callable[[t
     return lambda inputs: network(inputs, labels)
 
 
-def _check_labels_given(state: TrainState, labels: torch.Tensor | None) -> bool:
-    """True for a conditional GAN (which then needs labels); a ValueError if labels and model disagree."""
+def _check_labels_given(state: TrainState, labels: torch.Tensor | None) -> None:
+    """A ValueError unless labels are given exactly when the model is conditional."""
     conditional = state.config.model == "conditional"
     if conditional and labels is None:
         raise ValueError("a conditional GAN needs the class labels of each real batch (real_labels=...)")
     if not conditional and labels is not None:
         raise ValueError(f"labels were given, but model {state.config.model!r} is not conditional")
-    return conditional
 
 
 def discriminator_step(state: TrainState, real: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
@@ -204,7 +203,7 @@ def discriminator_step(state: TrainState, real: torch.Tensor, labels: torch.Tens
         examples), ``real_score`` and ``fake_score`` (the mean raw scores), ``d_grad_norm``, and
         ``gradient_penalty`` / ``r1_penalty`` when used.
     """
-    conditional = _check_labels_given(state, labels)
+    _check_labels_given(state, labels)
     generator, loss = state.generator, state.loss
     critic = _conditioned(state.discriminator, labels)  # x -> D(x) or D(x, y)
     metrics: dict[str, torch.Tensor] = {}
@@ -213,7 +212,7 @@ def discriminator_step(state: TrainState, real: torch.Tensor, labels: torch.Tens
     z = torch.randn(real.shape[0], unwrap(generator).latent_dim, device=state.device)  # (B, latent_dim)
     with _autocast(state):
         with torch.no_grad():
-            fake = _conditioned(generator, labels if conditional else None)(z)  # same shape as `real`
+            fake = _conditioned(generator, labels)(z)  # same shape as `real`
         real_logits = critic(real)  # (B,)
         fake_logits = critic(fake)  # (B,)
         d_loss = loss.discriminator_loss(real_logits.float(), fake_logits.float())
@@ -281,13 +280,12 @@ def train_step(
     Returns:
         The last :func:`discriminator_step`'s metrics and the :func:`generator_step`'s, in one dictionary.
     """
-    conditional = state.config.model == "conditional"
-    if conditional != (real_labels is not None):
-        _check_labels_given(state, None if real_labels is None else real_labels[0])
-    if conditional and len(real_labels) != len(real_batches):
+    if real_labels is None:
+        real_labels = [None] * len(real_batches)
+    elif len(real_labels) != len(real_batches):
         raise ValueError(f"got {len(real_batches)} real batches but {len(real_labels)} label batches")
-    for index, real in enumerate(real_batches):  # (1) k discriminator updates, each on a fresh real batch
-        metrics = discriminator_step(state, real, real_labels[index] if conditional else None)
+    for real, labels in zip(real_batches, real_labels):  # (1) k discriminator updates, each on a fresh real batch
+        metrics = discriminator_step(state, real, labels)  # checks that labels come exactly with a conditional model
     metrics.update(generator_step(state, real_batches[-1].shape[0]))  # (2) one generator update
     return metrics
 

@@ -1,4 +1,3 @@
-import dataclasses
 
 import matplotlib.pyplot as plt
 import numpy as np
