@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     train_parser.add_argument("--lr-decay", action=argparse.BooleanOptionalAction, default=None,
                               help="decay the learning rates linearly to 0 (default: on for toy data, off for images)")
     train_parser.add_argument("--no-amp", action="store_true", help="full precision on CUDA")
+    train_parser.add_argument("--cpu-bf16", action="store_true",
+                              help="bfloat16 autocast on the CPU (faster on CPUs with AMX, e.g. recent Xeons; slower on most laptops)")
     train_parser.add_argument("--device", help="cpu, cuda, cuda:1, mps (default: the fastest available)")
     train_parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                               help="show a progress bar (default: when the terminal is interactive)")
@@ -91,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     export_parser.add_argument("--weights-dir", type=Path, help="default: the package's weights folder")
     export_parser.add_argument("--num-samples", type=_positive_int, default=10_000, help="samples for the FID (default: 10000)")
     export_parser.add_argument("--data-root")
+    export_parser.add_argument("--notes", help="a sentence for the card: what its numbers don't say")
 
     student_parser = commands.add_parser("student-edition", help="write the book's notebooks without their solutions")
     student_parser.add_argument("--book", type=Path, default=Path("book"), help="the chapters' folder (default: book)")
@@ -115,6 +118,8 @@ def _train(args: argparse.Namespace) -> None:
         given["spectral_norm"] = True
     if args.no_amp:
         given["amp"] = False
+    if args.cpu_bf16:
+        given["cpu_bfloat16"] = True
     if args.resume is not None:
         fixed = sorted(set(given) - _CAN_CHANGE_ON_RESUME)
         if fixed:
@@ -220,7 +225,8 @@ def _export(args: argparse.Namespace) -> None:
     from .pretrained import export_generator
 
     options = {"weights_dir": args.weights_dir} if args.weights_dir is not None else {}
-    card = export_generator(args.checkpoint, args.name, num_samples=args.num_samples, root=args.data_root, **options)
+    card = export_generator(args.checkpoint, args.name, num_samples=args.num_samples, root=args.data_root,
+                            notes=args.notes, **options)
     print(f"wrote {card['file']} ({card['file_size_bytes']:,} bytes, sha256 {card['sha256'][:12]}...)")
     _print_metrics({key: card[key] for key in ("command", "epochs", "train_seconds", "machine", "fid", "fid_floor", "fid_ratio")})
 

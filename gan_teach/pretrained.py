@@ -102,6 +102,8 @@ def train_command(config: TrainConfig) -> str:
         parts.append("--lr-decay" if resolved.lr_decay else "--no-lr-decay")
     if resolved.spectral_norm:
         parts.append("--spectral-norm")
+    if resolved.cpu_bfloat16:
+        parts.append("--cpu-bf16")
     if resolved.seed != 0:
         parts += ["--seed", str(resolved.seed)]
     return " ".join(parts + ["--out", "OUT"])
@@ -115,6 +117,7 @@ def export_generator(
     num_samples: int = 10_000,
     root: str | os.PathLike | None = None,
     seed: int = 0,
+    notes: str | None = None,
 ) -> dict[str, Any]:
     """Write the sampling generator of a training checkpoint as ``NAME.pt`` (float16) and its model card.
 
@@ -125,6 +128,7 @@ def export_generator(
         name: the name to ship it under, e.g. ``"mnist-dcgan"``.
         weights_dir: where to write; the package's ``weights`` folder by default.
         num_samples, root, seed: for the FID (see :func:`gan_teach.metrics.evaluate_images`).
+        notes: what a reader of the card should know that the numbers don't say (shared GPU, how the epoch was chosen).
 
     Returns:
         The model card, also written into ``weights_dir/pretrained.json``.
@@ -169,6 +173,8 @@ def export_generator(
         "fid_command": f"gan_teach.metrics.evaluate_images(load_generator({name!r}), {config.dataset!r}, num_samples={num_samples}, seed={seed})",
         "config": stored,
     }
+    if notes:
+        card["notes"] = notes
     cards = _read_cards(weights_dir)
     cards[name] = card
     (weights_dir / CARDS_FILE).write_text(json.dumps(cards, indent=2, sort_keys=True) + "\n")

@@ -108,10 +108,11 @@ def create_state(
     generator = (generator or built_generator).to(device)
     discriminator = (discriminator or built_discriminator).to(device)
     betas = (config.beta1, config.beta2)
-    use_amp = config.amp and device.type == "cuda"
     amp_dtype = None
-    if use_amp:
+    if config.amp and device.type == "cuda":
         amp_dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    elif config.cpu_bfloat16 and device.type == "cpu":
+        amp_dtype = torch.bfloat16  # opt-in: fast only where the CPU has bfloat16 units (AMX, AVX512-BF16)
     needs_scaler = amp_dtype == torch.float16  # bfloat16 has float32's range: no loss scaling needed
     fixed_noise = torch.randn(
         config.num_fixed_samples, unwrap(generator).latent_dim, generator=torch.Generator().manual_seed(config.seed)

@@ -69,13 +69,17 @@ def test_train_command_names_what_differs_from_the_recipe():
                          epochs=16, ema_decay=0.999)
     assert train_command(config) == ("gan-teach train --dataset mnist --model conditional --loss hinge --width 64 "
                                      "--epochs 16 --ema-decay 0.999 --spectral-norm --out OUT")
+    cpu_run = TrainConfig(dataset="mnist", width=64, epochs=120, ema_decay=0.999, cpu_bfloat16=True)
+    assert train_command(cpu_run) == "gan-teach train --dataset mnist --width 64 --epochs 120 --ema-decay 0.999 --cpu-bf16 --out OUT"
 
 
 def test_export_writes_float16_weights_and_a_card_that_loads(tmp_path, monkeypatch):
     images = torch.rand(64, 1, 28, 28) * 2 - 1
     config = TrainConfig(dataset="mnist", width=4, latent_dim=8, batch_size=32, epochs=2, ema_decay=0.9)
     train(config, data=images, out_dir=tmp_path / "run", progress=False)
-    card = export_generator(tmp_path / "run" / "checkpoint.pt", "tiny", weights_dir=tmp_path / "w", num_samples=200)
+    card = export_generator(tmp_path / "run" / "checkpoint.pt", "tiny", weights_dir=tmp_path / "w", num_samples=200,
+                            notes="two epochs on random pixels")
+    assert card["notes"] == "two epochs on random pixels"
     saved = torch.load(tmp_path / "w" / "tiny.pt", weights_only=True)
     assert all(value.dtype == torch.float16 for value in saved.values() if value.is_floating_point())
     assert card["sha256"] == sha256_of(tmp_path / "w" / "tiny.pt")

@@ -106,6 +106,24 @@ def test_amp_is_off_on_the_cpu():
     assert create_state(TrainConfig(**TINY, steps=1, device="cpu")).amp_dtype is None
 
 
+def test_cpu_bfloat16_is_opt_in_and_trains_and_resumes(tmp_path):
+    images = torch.rand(64, 1, 28, 28) * 2 - 1
+    config = TrainConfig(dataset="mnist", width=8, latent_dim=8, batch_size=16, epochs=1, num_fixed_samples=4,
+                         device="cpu", cpu_bfloat16=True)
+    state = create_state(config)
+    assert state.amp_dtype == torch.bfloat16 and state.generator_scaler is None  # bfloat16 needs no loss scaling
+    before = _parameters(state.generator)
+    metrics = train_step(state, [images[:16]])
+    assert math.isfinite(metrics["d_loss"]) and math.isfinite(metrics["g_loss"])
+    assert all(p.dtype == torch.float32 for p in state.generator.parameters())  # autocast keeps float32 weights
+    assert not all(torch.equal(a, b) for a, b in zip(before, state.generator.parameters()))
+    trained = train(config, data=images, out_dir=tmp_path, progress=False)
+    resumed = train(TrainConfig(**{**config.__dict__, "epochs": 2}), data=images, out_dir=tmp_path,
+                    resume=tmp_path / "checkpoint.pt", progress=False)
+    assert trained.config.cpu_bfloat16 and resumed.config.cpu_bfloat16 and resumed.amp_dtype == torch.bfloat16
+    assert resumed.step == 8
+
+
 def test_nan_stops_training_naming_the_step_and_keeps_last_good_checkpoint(tmp_path):
     data = load_toy("ring", 32 * 4)  # 4 steps an epoch
 
