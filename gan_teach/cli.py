@@ -27,6 +27,7 @@ _CONFIG_OPTIONS = {
     "batch_size": "batch_size", "seed": "seed", "data_root": "data_root", "latent_dim": "latent_dim",
     "width": "width", "lr_generator": "lr_generator", "lr_discriminator": "lr_discriminator",
     "d_steps": "d_steps", "ema_decay": "ema_decay", "device": "device", "r1_gamma": "r1_gamma", "lr_decay": "lr_decay",
+    "r1_start_epoch": "r1_start_epoch",
 }
 _CAN_CHANGE_ON_RESUME = {"epochs", "steps", "data_root", "device"}
 
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     train_parser.add_argument("--ema-decay", type=float, help="keep an EMA of the generator's weights, e.g. 0.999")
     train_parser.add_argument("--spectral-norm", action="store_true", help="spectral norm in the discriminator")
     train_parser.add_argument("--r1-gamma", type=float, help="weight of the R1 penalty on real data (default: off)")
+    train_parser.add_argument("--r1-start-epoch", type=int, help="switch the R1 penalty on from this epoch, 0-based (default: 0)")
     train_parser.add_argument("--lr-decay", action=argparse.BooleanOptionalAction, default=None,
                               help="decay the learning rates linearly to 0 (default: on for toy data, off for images)")
     train_parser.add_argument("--no-amp", action="store_true", help="full precision on CUDA")

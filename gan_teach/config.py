@@ -44,6 +44,7 @@ class TrainConfig:
     lr_decay: bool | None = None  # decay both learning rates linearly to 0 over the run (lets the game settle)
     spectral_norm: bool = False  # spectral normalisation in every discriminator layer
     r1_gamma: float = 0.0  # weight of the R1 penalty on real data (adds gamma/2 * E|grad D(x)|^2); 0: off
+    r1_start_epoch: int = 0  # the R1 penalty is on from this epoch (0-based) onwards: late R1 sharpens a trained GAN
     minibatch_std: bool | None = None  # the MLP discriminator also sees the batch's spread (Karras et al. 2018)
     generator_batch_norm: bool | None = None  # batch norm in the MLP generator's hidden layers (DCGAN's always has it)
     ema_decay: float | None = None  # keep an exponential moving average of G's weights (e.g. 0.999); None: off
@@ -115,6 +116,9 @@ class TrainConfig:
         for name in ("beta1", "beta2"):
             if not 0 <= getattr(self, name) < 1:
                 raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)!r}")
+        if self.r1_gamma < 0 or not isinstance(self.r1_start_epoch, int) or self.r1_start_epoch < 0:
+            raise ValueError(f"r1_gamma must be >= 0 and r1_start_epoch a non-negative integer, got "
+                             f"{self.r1_gamma!r} and {self.r1_start_epoch!r}")
         if self.ema_decay is not None and not 0 < self.ema_decay < 1:
             raise ValueError(f"ema_decay must be in (0, 1) or None, got {self.ema_decay!r}")
 

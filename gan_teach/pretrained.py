@@ -98,6 +98,8 @@ def train_command(config: TrainConfig) -> str:
         parts += ["--ema-decay", str(resolved.ema_decay)]
     if resolved.r1_gamma:
         parts += ["--r1-gamma", str(resolved.r1_gamma)]
+        if resolved.r1_start_epoch:
+            parts += ["--r1-start-epoch", str(resolved.r1_start_epoch)]
     if resolved.lr_decay != recipe.lr_decay:
         parts.append("--lr-decay" if resolved.lr_decay else "--no-lr-decay")
     if resolved.spectral_norm:

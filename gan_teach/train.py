@@ -221,7 +221,7 @@ def discriminator_step(state: TrainState, real: torch.Tensor, labels: torch.Tens
         penalty = gradient_penalty(critic, real.float(), fake.float())  # in float32, outside autocast
         d_loss = d_loss + loss.gradient_penalty_weight * penalty
         metrics["gradient_penalty"] = penalty.detach()
-    if state.config.r1_gamma:
+    if state.config.r1_gamma and state.epoch >= state.config.r1_start_epoch:
         r1 = r1_penalty(critic, real.float())
         d_loss = d_loss + state.config.r1_gamma / 2 * r1
         metrics["r1_penalty"] = r1.detach()

@@ -71,6 +71,8 @@ def test_train_command_names_what_differs_from_the_recipe():
                                      "--epochs 16 --ema-decay 0.999 --spectral-norm --out OUT")
     cpu_run = TrainConfig(dataset="mnist", width=64, epochs=120, ema_decay=0.999, cpu_bfloat16=True)
     assert train_command(cpu_run) == "gan-teach train --dataset mnist --width 64 --epochs 120 --ema-decay 0.999 --cpu-bf16 --out OUT"
+    late_r1 = TrainConfig(dataset="mnist", epochs=90, r1_gamma=1.0, r1_start_epoch=70)
+    assert train_command(late_r1) == "gan-teach train --dataset mnist --epochs 90 --r1-gamma 1.0 --r1-start-epoch 70 --out OUT"
 
 
 def test_export_writes_float16_weights_and_a_card_that_loads(tmp_path, monkeypatch):

@@ -124,6 +124,19 @@ def test_cpu_bfloat16_is_opt_in_and_trains_and_resumes(tmp_path):
     assert resumed.step == 8
 
 
+def test_r1_penalty_switches_on_at_its_start_epoch():
+    images = torch.rand(64, 1, 28, 28) * 2 - 1  # 4 steps an epoch with batch size 16
+    config = TrainConfig(dataset="mnist", width=4, latent_dim=8, batch_size=16, epochs=3, num_fixed_samples=4,
+                         r1_gamma=1.0, r1_start_epoch=1)
+    state = train(config, data=images, progress=False)
+    assert len(state.history["d_loss"]) == 12 and len(state.history["r1_penalty"]) == 8  # epochs 2 and 3 only
+    assert all(value > 0 for value in state.history["r1_penalty"])
+    always = train(TrainConfig(**{**config.__dict__, "r1_start_epoch": 0}), data=images, progress=False)
+    assert len(always.history["r1_penalty"]) == 12
+    with pytest.raises(ValueError, match="r1_start_epoch"):
+        TrainConfig(dataset="mnist", epochs=1, r1_gamma=1.0, r1_start_epoch=-1).resolve()
+
+
 def test_nan_stops_training_naming_the_step_and_keeps_last_good_checkpoint(tmp_path):
     data = load_toy("ring", 32 * 4)  # 4 steps an epoch
 
