@@ -100,6 +100,7 @@ def save_checkpoint(state: TrainState, path: str | os.PathLike) -> Path:
         "fixed_noise": state.fixed_noise.cpu(),
         "train_seconds": float(state.train_seconds),
         "device_name": _device_name(state.device),
+        "torch_version": str(torch.__version__),  # a plain str: weights_only loading refuses TorchVersion objects
         "samples": [[step, samples] for step, samples in state.samples],
         "rng": _rng_states(state.device),
     }

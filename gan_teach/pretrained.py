@@ -167,7 +167,8 @@ def export_generator(
         "seed": config.seed,
         "train_seconds": round(float(saved.get("train_seconds", 0.0)), 1),
         "machine": saved.get("device_name", "unknown"),
-        "torch_version": torch.__version__,
+        "trained_with_torch": saved.get("torch_version", "unknown"),  # checkpoints before this key: unknown
+        "fid_torch_version": torch.__version__,
         "fid": round(metrics["fid"], 2),
         "fid_floor": round(metrics["fid_floor"], 2),
         "fid_ratio": round(metrics["fid_ratio"], 2),

@@ -95,6 +95,7 @@ def test_export_writes_float16_weights_and_a_card_that_loads(tmp_path, monkeypat
     assert all(value.dtype == torch.float16 for value in saved.values() if value.is_floating_point())
     assert card["sha256"] == sha256_of(tmp_path / "w" / "tiny.pt")
     assert card["epochs"] == 2 and card["command"].endswith("--epochs 2 --ema-decay 0.9 --out OUT")
+    assert card["trained_with_torch"] == card["fid_torch_version"] == torch.__version__
     assert json.loads((tmp_path / "w" / "pretrained.json").read_text())["tiny"] == card
     monkeypatch.setattr(pretrained, "WEIGHTS_DIR", tmp_path / "w")
     generator = load_generator("tiny")
