@@ -91,7 +91,10 @@ def truncate(z: torch.Tensor, psi: float) -> torch.Tensor:
     ``psi < 1`` trades variety for typical samples, and ``psi = 0`` gives the "average" sample. How much
     cleaner they get depends on the model: on the shipped ``mnist-dcgan`` it buys little, and below
     about 0.5 the samples fade (the book's latent chapter measures it).
-    (:func:`gan_teach.models.generate` offers the other variant, clamping each entry.)
+    This is the StyleGAN form of truncation (there applied to the mapped latent ``w``). BigGAN's
+    truncation trick (Brock et al. 2019) is different again: it *resamples* every entry of ``z`` whose
+    magnitude exceeds a threshold. :func:`gan_teach.models.generate` offers a cruder third option,
+    clamping each entry to ``[-t, t]``, which piles probability on the two bounds.
     """
     if psi < 0:
         raise ValueError(f"psi must be at least 0, got {psi}")

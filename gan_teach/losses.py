@@ -83,7 +83,8 @@ def gradient_penalty(discriminator: nn.Module, real: torch.Tensor, fake: torch.T
     """WGAN-GP's penalty ``E[(||grad D(x_hat)||_2 - 1)^2]`` (Gulrajani et al. 2017).
 
     ``x_hat`` lies on straight lines between real and fake examples: ``x_hat = e x + (1 - e) G(z)``
-    with one uniform ``e`` per example. The penalty itself is differentiated (``create_graph=True``).
+    with one uniform ``e`` per example. The optimal critic has gradient norm 1 on the lines between
+    *optimally coupled* pairs; random pairs are the paper's practical stand-in for that coupling. The penalty itself is differentiated (``create_graph=True``).
 
     Args:
         discriminator: the critic; it must treat examples independently (no batch norm).

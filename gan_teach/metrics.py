@@ -313,8 +313,9 @@ def toy_metrics(samples: torch.Tensor | np.ndarray, distribution: ToyDistributio
     """Mode coverage and sample quality of points drawn for a toy mixture of Gaussians.
 
     Each sample goes to its nearest mode center; it is *high quality* if that center is closer than
-    ``3 * distribution.std``. A mode is *covered* if it holds at least a tenth of its fair share of
-    high-quality samples: ``count >= 0.1 * N / num_modes``.
+    ``3 * distribution.std``. A mode is *covered* if at least a tenth of its fair share of *all* the
+    samples are high-quality samples there: ``count >= 0.1 * N / num_modes``, with ``N`` counting every
+    sample, blurry ones included.
 
     Args:
         samples: ``(N, dim)`` points.

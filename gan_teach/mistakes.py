@@ -297,5 +297,5 @@ def check_penalty_points(student_penalty: Callable[[nn.Module, torch.Tensor, tor
             "(||grad|| - 1)^2 over the batch."))]
     return [Finding("penalty-points", (
         f"your penalty ({value:.3f}) is taken {where}. WGAN-GP penalises the gradient at random points on the "
-        "lines between real and fake examples, x_hat = e x + (1 - e) G(z) with a fresh uniform e per example: "
-        "that is where the optimal critic has gradient norm 1."))]
+        "lines between real and fake examples, x_hat = e x + (1 - e) G(z) with a fresh uniform e per example "
+        "(random pairs stand in for the optimal coupling, on whose lines the optimal critic has gradient norm 1)."))]

@@ -39,7 +39,11 @@ def count_parameters(module: nn.Module) -> int:
 
 
 def dcgan_init_(module: nn.Module) -> None:
-    """DCGAN's initialisation (Radford et al. 2015): conv weights N(0, 0.02), batch-norm scales N(1, 0.02)."""
+    """DCGAN's initialisation: every weight N(0, 0.02), as in Radford et al. (2015), biases zero.
+
+    Batch norm's scales are drawn from N(1, 0.02) and its shifts set to zero as in PyTorch's DCGAN example
+    (pytorch/examples), which this follows; the paper itself specifies only the N(0, 0.02) weights.
+    """
     for layer in module.modules():
         if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
             nn.init.normal_(layer.weight, 0.0, 0.02)
@@ -269,7 +273,8 @@ def generate(
         num_samples: how many samples.
         seed: fixes the noise (with its own RNG, leaving the global one untouched); ``None``: global RNG.
         batch_size: samples per forward pass.
-        truncation: if set, every noise entry is clamped to ``[-truncation, truncation]``.
+        truncation: if set, every noise entry is clamped to ``[-truncation, truncation]`` (a crude stand-in for
+            BigGAN's truncation trick, which resamples the entries beyond the threshold instead).
         labels: for a conditional generator (one with ``num_classes``), the class of each sample,
             ``(num_samples,)``; default: every class equally often (0, 1, ..., 9, 0, 1, ...).
 

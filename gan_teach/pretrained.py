@@ -160,7 +160,9 @@ def export_generator(
         "dataset": config.dataset,
         "model": config.model,
         "latent_dim": config.latent_dim,
-        "num_parameters": sum(value.numel() for value in half.values() if value.is_floating_point()),
+        # Trainable weights only; batch norm's running statistics are buffers, counted apart.
+        "num_parameters": sum(parameter.numel() for parameter in generator.parameters()),
+        "num_buffer_values": sum(buffer.numel() for buffer in generator.buffers() if buffer.is_floating_point()),
         "command": train_command(config),
         "epochs": saved["epoch"],
         "steps": saved["step"],
