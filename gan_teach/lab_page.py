@@ -134,7 +134,18 @@ def _group_noise(draws: list[tuple[str, torch.Tensor]]) -> list[dict]:
     return groups
 
 
-def record_lab_run(settings: LabSettings, actions: Sequence[str], resolution: int = 12, num_arrows: int = 16) -> dict:
+@contextlib.contextmanager
+def _default_dtype(dtype: torch.dtype) -> Iterator[None]:
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(previous)
+
+
+def record_lab_run(settings: LabSettings, actions: Sequence[str], resolution: int = 12, num_arrows: int = 16,
+                   dtype: torch.dtype = torch.float32) -> dict:
     """Run the lab with ``settings`` through ``actions`` and record what a replay needs and what it must reproduce.
 
     Args:
@@ -142,6 +153,10 @@ def record_lab_run(settings: LabSettings, actions: Sequence[str], resolution: in
         actions: each one of :data:`ACTIONS`: a D step, a G step, or a full step (k D steps, then a G step).
         resolution: heat-map grid points per axis for the recorded picture.
         num_arrows: how many fixed fakes get a recorded gradient arrow.
+        dtype: ``torch.float32`` (how the lab trains) or ``torch.float64``: the networks, the noise and the real
+            batches in double precision, for a replay that must agree to float64's rounding. The library
+            still computes each loss in float32 (``.float()`` in ``discriminator_step``, there for mixed
+            precision), and it casts WGAN-GP's penalty inputs to float32, which a float64 network rejects.
 
     Returns:
         JSON-able data: ``settings`` (with the resolved betas and the loss's penalty weight), ``initial``
@@ -152,6 +167,16 @@ def record_lab_run(settings: LabSettings, actions: Sequence[str], resolution: in
     unknown = sorted(set(actions) - set(ACTIONS))
     if unknown:
         raise ValueError(f"unknown lab actions {unknown}; each action is one of {', '.join(ACTIONS)}")
+    if dtype not in (torch.float32, torch.float64):
+        raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
+    if dtype == torch.float64 and LOSSES[settings.loss].gradient_penalty_weight:
+        raise ValueError(f"loss {settings.loss!r} cannot be recorded in float64: gan_teach.train computes its "
+                         "gradient penalty on float32 inputs (real.float()); record it with dtype=torch.float32")
+    with _default_dtype(dtype):  # the networks, the fixed noise and every noise draw in this precision
+        return _record(settings, actions, resolution, num_arrows, dtype)
+
+
+def _record(settings: LabSettings, actions: Sequence[str], resolution: int, num_arrows: int, dtype: torch.dtype) -> dict:
     session = LabSession(settings)
     state = session.state
     config = state.config
@@ -167,7 +192,7 @@ def record_lab_run(settings: LabSettings, actions: Sequence[str], resolution: in
     draw_real_batch = session.real_batch
 
     def recorded_real_batch() -> torch.Tensor:
-        batch = draw_real_batch()
+        batch = draw_real_batch().to(dtype)  # the toy distributions sample in float32
         drawn_batches.append(batch)
         return batch
 
@@ -189,11 +214,18 @@ def record_lab_run(settings: LabSettings, actions: Sequence[str], resolution: in
             "parameters": {"generator": network_parameters(state.generator),
                            "discriminator": network_parameters(state.discriminator)},
         })
-    bounds = lab_bounds(settings.dataset)
+    if dtype == torch.float32:  # the lab's pictures run in float32 (they call .float() on the points)
+        record.update(_pictures(session, resolution, num_arrows))
+    return record
+
+
+def _pictures(session: LabSession, resolution: int, num_arrows: int) -> dict:
+    """The lab's pictures of the session now: heat map, manifold, arrows, and the fixed fakes' toy metrics."""
+    state = session.state
+    bounds = lab_bounds(session.settings.dataset)
     fixed_fakes = session.fixed_fakes()  # (512, 2)
     rows, columns = generator_manifold(state)
-    scores = toy_metrics(fixed_fakes, session.distribution)
-    record.update(
+    return dict(
         fixed_noise=state.fixed_noise.double().flatten().tolist(),
         bounds=list(bounds), resolution=resolution,
         heatmap=discriminator_heatmap(state, bounds, resolution).flatten().tolist(),
@@ -202,6 +234,6 @@ def record_lab_run(settings: LabSettings, actions: Sequence[str], resolution: in
                   "latent_range": _defaults(generator_manifold)["latent_range"]},
         arrow_tails=fixed_fakes[:num_arrows].double().flatten().tolist(),
         arrow_gradients=generator_gradients(state, fixed_fakes[:num_arrows]).double().flatten().tolist(),
-        toy_metrics=scores, centers=[list(c) for c in session.distribution.centers], std=session.distribution.std,
+        toy_metrics=toy_metrics(fixed_fakes, session.distribution),
+        centers=[list(center) for center in session.distribution.centers], std=session.distribution.std,
     )
-    return record

@@ -35,17 +35,18 @@ const updates = record.updates.map((update) => {
   return { metrics, parameters: trainer.getParameters() };
 });
 
-const fixedNoise = Float64Array.from(record.fixed_noise);
-const numFixed = fixedNoise.length / s.latent_dim;
-const fixedFakes = trainer.generate(fixedNoise, numFixed);
-const tails = Float64Array.from(record.arrow_tails);
-const manifold = trainer.manifold(record.manifold.num_lines, record.manifold.points_per_line,
-                                  record.manifold.latent_range);
-const result = {
-  updates,
-  heatmap: Array.from(trainer.heatmap(record.bounds, record.resolution, s.uses_sigmoid)),
-  manifold: { rows: Array.from(manifold.rows), columns: Array.from(manifold.columns) },
-  arrow_gradients: Array.from(trainer.pointGradients(tails, tails.length / 2)),
-  toy_metrics: engine.toyMetrics(fixedFakes, numFixed, record.centers, record.std),
-};
+const result = { updates };
+if (record.fixed_noise) { // the pictures, recorded for float32 runs
+  const fixedNoise = Float64Array.from(record.fixed_noise);
+  const numFixed = fixedNoise.length / s.latent_dim;
+  const tails = Float64Array.from(record.arrow_tails);
+  const manifold = trainer.manifold(record.manifold.num_lines, record.manifold.points_per_line,
+                                    record.manifold.latent_range);
+  Object.assign(result, {
+    heatmap: Array.from(trainer.heatmap(record.bounds, record.resolution, s.uses_sigmoid)),
+    manifold: { rows: Array.from(manifold.rows), columns: Array.from(manifold.columns) },
+    arrow_gradients: Array.from(trainer.pointGradients(tails, tails.length / 2)),
+    toy_metrics: engine.toyMetrics(trainer.generate(fixedNoise, numFixed), numFixed, record.centers, record.std),
+  });
+}
 process.stdout.write(JSON.stringify(result));

@@ -79,36 +79,47 @@
     var inputs = this.inputs, outputs = this.outputs, weight = this.weight, bias = this.bias;
     var y = new Float64Array(count * outputs);
     for (var n = 0; n < count; n++) {
-      var xOffset = n * inputs, yOffset = n * outputs;
-      for (var o = 0; o < outputs; o++) {
-        var sum = bias[o], wOffset = o * inputs;
-        for (var i = 0; i < inputs; i++) sum += x[xOffset + i] * weight[wOffset + i];
-        y[yOffset + o] = sum;
-      }
+      for (var o = 0; o < outputs; o++) y[n * outputs + o] = bias[o] + dot(x, n * inputs, weight, o * inputs, inputs);
     }
     return y;
   };
 
+  /** (rows, columns) -> (columns, rows). */
+  function transpose(matrix, rows, columns) {
+    var out = new Float64Array(rows * columns);
+    for (var r = 0; r < rows; r++) for (var c = 0; c < columns; c++) out[c * rows + r] = matrix[r * columns + c];
+    return out;
+  }
+
+  /** sum_k a[aOffset + k] * b[bOffset + k] for k < length, with four running sums. */
+  function dot(a, aOffset, b, bOffset, length) {
+    var s0 = 0, s1 = 0, s2 = 0, s3 = 0, k = 0, end4 = length - (length % 4);
+    for (; k < end4; k += 4) {
+      s0 += a[aOffset + k] * b[bOffset + k];
+      s1 += a[aOffset + k + 1] * b[bOffset + k + 1];
+      s2 += a[aOffset + k + 2] * b[bOffset + k + 2];
+      s3 += a[aOffset + k + 3] * b[bOffset + k + 3];
+    }
+    for (; k < length; k++) s0 += a[aOffset + k] * b[bOffset + k];
+    return (s0 + s1) + (s2 + s3);
+  }
+
   /** Adds dL/dW and dL/db to the gradients (if withParameters) and returns dL/dx, (N, inputs). */
   Linear.prototype.backward = function (x, dy, count, withParameters) {
-    var inputs = this.inputs, outputs = this.outputs, weight = this.weight;
-    var weightGrad = this.weightGrad, biasGrad = this.biasGrad;
+    var inputs = this.inputs, outputs = this.outputs;
+    var weightT = transpose(this.weight, outputs, inputs); // (inputs, outputs): dx is then one dot product each
     var dx = new Float64Array(count * inputs);
     for (var n = 0; n < count; n++) {
-      var xOffset = n * inputs, yOffset = n * outputs;
+      for (var i = 0; i < inputs; i++) dx[n * inputs + i] = dot(dy, n * outputs, weightT, i * outputs, outputs);
+    }
+    if (withParameters) {
+      var dyT = transpose(dy, count, outputs), xT = transpose(x, count, inputs); // sums over the batch: contiguous
+      var weightGrad = this.weightGrad, biasGrad = this.biasGrad;
       for (var o = 0; o < outputs; o++) {
-        var g = dy[yOffset + o];
-        if (g === 0) continue;
-        var wOffset = o * inputs;
-        if (withParameters) {
-          biasGrad[o] += g;
-          for (var i = 0; i < inputs; i++) {
-            weightGrad[wOffset + i] += g * x[xOffset + i];
-            dx[xOffset + i] += g * weight[wOffset + i];
-          }
-        } else {
-          for (var j = 0; j < inputs; j++) dx[xOffset + j] += g * weight[wOffset + j];
-        }
+        var sum = 0;
+        for (var m = 0; m < count; m++) sum += dyT[o * count + m];
+        biasGrad[o] += sum;
+        for (var j = 0; j < inputs; j++) weightGrad[o * inputs + j] += dot(dyT, o * count, xT, j * count, count);
       }
     }
     return dx;
