@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
 import shutil
 from pathlib import Path
 
@@ -62,11 +64,17 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="how long each measurement runs")
     parser.add_argument("--screenshot", type=Path, default=None, help="save a picture of the lab afterwards")
     arguments = parser.parse_args()
+    load_before = os.getloadavg()
     results = measure(arguments.seconds, arguments.screenshot)
+    results["machine"] = {"platform": platform.platform(), "cpus": os.cpu_count(),
+                          "load_average_before": load_before, "load_average_after": os.getloadavg()}
     for name in ("with drawing", "without drawing"):
         result = results[name]
         extra = f", {result['drawMs']:.0f} ms a picture" if name == "with drawing" and result.get("drawMs") else ""
         print(f"{name}: {result['stepsPerSecond']:.0f} steps/s ({result['steps']} steps in {result['seconds']:.1f} s{extra})")
+    load = results["machine"]
+    print(f"{load['cpus']} CPUs; 1-minute load average {load['load_average_before'][0]:.1f} before, "
+          f"{load['load_average_after'][0]:.1f} after (other jobs share the cores: the figures are wall-clock)")
     print(json.dumps(results))
 
 
