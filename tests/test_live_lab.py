@@ -199,3 +199,45 @@ def test_lab_fits_a_phone_and_answers_taps():
         assert not _severe_errors(driver), f"JavaScript errors: {_severe_errors(driver)}"
     finally:
         driver.quit()
+
+
+def test_page_loads_the_tested_trainer():
+    """The trainer the page loads is, byte for byte, the file that tests/test_lab_js_parity.py checks."""
+    built = PAGE.parents[1] / "_static" / "gan_lab_engine.js"
+    source = REPO / "book" / "_ext" / "live_lab" / "gan_lab_engine.js"
+    assert built.read_bytes() == source.read_bytes(), "rebuild the book: its gan_lab_engine.js is out of date"
+
+
+def test_lab_works_over_http(browser):
+    """Served over http (here by Python's http.server on localhost), the lab loads and steps, all from that server."""
+    import functools
+    import http.server
+    import threading
+
+    class QuietHandler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    handler = functools.partial(QuietHandler, directory=str(PAGE.parents[1]))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        origin = f"http://127.0.0.1:{server.server_address[1]}"
+        browser.get(f"{origin}/book/lab.html")
+        started = browser.execute_async_script(
+            "const done = arguments[arguments.length - 1], start = Date.now();"
+            "(function wait() { if (window.ganLiveLabs && window.ganLiveLabs.length) done(true);"
+            " else if (Date.now() - start > 20000) done(false); else setTimeout(wait, 50); })();"
+        )
+        assert started, "the live lab did not start over http"
+        _button(browser, "Step").click()
+        assert _counter(browser) == 1
+        fetched = browser.execute_script("return performance.getEntriesByType('resource').map(entry => entry.name);")
+        assert all(url.startswith((origin, "data:", "blob:")) for url in fetched), f"requests left the server: {fetched}"
+        # Over http the browser asks for /favicon.ico by itself; the book has none, which is no error of the page.
+        errors = [message for message in _severe_errors(browser) if "favicon.ico" not in message]
+        assert not errors, f"JavaScript errors: {errors}"
+    finally:
+        server.shutdown()
+        server.server_close()
