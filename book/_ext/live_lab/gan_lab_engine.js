@@ -76,11 +76,10 @@
 
   /** y = x W^T + b: (N, inputs) -> (N, outputs). */
   Linear.prototype.forward = function (x, count) {
-    var inputs = this.inputs, outputs = this.outputs, weight = this.weight, bias = this.bias;
+    var outputs = this.outputs, bias = this.bias;
     var y = new Float64Array(count * outputs);
-    for (var n = 0; n < count; n++) {
-      for (var o = 0; o < outputs; o++) y[n * outputs + o] = bias[o] + dot(x, n * inputs, weight, o * inputs, inputs);
-    }
+    for (var n = 0; n < count; n++) y.set(bias, n * outputs);
+    productTransposed(x, this.weight, count, outputs, this.inputs, y);
     return y;
   };
 
@@ -91,35 +90,52 @@
     return out;
   }
 
-  /** sum_k a[aOffset + k] * b[bOffset + k] for k < length, with four running sums. */
-  function dot(a, aOffset, b, bOffset, length) {
-    var s0 = 0, s1 = 0, s2 = 0, s3 = 0, k = 0, end4 = length - (length % 4);
-    for (; k < end4; k += 4) {
-      s0 += a[aOffset + k] * b[bOffset + k];
-      s1 += a[aOffset + k + 1] * b[bOffset + k + 1];
-      s2 += a[aOffset + k + 2] * b[bOffset + k + 2];
-      s3 += a[aOffset + k + 3] * b[bOffset + k + 3];
+  /**
+   * out += a b^T for a (rows, depth) and b (columns, depth), both row-major: out (rows, columns).
+   * Two rows of a meet two rows of b at a time: four sums share each number loaded, which is twice as
+   * fast as one dot product at a time.
+   */
+  function productTransposed(a, b, rows, columns, depth, out) {
+    var n = 0, m, k;
+    for (; n + 1 < rows; n += 2) {
+      var a0 = n * depth, a1 = a0 + depth;
+      for (m = 0; m + 1 < columns; m += 2) {
+        var b0 = m * depth, b1 = b0 + depth, s00 = 0, s01 = 0, s10 = 0, s11 = 0;
+        for (k = 0; k < depth; k++) {
+          var x0 = a[a0 + k], x1 = a[a1 + k], y0 = b[b0 + k], y1 = b[b1 + k];
+          s00 += x0 * y0; s01 += x0 * y1; s10 += x1 * y0; s11 += x1 * y1;
+        }
+        out[n * columns + m] += s00; out[n * columns + m + 1] += s01;
+        out[(n + 1) * columns + m] += s10; out[(n + 1) * columns + m + 1] += s11;
+      }
+      for (; m < columns; m++) { // an odd last column
+        var c0 = 0, c1 = 0;
+        for (k = 0; k < depth; k++) { c0 += a[a0 + k] * b[m * depth + k]; c1 += a[a1 + k] * b[m * depth + k]; }
+        out[n * columns + m] += c0; out[(n + 1) * columns + m] += c1;
+      }
     }
-    for (; k < length; k++) s0 += a[aOffset + k] * b[bOffset + k];
-    return (s0 + s1) + (s2 + s3);
+    for (; n < rows; n++) { // an odd last row
+      for (m = 0; m < columns; m++) {
+        var sum = 0;
+        for (k = 0; k < depth; k++) sum += a[n * depth + k] * b[m * depth + k];
+        out[n * columns + m] += sum;
+      }
+    }
   }
 
   /** Adds dL/dW and dL/db to the gradients (if withParameters) and returns dL/dx, (N, inputs). */
   Linear.prototype.backward = function (x, dy, count, withParameters) {
     var inputs = this.inputs, outputs = this.outputs;
-    var weightT = transpose(this.weight, outputs, inputs); // (inputs, outputs): dx is then one dot product each
     var dx = new Float64Array(count * inputs);
-    for (var n = 0; n < count; n++) {
-      for (var i = 0; i < inputs; i++) dx[n * inputs + i] = dot(dy, n * outputs, weightT, i * outputs, outputs);
-    }
+    productTransposed(dy, transpose(this.weight, outputs, inputs), count, inputs, outputs, dx); // dx = dy W
     if (withParameters) {
-      var dyT = transpose(dy, count, outputs), xT = transpose(x, count, inputs); // sums over the batch: contiguous
-      var weightGrad = this.weightGrad, biasGrad = this.biasGrad;
+      var dyT = transpose(dy, count, outputs); // (outputs, N): sums over the batch run along rows
+      productTransposed(dyT, transpose(x, count, inputs), outputs, inputs, count, this.weightGrad); // dW += dy^T x
+      var biasGrad = this.biasGrad;
       for (var o = 0; o < outputs; o++) {
         var sum = 0;
         for (var m = 0; m < count; m++) sum += dyT[o * count + m];
         biasGrad[o] += sum;
-        for (var j = 0; j < inputs; j++) weightGrad[o * inputs + j] += dot(dyT, o * count, xT, j * count, count);
       }
     }
     return dx;
