@@ -242,18 +242,11 @@
 
   /** For v = u W (u: (N, outputs), v: (N, inputs)): add dL/dW = sum_n u_n^T dv_n; return dL/du = dv W^T. */
   MLP.prototype._productBackward = function (layer, u, dv, count) {
-    var inputs = layer.inputs, outputs = layer.outputs, weight = layer.weight, weightGrad = layer.weightGrad;
+    var inputs = layer.inputs, outputs = layer.outputs;
     var du = new Float64Array(count * outputs);
-    for (var n = 0; n < count; n++) {
-      for (var o = 0; o < outputs; o++) {
-        var uValue = u[n * outputs + o], sum = 0, wOffset = o * inputs, vOffset = n * inputs;
-        for (var i = 0; i < inputs; i++) {
-          weightGrad[wOffset + i] += uValue * dv[vOffset + i];
-          sum += weight[wOffset + i] * dv[vOffset + i];
-        }
-        du[n * outputs + o] = sum;
-      }
-    }
+    productTransposed(dv, layer.weight, count, outputs, inputs, du); // du = dv W^T
+    productTransposed(transpose(u, count, outputs), transpose(dv, count, inputs), outputs, inputs, count,
+                      layer.weightGrad); // dW += u^T dv
     return du;
   };
 
