@@ -19,17 +19,28 @@ import contextlib
 import dataclasses
 import inspect
 import json
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 import torch
 from torch import nn
 
 from .config import build_models
-from .lab import (LAB_DATASETS, LAYERS, OPTIMIZERS, LabSession, LabSettings, capture_frame, discriminator_heatmap,
-                  draw_plane, generator_gradients, generator_manifold, lab_bounds)
+from .data import toy_distribution
+from .lab import (
+    LAB_DATASETS,
+    LAYERS,
+    OPTIMIZERS,
+    LabSession,
+    LabSettings,
+    capture_frame,
+    discriminator_heatmap,
+    draw_plane,
+    generator_gradients,
+    generator_manifold,
+    lab_bounds,
+)
 from .losses import LOSSES
 from .metrics import toy_metrics
-from .data import toy_distribution
 
 __all__ = ["ACTIONS", "page_data", "page_data_script", "record_lab_run", "network_parameters"]
 
@@ -61,6 +72,9 @@ def _defaults(function) -> dict:
 
 def page_data() -> dict:
     """Everything the in-page lab needs to know, from the library: plain JSON-able data.
+
+    >>> page_data()["network"]  # the lab's MLPs: three hidden layers, no batch norm in the generator
+    {'num_hidden': 3, 'leaky_slope': 0.2, 'generator_batch_norm': False}
 
     Returns:
         ``{"datasets": {name: {centers, std, bounds, num_modes}}, "losses": {name: {uses_sigmoid,
@@ -225,15 +239,15 @@ def _pictures(session: LabSession, resolution: int, num_arrows: int) -> dict:
     bounds = lab_bounds(session.settings.dataset)
     fixed_fakes = session.fixed_fakes()  # (512, 2)
     rows, columns = generator_manifold(state)
-    return dict(
-        fixed_noise=state.fixed_noise.double().flatten().tolist(),
-        bounds=list(bounds), resolution=resolution,
-        heatmap=discriminator_heatmap(state, bounds, resolution).flatten().tolist(),
-        manifold={"rows": rows.reshape(-1).tolist(), "columns": columns.reshape(-1).tolist(),
-                  "num_lines": rows.shape[0], "points_per_line": rows.shape[1],
-                  "latent_range": _defaults(generator_manifold)["latent_range"]},
-        arrow_tails=fixed_fakes[:num_arrows].double().flatten().tolist(),
-        arrow_gradients=generator_gradients(state, fixed_fakes[:num_arrows]).double().flatten().tolist(),
-        toy_metrics=toy_metrics(fixed_fakes, session.distribution),
-        centers=[list(center) for center in session.distribution.centers], std=session.distribution.std,
-    )
+    return {
+        "fixed_noise": state.fixed_noise.double().flatten().tolist(),
+        "bounds": list(bounds), "resolution": resolution,
+        "heatmap": discriminator_heatmap(state, bounds, resolution).flatten().tolist(),
+        "manifold": {"rows": rows.reshape(-1).tolist(), "columns": columns.reshape(-1).tolist(),
+                     "num_lines": rows.shape[0], "points_per_line": rows.shape[1],
+                     "latent_range": _defaults(generator_manifold)["latent_range"]},
+        "arrow_tails": fixed_fakes[:num_arrows].double().flatten().tolist(),
+        "arrow_gradients": generator_gradients(state, fixed_fakes[:num_arrows]).double().flatten().tolist(),
+        "toy_metrics": toy_metrics(fixed_fakes, session.distribution),
+        "centers": [list(center) for center in session.distribution.centers], "std": session.distribution.std,
+    }

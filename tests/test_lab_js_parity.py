@@ -58,7 +58,7 @@ def _replay(record: dict, tmp_path: Path) -> dict:
     fixture = tmp_path / "record.json"
     fixture.write_text(json.dumps(record), encoding="utf-8")
     done = subprocess.run([_node(), str(REPLAY), str(ENGINE), str(fixture)], capture_output=True, text=True,
-                          timeout=300)
+                          timeout=300, check=False)
     assert done.returncode == 0, f"the JavaScript replay failed:\n{done.stderr}"
     return json.loads(done.stdout)
 
