@@ -175,8 +175,9 @@ def record_lab_run(settings: LabSettings, actions: Sequence[str], resolution: in
     Returns:
         JSON-able data: ``settings`` (with the resolved betas and the loss's penalty weight), ``initial``
         and per-update ``parameters`` (``{"generator": [...], "discriminator": [...]}``), and per update its
-        ``action``, ``real_batches``, ``noise`` and ``metrics``; and at the end the ``fixed_noise``, ``heatmap``,
-        ``manifold``, ``arrows`` and ``toy_metrics`` of the fixed fakes.
+        ``action``, ``real_batches``, ``noise`` and ``metrics``; and, for float32, the pictures at the end:
+        ``fixed_noise``, ``heatmap``, ``manifold``, ``arrow_tails`` and ``arrow_gradients``, and the
+        ``toy_metrics`` of the fixed fakes.
     """
     unknown = sorted(set(actions) - set(ACTIONS))
     if unknown:
