@@ -6,9 +6,9 @@ from a 210k-parameter MNIST/Fashion-MNIST classifier shipped with the package, s
 seconds. Its numbers are *not* comparable to published Inception FIDs: report every score beside
 :func:`classifier_fid_floor`, the FID of real training images against the test set at the same N, and
 summarise with FID minus floor. The floor is a reference, not a bound: a perfect generator scores about
-the same (sampling noise can put it below), and the shipped classifier saw those training images while it
-trained, so their features are in-sample; :func:`held_out_indices` and :func:`fid_between_test_halves` measure floors
-without that effect.
+the same (sampling noise can put it below). The shipped classifier saw those training images while it
+trained, so their features are in-sample; the held-out classifiers (:func:`held_out_indices`) and
+:func:`fid_between_test_halves` measure the floor without that.
 """
 
 from __future__ import annotations
@@ -327,9 +327,11 @@ def classifier_fid_floor(
     The default classifier was trained on all 60,000 training images, so their features are *in-sample*,
     while a generator's images are new to it. ``held_out=True`` measures the floor without that: images
     from :func:`held_out_indices`, read by the classifier that never saw them (another network, so its
-    FIDs are in other units). The tools chapter compares the two: for MNIST the difference is within the
-    noise, for Fashion-MNIST about a fifth of its small floor. :func:`fid_between_test_halves` is a third
-    reference: half the test set against the other half.
+    FIDs are in other units). Measured on the held-out classifiers, 10,000 seen against 10,000 unseen
+    training images: for MNIST the difference is within the noise (the tools chapter); for Fashion-MNIST,
+    whose classifier fits its training images more closely, seen ones score about 0.08 higher (0.39
+    against 0.31, mean of 5 draws). :func:`fid_between_test_halves` is a third reference: half the test set
+    against the other half.
 
     Args:
         dataset: ``"mnist"`` or ``"fashion-mnist"``.
