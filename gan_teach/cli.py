@@ -219,6 +219,8 @@ def _evaluate(args: argparse.Namespace) -> None:
 
         root = args.data_root if args.data_root is not None else config.data_root
         _print_metrics(evaluate_images(generator, config.dataset, num_samples=args.num_samples, root=root, seed=args.seed))
+        print("note: the floor is real training images against the test set at the same N, a reference and not "
+              "a bound; read fid_minus_floor (help(gan_teach.classifier_fid_floor) says why)")
     else:
         _print_metrics(_toy_report(generator, config, args.num_samples, seed=args.seed))
 
@@ -230,7 +232,7 @@ def _export(args: argparse.Namespace) -> None:
     card = export_generator(args.checkpoint, args.name, num_samples=args.num_samples, root=args.data_root,
                             notes=args.notes, **options)
     print(f"wrote {card['file']} ({card['file_size_bytes']:,} bytes, sha256 {card['sha256'][:12]}...)")
-    _print_metrics({key: card[key] for key in ("command", "epochs", "train_seconds", "machine", "fid", "fid_floor", "fid_ratio")})
+    _print_metrics({key: card[key] for key in ("command", "epochs", "train_seconds", "machine", "fid", "fid_floor", "fid_minus_floor")})
 
 
 def _student_edition(args: argparse.Namespace) -> None:

@@ -2,8 +2,8 @@
 
 Each generator was trained by ``gan-teach train`` and exported by ``gan-teach export``; its model card
 (``weights/pretrained.json``) records the training command, epochs, wall-clock time and machine, the
-library's FID beside its floor, the seed, and the SHA-256 of the weights file, which is checked on
-every load. Weights are stored in float16 (about half the size; the generators are used in float32).
+library's FID, its floor and FID minus floor (the summary), the seed, and the SHA-256 of the weights file,
+which is checked on every load. Weights are stored in float16 (about half the size; the generators are used in float32).
 
 >>> sorted(available())
 ['fashion-mnist-dcgan', 'mnist-conditional', 'mnist-dcgan']
@@ -173,7 +173,7 @@ def export_generator(
         "fid_torch_version": torch.__version__,
         "fid": round(metrics["fid"], 2),
         "fid_floor": round(metrics["fid_floor"], 2),
-        "fid_ratio": round(metrics["fid_ratio"], 2),
+        "fid_minus_floor": round(round(metrics["fid"], 2) - round(metrics["fid_floor"], 2), 2),  # the card's two numbers' difference
         "fid_num_samples": metrics["num_samples"],
         "fid_command": f"gan_teach.metrics.evaluate_images(load_generator({name!r}), {config.dataset!r}, num_samples={num_samples}, seed={seed})",
         "config": stored,

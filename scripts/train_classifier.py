@@ -6,6 +6,13 @@ the FID floor measured with the new weights. Run it from the repository root, on
 
     python scripts/train_classifier.py --dataset mnist --epochs 5 --seed 0
     python scripts/train_classifier.py --dataset fashion-mnist --epochs 5 --seed 0
+
+``--held-out`` trains a second classifier for measuring the floor itself: it never sees the
+``HELD_OUT_NUM_IMAGES`` training images of :func:`gan_teach.metrics.held_out_indices`, so their features are
+out-of-sample, like a generator's (the shipped classifier saw every training image). It is written as
+``{dataset}-classifier-held-out.pt`` in float16 (half the size), recorded under ``"{dataset}-held-out"``:
+
+    python scripts/train_classifier.py --dataset mnist --epochs 5 --seed 0 --held-out
 """
 
 from __future__ import annotations
@@ -25,8 +32,10 @@ import torch.nn.functional as F
 from gan_teach.data import IMAGE_DATASETS, load_images
 from gan_teach.metrics import (
     WEIGHTS_DIR,
+    HELD_OUT_NUM_IMAGES,
     FeatureClassifier,
     classifier_fid_floor,
+    held_out_indices,
     load_feature_classifier,
     sha256_of,
 )
@@ -93,6 +102,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--learning-rate", type=float, default=2e-3)
     parser.add_argument("--threads", type=int, default=2, help="CPU threads; the reference machine has 2 cores")
+    parser.add_argument("--held-out", action="store_true", help=f"train on all but the {HELD_OUT_NUM_IMAGES:,} training images of gan_teach.metrics.held_out_indices; writes DATASET-classifier-held-out.pt (float16)")
     parser.add_argument("--out", type=Path, default=WEIGHTS_DIR, help="folder for the .pt file and classifiers.json; the FID floor is measured only for the package's own folder")
     args = parser.parse_args(argv)
 
@@ -100,6 +110,10 @@ def main(argv: list[str] | None = None) -> None:
     seed_everything(args.seed)
     train_images, train_labels = load_images(args.dataset, args.data_root, train=True, with_labels=True)
     test_images, test_labels = load_images(args.dataset, args.data_root, train=False, with_labels=True)
+    if args.held_out:  # keep out the images whose features must stay out-of-sample
+        kept = torch.ones(train_images.shape[0], dtype=torch.bool)
+        kept[held_out_indices(args.dataset)] = False
+        train_images, train_labels = train_images[kept], train_labels[kept]  # (60000 - held out, 1, 28, 28), (...,)
 
     started = time.perf_counter()
     classifier = train_classifier(
@@ -110,8 +124,10 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{args.dataset}: test accuracy {test_accuracy:.4f} after {train_seconds:.0f} s", flush=True)
 
     args.out.mkdir(parents=True, exist_ok=True)
-    weights_path = args.out / f"{args.dataset}-classifier.pt"
-    torch.save({name: tensor.float().contiguous() for name, tensor in classifier.state_dict().items()}, weights_path)
+    name = f"{args.dataset}-held-out" if args.held_out else args.dataset
+    weights_path = args.out / (f"{args.dataset}-classifier-held-out.pt" if args.held_out else f"{args.dataset}-classifier.pt")
+    dtype = torch.float16 if args.held_out else torch.float32  # the measuring classifier ships at half the size
+    torch.save({key: tensor.to(dtype).contiguous() for key, tensor in classifier.state_dict().items()}, weights_path)
     records_path = args.out / "classifiers.json"
     records = json.loads(records_path.read_text()) if records_path.exists() else {}
     record = {
@@ -119,6 +135,8 @@ def main(argv: list[str] | None = None) -> None:
         "sha256": sha256_of(weights_path),
         "file_size_bytes": weights_path.stat().st_size,
         "num_parameters": count_parameters(classifier),
+        "dtype": str(dtype).removeprefix("torch."),
+        "train_images": train_images.shape[0],
         "test_accuracy": round(test_accuracy, 4),
         "command": shlex.join(["python", *(sys.argv if argv is None else ["scripts/train_classifier.py", *argv])]),
         "epochs": args.epochs,
@@ -130,10 +148,13 @@ def main(argv: list[str] | None = None) -> None:
         "torch_version": torch.__version__,
         "python_version": platform.python_version(),
     }
-    records[args.dataset] = record
+    if args.held_out:
+        record["dataset"] = args.dataset
+        record["held_out"] = f"gan_teach.metrics.held_out_indices({args.dataset!r}): {HELD_OUT_NUM_IMAGES:,} training images never trained on"
+    records[name] = record
     records_path.write_text(json.dumps(records, indent=2, sort_keys=True) + "\n")
 
-    if args.out.resolve() == WEIGHTS_DIR.resolve():  # the floor is defined with the shipped weights
+    if args.out.resolve() == WEIGHTS_DIR.resolve() and not args.held_out:  # the floor is defined with the shipped weights
         load_feature_classifier.cache_clear()  # forget weights loaded before this run
         floor = classifier_fid_floor(args.dataset, root=args.data_root, num_samples=10_000, seed=0)
         record["fid_floor"] = round(floor, 4)

@@ -46,6 +46,20 @@ def test_sample_png_and_npy_for_images(tmp_path):
     assert images.shape == (9, 1, 28, 28) and images.min() >= -1 and images.max() <= 1
 
 
+def test_evaluate_prints_fid_floor_and_their_difference_for_images(tmp_path, capsys):
+    from gan_teach import TrainConfig, create_state
+
+    state = create_state(TrainConfig(dataset="mnist", width=4, latent_dim=8, epochs=1))
+    checkpoint = save_checkpoint(state, tmp_path / "checkpoint.pt")
+    with pytest.warns(UserWarning, match="biased upward"):
+        assert main(["evaluate", "--checkpoint", str(checkpoint), "--num-samples", "200"]) == 0
+    printed = dict(line.split(": ", 1) for line in capsys.readouterr().out.splitlines())
+    fid, floor = float(printed["fid"]), float(printed["fid_floor"])
+    assert float(printed["fid_minus_floor"]) == pytest.approx(fid - floor, abs=2e-4)
+    assert printed["num_samples"] == "200" and "fid_ratio" not in printed
+    assert "a reference and not a bound" in printed["note"]
+
+
 @pytest.mark.parametrize(
     "arguments,message",
     [

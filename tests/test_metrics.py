@@ -18,7 +18,10 @@ from gan_teach.metrics import (
     classifier_fid,
     classifier_fid_floor,
     evaluate_images,
+    feature_statistics,
+    fid_between_test_halves,
     frechet_distance,
+    held_out_indices,
     inception_fid,
     load_feature_classifier,
     read_classifier_records,
@@ -164,7 +167,88 @@ def test_generator_and_its_images_give_the_same_score():
     assert from_generator["fid"] == pytest.approx(from_images, rel=1e-6)
     assert from_generator["num_samples"] == SMALL
     assert from_generator["fid_floor"] == classifier_fid_floor("mnist", root=ROOT, num_samples=SMALL)
-    assert from_generator["fid_ratio"] == pytest.approx(from_generator["fid"] / from_generator["fid_floor"])
+    assert from_generator["fid_minus_floor"] == pytest.approx(from_generator["fid"] - from_generator["fid_floor"])
+    assert "fid_ratio" not in from_generator  # the ratio is driven by the floor's size; the difference is the summary
+
+
+# --- the floor measured without in-sample features ---------------------------------------------------
+
+def test_held_out_indices_are_a_fixed_random_subset_that_holds_the_floors_images():
+    indices = held_out_indices("mnist")
+    assert indices.shape == (20_000,) and indices.unique().numel() == 20_000
+    assert 0 <= indices.min() and indices.max() < 60_000
+    assert indices.min() < 1000 and indices.max() > 59_000  # spread over the file, not its first images
+    floor_subset = torch.randperm(60_000, generator=torch.Generator().manual_seed(0))[:10_000]  # classifier_fid_floor, seed 0
+    assert torch.equal(indices[:10_000], floor_subset)
+    assert torch.equal(held_out_indices("fashion-mnist"), indices)
+
+
+@pytest.mark.parametrize("dataset", IMAGE_DATASETS)
+def test_held_out_classifier_never_saw_its_images_and_matches_its_record(dataset):
+    record = read_classifier_records()[f"{dataset}-held-out"]
+    path = WEIGHTS_DIR / record["file"]
+    assert path.name == f"{dataset}-classifier-held-out.pt"
+    assert sha256_of(path) == record["sha256"] and path.stat().st_size == record["file_size_bytes"] < 500_000
+    assert record["dataset"] == dataset and record["dtype"] == "float16"
+    assert record["train_images"] == 60_000 - held_out_indices(dataset).numel() and "--held-out" in record["command"]
+    held_out = load_feature_classifier(dataset, held_out=True)
+    assert held_out is not load_feature_classifier(dataset) and not held_out.training
+    assert all(parameter.dtype == torch.float32 for parameter in held_out.parameters())  # used in float32
+    images, labels = load_images(dataset, ROOT, train=False, with_labels=True)
+    chosen = torch.randperm(images.shape[0], generator=torch.Generator().manual_seed(0))[:SMALL]
+    with torch.no_grad():
+        accuracy = (held_out(images[chosen]).argmax(1) == labels[chosen]).double().mean().item()
+    assert abs(accuracy - record["test_accuracy"]) < 0.01
+
+
+def test_held_out_floor_is_reproducible_and_uses_only_unseen_images():
+    floor = classifier_fid_floor("mnist", root=ROOT, held_out=True)
+    assert floor == classifier_fid_floor("mnist", root=ROOT, held_out=True, num_samples=10_000, seed=0)
+    assert 0.0 < floor < FLOOR_BOUNDS["mnist"]
+    assert floor != classifier_fid_floor("mnist", root=ROOT)  # another network: other units
+    # The held-out pool has 20,000 images: a larger subset cannot stay unseen, and the error says so.
+    with pytest.raises(ValueError, match=r"between 2 and 20,000 \(the held-out images\), got 30,000"):
+        classifier_fid_floor("mnist", root=ROOT, held_out=True, num_samples=30_000)
+    with pytest.raises(ValueError, match=r"between 2 and 60,000 \(the training images\)"):
+        classifier_fid_floor("mnist", root=ROOT, num_samples=1)
+
+
+def test_held_out_floor_is_the_fid_of_unseen_training_images_against_the_test_set():
+    train_images = load_images("mnist", ROOT, train=True)
+    pool = held_out_indices("mnist")
+    chosen = pool[torch.randperm(pool.numel(), generator=torch.Generator().manual_seed(3))[:SMALL]]
+    by_hand = frechet_distance(*feature_statistics(train_images[chosen], "mnist", held_out=True),
+                               *feature_statistics(load_images("mnist", ROOT, train=False), "mnist", held_out=True))
+    assert classifier_fid_floor("mnist", root=ROOT, held_out=True, num_samples=SMALL, seed=3) == pytest.approx(by_hand)
+
+
+@pytest.mark.parametrize("held_out", [False, True])
+def test_fid_between_test_halves_is_sampling_noise_of_one_distribution(held_out):
+    by_seed = [fid_between_test_halves("mnist", root=ROOT, seed=seed, held_out=held_out) for seed in (0, 1)]
+    assert by_seed[0] == fid_between_test_halves("mnist", root=ROOT, seed=0, held_out=held_out)  # seeded
+    assert by_seed[0] != by_seed[1]  # other halves, another value: FID is a noisy estimate
+    # 5,000 vs 5,000 images of one distribution: small (measured 2.1 to 3.8 on MNIST), far from noise images.
+    assert all(0.5 < value < 6.0 for value in by_seed), by_seed
+
+
+def test_fid_between_test_halves_splits_at_random_not_first_and_last():
+    test_images = load_images("mnist", ROOT, train=False)
+    first_and_last = frechet_distance(*feature_statistics(test_images[:5000], "mnist"),
+                                      *feature_statistics(test_images[5000:], "mnist"))
+    # MNIST's first 5,000 test digits are cleaner than the last 5,000: a split by position is not random.
+    assert first_and_last > fid_between_test_halves("mnist", root=ROOT, seed=0)
+
+
+def test_a_missing_held_out_classifier_says_how_to_train_it(monkeypatch, tmp_path):
+    from gan_teach import metrics
+
+    monkeypatch.setattr(metrics, "WEIGHTS_DIR", tmp_path)
+    load_feature_classifier.cache_clear()
+    try:
+        with pytest.raises(FileNotFoundError, match=r"train_classifier\.py --dataset fashion-mnist --held-out"):
+            load_feature_classifier("fashion-mnist", held_out=True)
+    finally:
+        load_feature_classifier.cache_clear()
 
 
 def test_images_out_of_range_get_a_teaching_error():

@@ -32,7 +32,14 @@ def test_shipped_mnist_generators_meet_the_quality_bar():
     for name in ("mnist-dcgan", "mnist-conditional"):
         card = model_card(name)
         assert card["fid"] <= 8 * card["fid_floor"], (name, card["fid"], card["fid_floor"])
-        assert card["fid_ratio"] == pytest.approx(card["fid"] / card["fid_floor"], abs=0.02)
+        assert card["fid_minus_floor"] == pytest.approx(card["fid"] - card["fid_floor"], abs=1e-9)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_cards_summarise_with_fid_minus_floor_not_a_ratio(name):
+    card = model_card(name)
+    assert card["fid_minus_floor"] == round(card["fid"] - card["fid_floor"], 2)
+    assert "fid_ratio" not in card  # a ratio is driven by the floor's size (Fashion-MNIST's is 0.41)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -96,6 +103,7 @@ def test_export_writes_float16_weights_and_a_card_that_loads(tmp_path, monkeypat
     assert card["sha256"] == sha256_of(tmp_path / "w" / "tiny.pt")
     assert card["epochs"] == 2 and card["command"].endswith("--epochs 2 --ema-decay 0.9 --out OUT")
     assert card["trained_with_torch"] == card["fid_torch_version"] == torch.__version__
+    assert card["fid_minus_floor"] == round(card["fid"] - card["fid_floor"], 2) and "fid_ratio" not in card
     assert json.loads((tmp_path / "w" / "pretrained.json").read_text())["tiny"] == card
     monkeypatch.setattr(pretrained, "WEIGHTS_DIR", tmp_path / "w")
     generator = load_generator("tiny")
