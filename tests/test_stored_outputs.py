@@ -1,0 +1,91 @@
+"""The outputs stored in book/*.ipynb are what the book publishes: never an error, and from full runs of the code."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from gan_teach.stored_outputs import code_fingerprint, stamp, stamp_problems, stored_errors
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((REPO / "book").glob("*.ipynb"))
+
+
+def _code(source: str, outputs: list | None = None) -> dict:
+    return {"cell_type": "code", "source": source, "outputs": outputs or [], "metadata": {}}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_no_stored_output_is_an_error_or_a_traceback(path):
+    """The book is built with execution off: an error stored in a notebook would be published as it is."""
+    assert stored_errors(json.loads(path.read_text(encoding="utf-8"))) == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_stored_outputs_come_from_a_full_run_of_the_current_code(path):
+    """`make execute` stamps a notebook with its mode and code fingerprint; a later code change needs a re-run."""
+    problems = stamp_problems(json.loads(path.read_text(encoding="utf-8")))
+    assert not problems, f"{path.name}: " + "; ".join(problems)
+
+
+def test_an_interrupted_run_is_found_in_every_form_it_is_stored():
+    interrupted = {"output_type": "error", "ename": "KeyboardInterrupt", "evalue": "", "traceback": ["..."]}
+    printed = {"output_type": "stream", "name": "stderr",
+               "text": ["Traceback (most recent call last):\n", "  File ...\n", "KeyboardInterrupt\n"]}
+    coloured = {"output_type": "stream", "name": "stdout", "text": "\x1b[0;31mKeyboardInterrupt\x1b[0m: \n"}
+    shown = {"output_type": "display_data", "data": {"text/plain": "Traceback (most recent call last):\n  ..."}}
+    warning = {"output_type": "stream", "name": "stderr", "text": "UserWarning: the data loader is slow\n"}
+    cells = [_code("a", [interrupted]), _code("b", [printed]), _code("c", [coloured]), _code("d", [shown]),
+             _code("e", [warning]), {"cell_type": "markdown", "source": "Traceback (most recent call last) in prose"}]
+    problems = stored_errors({"cells": cells})
+    assert [problem.split(":")[0] for problem in problems] == ["cell 0", "cell 1", "cell 2", "cell 3"]
+
+
+def test_the_fingerprint_follows_what_the_code_does_not_how_it_is_laid_out():
+    base = {"cells": [_code('%pip install x\nresult = train(epochs=3)  # short\nprint(f"{result:.2f}")')]}
+    wrapped = {"cells": [{"cell_type": "markdown", "source": "prose is not code"},
+                         _code("%pip install x\n# NBVAL_CHECK_OUTPUT\nresult = train(\n    epochs=3,\n)\n"
+                               'print(f"{result:.2f}")')]}
+    changed = {"cells": [_code('%pip install x\nresult = train(epochs=4)\nprint(f"{result:.2f}")')]}
+    printed_differently = {"cells": [_code('%pip install x\nresult = train(epochs=3)\nprint(f"{result:.3f}")')]}
+    other_install = {"cells": [_code('%pip install y\nresult = train(epochs=3)\nprint(f"{result:.2f}")')]}
+    assert code_fingerprint(base) == code_fingerprint(wrapped)
+    for other in (changed, printed_differently, other_install):
+        assert code_fingerprint(other) != code_fingerprint(base)
+
+
+def test_a_stamp_holds_until_the_code_changes_and_only_a_full_run_counts():
+    notebook = {"cells": [_code("x = 1")], "metadata": {}}
+    stamp(notebook, "full")
+    record = notebook["metadata"]["gan_teach"]["execution"]
+    assert record["mode"] == "full" and record["code_sha256"] == code_fingerprint(notebook)
+    assert stamp_problems(notebook) == []
+    notebook["cells"][0]["source"] = "x = 2"
+    assert stamp_problems(notebook) == [
+        f"its code changed after the run of {record['date']}: re-execute it with `make execute`"]
+    stamp(notebook, "fast")
+    assert stamp_problems(notebook) == [
+        "its outputs come from a 'fast' run; the book shows full runs: `make execute`"]
+    with pytest.raises(ValueError, match="mode must be one of"):
+        stamp(notebook, "quick")
+
+
+def test_execute_writes_outputs_and_a_stamp_and_leaves_a_failed_notebook_alone(tmp_path):
+    import nbformat
+
+    from gan_teach.stored_outputs import execute_notebook
+
+    good = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "from gan_teach import fast_mode\nprint('fast' if fast_mode() else 'full')")])
+    good.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    bad = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("raise RuntimeError('broken')")])
+    nbformat.write(good, tmp_path / "good.ipynb")
+    nbformat.write(bad, tmp_path / "bad.ipynb")
+    before = (tmp_path / "bad.ipynb").read_text()
+
+    assert execute_notebook(tmp_path / "good.ipynb", "full", timeout=120) == []
+    written = nbformat.read(tmp_path / "good.ipynb", as_version=4)
+    assert written.cells[0].outputs[0]["text"] == "full\n"  # GAN_TEACH_FAST=0 wins over CI=true
+    assert stamp_problems(written) == []
+    problems = execute_notebook(tmp_path / "bad.ipynb", "full", timeout=120)
+    assert problems and "RuntimeError" in problems[0] and (tmp_path / "bad.ipynb").read_text() == before
