@@ -323,8 +323,12 @@ _SOLUTION = re.compile(r"^(`{3,}|:{3,})\{solution-(?P<which>start|end)\}[ \t]*(?
                        r"(?:[ \t]*:[^\n]*\n)*[ \t]*\1[ \t]*$\n?", re.MULTILINE)
 
 
-def _markdown_cell(source: str) -> dict:
-    return {"cell_type": "markdown", "metadata": {}, "source": source}
+def _markdown_cell(source: str, cell_id: str) -> dict:
+    return {"cell_type": "markdown", "id": cell_id, "metadata": {}, "source": source}
+
+
+def _id(cell: dict) -> dict:
+    return {"id": cell["id"]} if "id" in cell else {}
 
 
 def _details(summary: str, body: str) -> str:
@@ -351,7 +355,8 @@ def _setup_cell(edition: Edition) -> dict:
         f'    print("This notebook was made for gan-teach {edition.version}; '
         f'install it with: %pip install \\"{requirement}\\"")'
     )
-    return {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": source}
+    return {"cell_type": "code", "execution_count": None, "id": "edition-set-up", "metadata": {}, "outputs": [],
+            "source": source}
 
 
 def convert_notebook(notebook: dict, stem: str, edition: Edition) -> dict:
@@ -378,7 +383,7 @@ def convert_notebook(notebook: dict, stem: str, edition: Edition) -> dict:
                                      f"_config.yml's repository.url is {edition.repository_url}; make them agree")
                 text = text.replace(install.group(0), "import gan_teach\n")
             new = {"cell_type": "code", "execution_count": cell.get("execution_count"), "metadata": metadata,
-                   "outputs": cell.get("outputs", []), "source": text}
+                   "outputs": cell.get("outputs", []), "source": text, **_id(cell)}
             if solution is not None:
                 lines = [line for line in text.split("\n") if line.strip() != "# NBVAL_CHECK_OUTPUT"]
                 new["source"] = f"#@title {solution}: the code (double-click to show it)\n" + "\n".join(lines)
@@ -414,7 +419,8 @@ def convert_notebook(notebook: dict, stem: str, edition: Edition) -> dict:
                 solution = None
             position = match.end()
         if pieces:
-            cells.append({"cell_type": "markdown", "metadata": metadata, "source": "\n\n".join(pieces)})
+            extra = {key: cell[key] for key in ("id", "attachments") if key in cell}
+            cells.append({"cell_type": "markdown", "metadata": metadata, "source": "\n\n".join(pieces), **extra})
     if solution is not None:
         raise MystLeftError(f"{stem}: a solution never ends (no solution-end)")
     if installs_found != 1:
@@ -429,10 +435,10 @@ def convert_notebook(notebook: dict, stem: str, edition: Edition) -> dict:
              f"*The notebook edition of gan-teach {edition.version}, made from `book/{stem}.ipynb` by `make notebooks` "
              "(do not edit it by hand). Solutions are folded: click a \"Solution\" line to open one; a solution's "
              "code cell is hidden until you double-click it, and its output appears when you run it.*")
-    cells.insert(0, _markdown_cell(badge))
+    cells.insert(0, _markdown_cell(badge, "edition-badge"))
     cells.insert(1, _setup_cell(edition))
     if cited:
-        cells.append(_markdown_cell("## References\n\n" + _references(edition, cited)))
+        cells.append(_markdown_cell("## References\n\n" + _references(edition, cited), "edition-references"))
 
     metadata = {key: value for key, value in source.get("metadata", {}).items() if key != "gan_teach"}
     metadata["accelerator"] = "GPU"  # Colab opens it on a GPU runtime when one is free

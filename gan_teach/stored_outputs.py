@@ -124,7 +124,8 @@ def stored_errors(notebook: Any) -> list[str]:
     return problems
 
 
-def stamp(notebook: Any, mode: str, *, executed_by: str = "gan_teach.stored_outputs execute", note: str = "") -> dict:
+def stamp(notebook: Any, mode: str, *, executed_by: str = "gan_teach.stored_outputs execute", note: str = "",
+          code_sha256: str | None = None) -> dict:
     """Record in ``notebook.metadata["gan_teach"]["execution"]`` how its stored outputs were made.
 
     Args:
@@ -132,6 +133,7 @@ def stamp(notebook: Any, mode: str, *, executed_by: str = "gan_teach.stored_outp
         mode: ``"full"`` or ``"fast"`` (``fast_mode()`` was on).
         executed_by: what produced the outputs; :func:`main`'s ``adopt`` writes ``"adopted"``.
         note: free text kept with the stamp (for an adoption: why the outputs are trusted).
+        code_sha256: the fingerprint of the code that made the outputs; default: the notebook's code now.
 
     Returns:
         The stamp.
@@ -144,7 +146,7 @@ def stamp(notebook: Any, mode: str, *, executed_by: str = "gan_teach.stored_outp
 
     record = {
         "mode": mode,
-        "code_sha256": code_fingerprint(notebook),
+        "code_sha256": code_sha256 or code_fingerprint(notebook),
         "executed_by": executed_by,
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%MZ"),
         "gan_teach_version": gan_teach.__version__,
@@ -229,6 +231,21 @@ def _notebooks(paths: Iterable[str], book: Path) -> list[Path]:
     return chosen
 
 
+def _fingerprint_at(commit: str, path: Path) -> str:
+    """The code fingerprint of ``path`` as it was at ``commit`` (read with ``git show``)."""
+    import json
+    import subprocess
+
+    relative = path.resolve().relative_to(Path(subprocess.run(
+        ["git", "rev-parse", "--show-toplevel"], cwd=path.parent, capture_output=True, text=True, check=True
+    ).stdout.strip()).resolve())
+    shown = subprocess.run(["git", "show", f"{commit}:{relative.as_posix()}"], cwd=path.parent,
+                           capture_output=True, text=True)
+    if shown.returncode != 0:
+        raise FileNotFoundError(f"git cannot show {relative} at {commit}: {shown.stderr.strip()}")
+    return code_fingerprint(json.loads(shown.stdout))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m gan_teach.stored_outputs execute|check|adopt [NOTEBOOK ...]``; exit status 1 on problems."""
     parser = argparse.ArgumentParser(prog="python -m gan_teach.stored_outputs", description=__doc__.split("\n")[0])
@@ -242,6 +259,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     adopt = commands.add_parser("adopt", help="stamp existing outputs as a full run WITHOUT running (see --note)")
     adopt.add_argument("--note", required=True,
                        help="why the stored outputs are known to come from a full run of this code (kept in the stamp)")
+    adopt.add_argument("--at", metavar="COMMIT", default=None,
+                       help="the commit whose code made the outputs: the stamp takes that code's fingerprint, so a "
+                            "change of the code since then still fails the check (default: the code now)")
     for command in (execute, check, adopt):
         command.add_argument("notebooks", nargs="*", help="default: every notebook of --book")
     args = parser.parse_args(argv)
@@ -262,7 +282,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.command == "check" and not args.errors_only:
                 problems += stamp_problems(notebook)
             if args.command == "adopt" and not problems:
-                stamp(notebook, "full", executed_by="adopted", note=args.note)
+                fingerprint = _fingerprint_at(args.at, path) if args.at else None
+                by = f"adopted (outputs of the code at {args.at})" if args.at else "adopted"
+                stamp(notebook, "full", executed_by=by, note=args.note, code_sha256=fingerprint)
                 nbformat.write(notebook, path)
                 print(f"{path}: stamped as a full run (adopted)")
         for problem in problems:

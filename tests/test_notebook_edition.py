@@ -166,3 +166,13 @@ def test_markup_the_edition_cannot_convert_is_refused(edition):
     other["cells"][1]["source"] = other["cells"][1]["source"].replace(edition.repository_url, "https://github.com/a/b")
     with pytest.raises(ValueError, match="make them agree"):
         convert_notebook(other, "x", edition)
+
+
+def test_the_edition_is_valid_nbformat_with_unique_cell_ids():
+    import nbformat
+
+    for path in BOOK:
+        notebook = nbformat.read(EDITION / path.name, as_version=4)
+        nbformat.validate(notebook)
+        ids = [cell.id for cell in notebook.cells]
+        assert len(ids) == len(set(ids)), path.name

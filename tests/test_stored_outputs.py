@@ -89,3 +89,49 @@ def test_execute_writes_outputs_and_a_stamp_and_leaves_a_failed_notebook_alone(t
     assert stamp_problems(written) == []
     problems = execute_notebook(tmp_path / "bad.ipynb", "full", timeout=120)
     assert problems and "RuntimeError" in problems[0] and (tmp_path / "bad.ipynb").read_text() == before
+
+
+def test_adopting_outputs_without_a_run_says_so_in_the_stamp(tmp_path, capsys):
+    import nbformat
+
+    from gan_teach.stored_outputs import main
+
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    nbformat.write(notebook, tmp_path / "a.ipynb")
+    assert main(["check", str(tmp_path / "a.ipynb")]) == 1
+    assert "no execution stamp" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # an adoption must say why the outputs are trusted
+        main(["adopt", str(tmp_path / "a.ipynb")])
+    assert main(["adopt", "--note", "full run of this code at commit abc123", str(tmp_path / "a.ipynb")]) == 0
+    record = nbformat.read(tmp_path / "a.ipynb", as_version=4).metadata["gan_teach"]["execution"]
+    assert record["executed_by"] == "adopted" and record["note"] == "full run of this code at commit abc123"
+    assert main(["check", str(tmp_path / "a.ipynb")]) == 0
+    with pytest.raises(FileNotFoundError, match="no such notebook"):
+        main(["check", str(tmp_path / "missing.ipynb")])
+
+
+def test_adopting_the_outputs_of_an_older_commit_keeps_later_code_changes_visible(tmp_path):
+    import subprocess
+
+    import nbformat
+
+    from gan_teach.stored_outputs import main
+
+    def git(*args):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path, check=True,
+                       capture_output=True)
+
+    path = tmp_path / "a.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), path)
+    git("init", "-q")
+    git("add", "a.ipynb")
+    git("commit", "-qm", "full run")
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells[0].source = "x = (\n    1  # reformatted\n)"
+    nbformat.write(notebook, path)
+    assert main(["adopt", "--at", "HEAD", "--note", "full run at HEAD", str(path)]) == 0
+    assert main(["check", str(path)]) == 0  # the same code, laid out differently
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells[0].source = "x = 2"
+    nbformat.write(notebook, path)
+    assert main(["check", str(path)]) == 1  # a real change since the adopted run
