@@ -176,3 +176,15 @@ def test_the_edition_is_valid_nbformat_with_unique_cell_ids():
         nbformat.validate(notebook)
         ids = [cell.id for cell in notebook.cells]
         assert len(ids) == len(set(ids)), path.name
+
+
+def test_the_launch_buttons_open_the_edition():
+    """sphinx-book-theme opens <repository.path_to_book>/<page>.ipynb; for every chapter that is the edition."""
+    config = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))
+    toc = yaml.safe_load((REPO / "_toc.yml").read_text(encoding="utf-8"))
+    pages = [toc["root"]] + [chapter["file"] for part in toc["parts"] for chapter in part["chapters"]]
+    notebooks = [page for page in pages if (REPO / f"{page}.ipynb").exists()]
+    assert len(notebooks) == len(BOOK)
+    for page in notebooks:
+        assert (REPO / config["repository"]["path_to_book"] / f"{page}.ipynb").is_file(), page
+    assert config["launch_buttons"]["colab_url"] == "https://colab.research.google.com"

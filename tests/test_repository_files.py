@@ -40,3 +40,13 @@ def test_the_package_reports_the_version_of_pyproject():
     import gan_teach
 
     assert gan_teach.__version__ == _version()
+
+
+def test_the_readme_links_to_the_repository_of_config_yml():
+    config = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))
+    owner_and_name = config["repository"]["url"].removeprefix("https://github.com/")
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    linked = set(re.findall(r"(?:https://github\.com|colab\.research\.google\.com/github)/([\w.-]+/[\w.-]+?)[/@)\s]", readme))
+    assert linked == {owner_and_name}
+    pinned = set(re.findall(r"gan-teach(?:@|/blob/)(v[\d.]+\d)", readme))
+    assert pinned == {f"v{_version()}"}, "the README's pinned links name another release than pyproject.toml"
