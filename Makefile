@@ -20,8 +20,10 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 > /dev/null
 	touch $@
 
-# The book from the outputs stored in the notebooks (execution is off in _config.yml): minutes, no training.
+# The book from the outputs stored in the notebooks (execution is off in _config.yml): seconds, no training.
+# It refuses to start when a stored output is an error or a traceback: such a page must never be published.
 book: setup
+	$(BIN)/python -m gan_teach.stored_outputs check --errors-only
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 # Maintainers: re-execute the chapters in full (the runs the prose describes; hours on a CPU, minutes on a GPU),
