@@ -16,7 +16,7 @@ nothing, editing a comment (nbval's ``# NBVAL_*`` markers are comments) keeps th
 code does (a number, a call, a string it prints) breaks it. The library's own code is not part of the
 fingerprint: a change there is caught by nbval, which runs every notebook in CI.
 
-Run it as ``python -m gan_teach.stored_outputs {execute,check,adopt}`` (``make execute`` and the tests do).
+Run it as ``python -m gan_teach.stored_outputs {execute,check,adopt,provenance}`` (``make execute`` and the tests do).
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ __all__ = [
     "stamp",
     "stamp_problems",
     "execute_notebook",
+    "provenance",
     "main",
 ]
 
@@ -167,11 +168,11 @@ def stamp_problems(notebook: Any) -> list[str]:
 
     >>> notebook = {"cells": [{"cell_type": "code", "source": "x = 1"}], "metadata": {}}
     >>> stamp_problems(notebook)
-    ['no execution stamp: run `make execute NOTEBOOKS=<this notebook>` (a full run), then commit it']
+    ['no execution stamp: run `make execute NOTEBOOKS=<this notebook>` (a full run) and commit it; see CONTRIBUTING.md']
     """
     record = notebook.get("metadata", {}).get("gan_teach", {}).get("execution")
     if not record:
-        return ["no execution stamp: run `make execute NOTEBOOKS=<this notebook>` (a full run), then commit it"]
+        return ["no execution stamp: run `make execute NOTEBOOKS=<this notebook>` (a full run) and commit it; see CONTRIBUTING.md"]
     problems = []
     if record.get("mode") != "full":
         problems.append(f"its outputs come from a {record.get('mode')!r} run; the book shows full runs: `make execute`")
@@ -252,6 +253,51 @@ def _fingerprint_at(commit: str, path: Path) -> str:
     return code_fingerprint(json.loads(shown.stdout))
 
 
+def _run_times(notebook: Any) -> list[str]:
+    """When each code cell of the stored run started (nbclient's timestamps); empty strings where none."""
+    return [cell.get("metadata", {}).get("execution", {}).get("iopub.execute_input", "")
+            for cell in notebook["cells"] if cell["cell_type"] == "code"]
+
+
+def provenance(path: str | Path) -> dict:
+    """Which commit stored the outputs of ``path``, and whether its code changed since (a report, no stamp).
+
+    Walks the notebook's git history from the newest commit back while the cells' execution timestamps stay
+    those of the current file: the oldest such commit is the one that stored this run. Its code fingerprint is
+    compared with the current one. Use it to decide between ``adopt --at COMMIT`` and ``execute``.
+
+    Returns:
+        ``{"commit", "same_code", "one_run", "unrun_cells"}``: ``one_run`` is true when the execution counts
+        go 1, 2, 3, ... in order (one top-to-bottom run); ``unrun_cells`` counts code cells with no count.
+    """
+    import json
+    import subprocess
+
+    path = Path(path)
+    current = _read_json(path)
+    times = _run_times(current)
+    log = subprocess.run(["git", "log", "--format=%h", "--", path.name], cwd=path.parent, capture_output=True,
+                         text=True, check=True).stdout.split()
+    origin, origin_notebook = None, None
+    for commit in log:
+        shown = subprocess.run(["git", "show", f"{commit}:./{path.name}"], cwd=path.parent, capture_output=True,
+                               text=True)
+        if shown.returncode != 0:
+            break
+        notebook = json.loads(shown.stdout)
+        if _run_times(notebook) != times and set(_run_times(notebook)) - {""} != set(times) - {""}:
+            break
+        origin, origin_notebook = commit, notebook
+    counts = [cell.get("execution_count") for cell in current["cells"] if cell["cell_type"] == "code"]
+    numbered = [count for count in counts if count is not None]
+    return {
+        "commit": origin,
+        "same_code": origin_notebook is not None and code_fingerprint(origin_notebook) == code_fingerprint(current),
+        "one_run": numbered == list(range(1, len(numbered) + 1)),
+        "unrun_cells": counts.count(None),
+    }
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m gan_teach.stored_outputs execute|check|adopt [NOTEBOOK ...]``; exit status 1 on problems."""
     parser = argparse.ArgumentParser(prog="python -m gan_teach.stored_outputs", description=__doc__.split("\n")[0])
@@ -268,7 +314,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     adopt.add_argument("--at", metavar="COMMIT", default=None,
                        help="the commit whose code made the outputs: the stamp takes that code's fingerprint, so a "
                             "change of the code since then still fails the check (default: the code now)")
-    for command in (execute, check, adopt):
+    commands.add_parser("provenance", help="report the commit that stored each run and whether the code changed "
+                                           "since (changes nothing)")
+    for command in (execute, check, adopt, commands.choices["provenance"]):
         command.add_argument("notebooks", nargs="*", help="default: every notebook of --book")
     args = parser.parse_args(argv)
     if args.command != "check":
@@ -276,6 +324,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     failed = 0
     for path in _notebooks(args.notebooks, args.book):
+        if args.command == "provenance":
+            found = provenance(path)
+            verdict = ("its code is unchanged since: `adopt --at` that commit if that run was a full one"
+                       if found["same_code"] and found["one_run"] and not found["unrun_cells"]
+                       else "re-execute it (`make execute`)")
+            print(f"{path}: run stored by {found['commit']}; code unchanged since: {found['same_code']}; one "
+                  f"top-to-bottom run: {found['one_run']}; cells never run: {found['unrun_cells']}: {verdict}")
+            continue
         if args.command == "execute":
             print(f"{path}: executing ({args.mode})", flush=True)
             started = datetime.datetime.now()

@@ -135,3 +135,38 @@ def test_adopting_the_outputs_of_an_older_commit_keeps_later_code_changes_visibl
     notebook.cells[0].source = "x = 2"
     nbformat.write(notebook, path)
     assert main(["check", str(path)]) == 1  # a real change since the adopted run
+
+
+def test_provenance_finds_the_commit_that_stored_the_run_and_code_changed_since(tmp_path):
+    import subprocess
+
+    from gan_teach.stored_outputs import provenance
+
+    def git(*args):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path, check=True,
+                       capture_output=True)
+
+    def notebook(code: list[str], times: list[str], counts: list) -> dict:
+        cells = [{"cell_type": "code", "source": source, "outputs": [], "execution_count": count,
+                  "metadata": {"execution": {"iopub.execute_input": time}} if time else {}}
+                 for source, time, count in zip(code, times, counts)]
+        return {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+
+    path = tmp_path / "a.ipynb"
+    git("init", "-q")
+    for message, content in [
+        ("old run", notebook(["x = 1"], ["2026-01-01T00:00"], [1])),
+        ("the run", notebook(["x = 2", "y = 3"], ["2026-01-02T00:00", "2026-01-02T00:01"], [1, 2])),
+        ("prose and layout", notebook(["x = (2)", "y = 3  # why"], ["2026-01-02T00:00", "2026-01-02T00:01"], [1, 2])),
+    ]:
+        path.write_text(json.dumps(content))
+        git("add", "a.ipynb")
+        git("commit", "-qm", message)
+    found = provenance(path)
+    the_run = subprocess.run(["git", "log", "--format=%h", "--grep", "the run"], cwd=tmp_path, capture_output=True,
+                             text=True).stdout.strip()
+    assert found == {"commit": the_run, "same_code": True, "one_run": True, "unrun_cells": 0}
+
+    path.write_text(json.dumps(notebook(["x = 2", "y = 3", "z = 4"], ["2026-01-02T00:00", "2026-01-02T00:01", ""],
+                                        [1, 2, None])))  # a cell added after the run, never run
+    assert provenance(path) == {"commit": the_run, "same_code": False, "one_run": True, "unrun_cells": 1}
