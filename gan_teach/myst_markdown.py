@@ -270,6 +270,14 @@ def convert_markdown(text: str, edition: Edition, stem: str, cited: list[str]) -
 
     Raises:
         MystLeftError: a directive or role it cannot convert, a label or citation it cannot find.
+
+    >>> edition = Edition(Path("."), "https://github.com/owner/name", "1.0", {"math": 5},
+    ...                   targets={"value-function": "(5.1)", "ex-a": "Exercise 5.1", "ex-a#title": "A"})
+    >>> print(convert_markdown("```{exercise} A\\n:label: ex-a\\n\\nUse {eq}`value-function`.\\n```", edition, "math", []))
+    <a id="ex-a"></a>
+    ### Exercise 5.1 (A)
+    <BLANKLINE>
+    Use (5.1).
     """
     lines, out, index = text.split("\n"), [], 0
     while index < len(lines):
