@@ -36,9 +36,10 @@ from .myst_markdown import EDITION_FOLDER, Edition, MystLeftError, _text, conver
 __all__ = ["Edition", "convert_notebook", "make_notebook_edition", "MystLeftError", "main"]
 
 # The book's install block in each chapter's first code cell; the edition replaces it with its set-up cell.
+# Anything after the library's requirement on the %pip line (other packages, pins) goes into the set-up cell too.
 _INSTALL = re.compile(
     r"try:\n    import gan_teach\nexcept ImportError:[^\n]*\n"
-    r"    %pip install --quiet \"gan-teach @ git\+(?P<url>[^\"@]+)\"\n    import gan_teach\n")
+    r"    %pip install --quiet \"gan-teach @ git\+(?P<url>[^\"@]+)\"(?P<extra>[^\n]*)\n    import gan_teach\n")
 
 _SOLUTION = re.compile(r"^(`{3,}|:{3,})\{solution-(?P<which>start|end)\}[ \t]*(?P<label>\S*)[^\n]*\n"
                        r"(?:[ \t]*:[^\n]*\n)*[ \t]*\1[ \t]*$\n?", re.MULTILINE)
@@ -56,7 +57,7 @@ def _details(summary: str, body: str) -> str:
     return f"<details>\n<summary>{summary}</summary>\n\n{body.strip()}\n\n</details>"
 
 
-def _setup_cell(edition: Edition) -> dict:
+def _setup_cell(edition: Edition, extra: str = "") -> dict:
     requirement = f"gan-teach @ git+{edition.repository_url}@{edition.release}"
     source = (
         f"# Set-up for Colab and Jupyter: install gan-teach {edition.version}, the release this notebook was made\n"
@@ -65,7 +66,7 @@ def _setup_cell(edition: Edition) -> dict:
         "try:\n"
         "    import gan_teach\n"
         "except ImportError:\n"
-        f'    %pip install --quiet "{requirement}"\n'
+        f'    %pip install --quiet "{requirement}"{extra}\n'
         "    import gan_teach\n"
         "\n"
         "device = gan_teach.get_device()  # CUDA, then Apple's MPS, then the CPU; the library trains on it\n"
@@ -90,7 +91,7 @@ def convert_notebook(notebook: dict, stem: str, edition: Edition) -> dict:
     cells: list[dict] = []
     cited: list[str] = []
     solution: str | None = None  # the summary of the solution we are inside, if any
-    installs_found = 0
+    installs_found, extra = 0, ""  # extra: what the book installs beside the library
     exercise_of = {label: edition.targets.get(label + "#title", "") for label in edition.targets}
     for index, cell in enumerate(source["cells"]):
         metadata = {key: value for key, value in cell.get("metadata", {}).items() if key != "execution"}
@@ -99,6 +100,7 @@ def convert_notebook(notebook: dict, stem: str, edition: Edition) -> dict:
             install = _INSTALL.search(text)
             if install:
                 installs_found += 1
+                extra = install.group("extra")
                 if install.group("url").rstrip("/") != edition.repository_url:
                     raise ValueError(f"book/{stem}.ipynb, cell {index}: installs from {install.group('url')}, but "
                                      f"_config.yml's repository.url is {edition.repository_url}; make them agree")
@@ -140,8 +142,8 @@ def convert_notebook(notebook: dict, stem: str, edition: Edition) -> dict:
                 solution = None
             position = match.end()
         if pieces:
-            extra = {key: cell[key] for key in ("id", "attachments") if key in cell}
-            cells.append({"cell_type": "markdown", "metadata": metadata, "source": "\n\n".join(pieces), **extra})
+            kept = {key: cell[key] for key in ("id", "attachments") if key in cell}
+            cells.append({"cell_type": "markdown", "metadata": metadata, "source": "\n\n".join(pieces), **kept})
     if solution is not None:
         raise MystLeftError(f"{stem}: a solution never ends (no solution-end)")
     if installs_found != 1:
@@ -157,7 +159,7 @@ def convert_notebook(notebook: dict, stem: str, edition: Edition) -> dict:
              "(do not edit it by hand). Solutions are folded: click a \"Solution\" line to open one; a solution's "
              "code cell is hidden until you double-click it, and its output appears when you run it.*")
     cells.insert(0, _markdown_cell(badge, "edition-badge"))
-    cells.insert(1, _setup_cell(edition))
+    cells.insert(1, _setup_cell(edition, extra))
     if cited:
         cells.append(_markdown_cell("## References\n\n" + references_markdown(edition, cited), "edition-references"))
 

@@ -188,3 +188,14 @@ def test_the_launch_buttons_open_the_edition():
     for page in notebooks:
         assert (REPO / config["repository"]["path_to_book"] / f"{page}.ipynb").is_file(), page
     assert config["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
+
+
+def test_what_the_book_installs_beside_the_library_is_installed_by_the_set_up_cell(edition):
+    install = ('try:\n    import gan_teach\nexcept ImportError:\n    %pip install --quiet '
+               f'"gan-teach @ git+{edition.repository_url}" "ipywidgets>=7.6"\n    import gan_teach\n\nimport torch')
+    chapter = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": "# T"},
+                         {"cell_type": "code", "metadata": {}, "outputs": [], "source": install}], "metadata": {}}
+    converted = convert_notebook(chapter, "x", edition)["cells"]
+    pinned = f'%pip install --quiet "gan-teach @ git+{edition.repository_url}@{edition.release}" "ipywidgets>=7.6"\n'
+    assert pinned in _text(converted[1])
+    assert _text(converted[3]) == "import gan_teach\n\nimport torch"
