@@ -26,7 +26,7 @@ book: setup
 	$(BIN)/python -m gan_teach.stored_outputs check --errors-only
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
-# Maintainers: re-execute the chapters in full (the runs the prose describes; hours on a CPU, minutes on a GPU),
+# Maintainers: re-execute the chapters in full (the runs the prose describes; about an hour on an idle 2-core CPU),
 # write the outputs back into book/*.ipynb and stamp each notebook with its mode and a hash of its code.
 # `make execute NOTEBOOKS="book/lab.ipynb book/math.ipynb"` re-executes only those. Commit the result.
 NOTEBOOKS ?=
