@@ -6,7 +6,8 @@ BIN    := $(VENV)/bin
 GAN_TEACH_DATA ?=
 export GAN_TEACH_DATA
 
-.PHONY: setup book check-book student test test-unit test-notebooks benchmark clean
+.PHONY: setup book execute book-execute book-execute-fast check-outputs notebooks check-book student test test-unit \
+        test-notebooks benchmark clean
 
 setup: $(VENV)/.installed
 
@@ -19,8 +20,36 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 > /dev/null
 	touch $@
 
+# The book from the outputs stored in the notebooks (execution is off in _config.yml): seconds, no training.
+# It refuses to start when a stored output is an error or a traceback: such a page must never be published.
 book: setup
+	$(BIN)/python -m gan_teach.stored_outputs check --errors-only
 	$(BIN)/jupyter-book build . -W -n --keep-going
+
+# Maintainers: re-execute the chapters in full (the runs the prose describes; about an hour on an idle 2-core CPU),
+# write the outputs back into book/*.ipynb and stamp each notebook with its mode and a hash of its code.
+# `make execute NOTEBOOKS="book/lab.ipynb book/math.ipynb"` re-executes only those. Commit the result.
+NOTEBOOKS ?=
+execute: setup
+	$(BIN)/python -m gan_teach.stored_outputs execute --mode full $(NOTEBOOKS)
+
+book-execute: execute
+	$(MAKE) --no-print-directory book
+
+# A preview of a fresh execution in fast mode (CI's short runs) into _build/fast/_build/html; book/ is not touched.
+# The changed config sits beside _config.yml because Jupyter Book resolves its paths from the config's folder.
+book-execute-fast: setup
+	sed 's/^\(  execute_notebooks:\).*/\1 force/' _config.yml > .config-execute-fast.yml
+	GAN_TEACH_FAST=1 $(BIN)/jupyter-book build . --config .config-execute-fast.yml --path-output _build/fast \
+	    -W -n --keep-going; status=$$?; rm -f .config-execute-fast.yml; exit $$status
+
+# The stored outputs: no error output or traceback anywhere, and each chapter stamped as a full run of its code.
+check-outputs: setup
+	$(BIN)/python -m gan_teach.stored_outputs check
+
+# The notebook edition for Colab and Jupyter (notebooks/book/*.ipynb), generated from book/; commit it.
+notebooks: setup
+	$(BIN)/python -m gan_teach.notebook_edition
 
 # The built book in headless Chromium (needs Debian's chromium and chromium-driver): every page loads
 # without a JavaScript error, its math is typeset, its figures show; the lab chapter's live lab trains.
@@ -37,8 +66,11 @@ test: test-unit test-notebooks
 test-unit: setup
 	$(BIN)/python -m pytest tests gan_teach
 
+# nbval executes every chapter (fast mode under CI=true) and compares the cells marked to be checked; one chapter
+# of the notebook edition runs too (its code is the book's: see CONTRIBUTING.md).
+EDITION_NBVAL ?= notebooks/book/math.ipynb
 test-notebooks: setup
-	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider book
+	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider book $(EDITION_NBVAL)
 
 benchmark: setup
 	$(BIN)/python benchmarks/throughput.py
