@@ -59,8 +59,21 @@ def _as_python(code: str) -> str:
     return TransformerManager().transform_cell(code)
 
 
+class _LibraryImports(ast.NodeTransformer):
+    """``from gan_teach.a.b import name`` -> ``from gan_teach import name``: a name moved between the library's
+    modules is still the same function, so a reorganised package does not invalidate a notebook's run."""
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> ast.ImportFrom:
+        if node.module and (node.module == "gan_teach" or node.module.startswith("gan_teach.")):
+            node.module = "gan_teach"
+        return node
+
+
 def code_fingerprint(notebook: Any) -> str:
     """SHA-256 of the syntax trees of a notebook's code cells, in order (comments and layout do not count).
+
+    Where a library name is imported from does not count either (``from gan_teach.lab import GANLab`` and
+    ``from gan_teach.instruments.lab import GANLab`` fingerprint alike): the name is the same function.
 
     Args:
         notebook: an ``nbformat`` node or the notebook's JSON as a dict.
@@ -73,13 +86,17 @@ def code_fingerprint(notebook: Any) -> str:
     >>> three = {"cells": [{"cell_type": "code", "source": "x = f(1, 3)"}]}
     >>> code_fingerprint(one) == code_fingerprint(two) != code_fingerprint(three)
     True
+    >>> moved = [{"cells": [{"cell_type": "code", "source": f"from {module} import GANLab"}]}
+    ...          for module in ("gan_teach.lab", "gan_teach.instruments.lab", "other.lab")]
+    >>> code_fingerprint(moved[0]) == code_fingerprint(moved[1]) != code_fingerprint(moved[2])
+    True
     """
     digest = hashlib.sha256()
     code_cells = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
     for index, cell in enumerate(code_cells):  # prose cells added or removed do not count
         code = _as_python(_source(cell))
         try:
-            tree = ast.dump(ast.parse(code), include_attributes=False)
+            tree = ast.dump(_LibraryImports().visit(ast.parse(code)), include_attributes=False)
         except SyntaxError:  # not Python (a cell magic such as %%bash): its text is what it does
             tree = code
         digest.update(f"cell {index}\n{tree}\n".encode())
