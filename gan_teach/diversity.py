@@ -243,7 +243,10 @@ def kernel_distance(
         seed: picks the subsets.
 
     Returns:
-        ``(mean, standard deviation)`` over the subsets; report e.g. ``KID 0.012 +/- 0.001``.
+        ``(mean, standard deviation)`` over the subsets; report e.g. ``KID 0.012 +/- 0.001``. The
+        standard deviation is the spread of one subset's estimate; the mean's standard error is
+        ``std / sqrt(num_subsets)``. With ``subset_size`` equal to both set sizes every subset is the
+        whole set, and the spread is 0.
     """
     real_features, fake_features = _as_features(real_features, "real_features"), _as_features(fake_features, "fake_features")
     _check_pair(real_features, fake_features)
@@ -302,7 +305,7 @@ def _metrics_against_test_set(
     real_features, real_radii = _reference(dataset, str(resolve_data_root(root)), num_samples, int(k))
     fake_features = classifier_features(images, dataset)  # (N, 128)
     results: dict[str, float | int] = manifold_metrics(real_features, fake_features, k=k, real_radii=real_radii)
-    subset_size = min(kid_subset_size, num_samples)
+    subset_size = max(2, min(kid_subset_size, num_samples // 2))  # at most half: subsets of all N would all be equal
     results["kid"], results["kid_std"] = kernel_distance(real_features, fake_features, num_subsets=kid_subsets,
                                                          subset_size=subset_size)
     results.update(num_samples=num_samples, k=int(k))
@@ -327,8 +330,8 @@ def diversity_metrics(
         k: the neighbour that sets the radii (Kynkäänniemi et al. and Naeem et al. use 3 to 5).
         root: the data folder (see :func:`gan_teach.data.resolve_data_root`).
         seed: the noise seed for a generator's samples.
-        kid_subsets, kid_subset_size: KID's subsets (Bińkowski et al.: 100 subsets of 1,000);
-            the subset size is capped at ``N``.
+        kid_subsets, kid_subset_size: KID's subsets (Bińkowski et al.: 100 subsets of 1,000); the
+            subset size is capped at ``N / 2``, so that the subsets differ and their spread means something.
 
     Returns:
         ``{"precision", "recall", "density", "coverage", "kid", "kid_std", "num_samples", "k"}``.
