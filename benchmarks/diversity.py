@@ -43,7 +43,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--num-samples", type=int, default=10_000)
     parser.add_argument("--k", type=int, default=5)
-    parser.add_argument("--seed", type=int, default=0, help="noise seed of the generators, and the training subset's seed")
+    parser.add_argument("--seed", type=int, default=0, help="the generators' noise seed and the training subset's")
     parser.add_argument("--out", type=Path, default=HERE / "diversity_results.json")
     args = parser.parse_args()
 

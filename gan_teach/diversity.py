@@ -133,7 +133,7 @@ def knn_radii(features: torch.Tensor | np.ndarray, k: int = 5, *, chunk_size: in
 def _balls_hit(
     queries: torch.Tensor, centers: torch.Tensor, radii: torch.Tensor, chunk_size: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """For each query, how many balls ``B(center_i, radius_i)`` contain it ``(Q,)``; for each ball, whether any query lies in it ``(C,)``."""
+    """How many balls ``B(center_i, radius_i)`` hold each query ``(Q,)``; whether each ball holds one ``(C,)``."""
     balls_per_query, ball_is_hit = [], torch.zeros(centers.shape[0], dtype=torch.bool)
     for chunk in queries.split(chunk_size):
         inside = torch.cdist(chunk, centers) <= radii * (1 + BOUNDARY_TOLERANCE)  # (Q_chunk, C): query j in ball i
@@ -155,7 +155,8 @@ def manifold_metrics(
     - density ``= 1/(k M) sum_j sum_i 1[y_j in B(x_i, r_i)]``: about 1 when both sets come from one distribution
       (exactly 1 in expectation), above 1 when samples crowd where real data are dense;
     - coverage ``= (1/N) sum_i 1[some y_j in B(x_i, r_i)]``: the share of real neighbourhoods that receive a sample;
-      for one distribution and ``M = N`` its expectation is ``1 - prod_{l=1..k} (N - l) / (2N - l)``, about ``1 - 2^-k``.
+      for one distribution and ``M = N`` its expectation is ``1 - prod_{l=1..k} (N - l) / (2N - l)``,
+      about ``1 - 2^-k``.
 
     Args:
         real_features: ``(N, D)``.
@@ -171,13 +172,15 @@ def manifold_metrics(
     >>> manifold_metrics(real, real + 10, k=1)  # two far-apart sets: nothing of one near the other
     {'precision': 0.0, 'recall': 0.0, 'density': 0.0, 'coverage': 0.0}
     """
-    real_features, fake_features = _as_features(real_features, "real_features"), _as_features(fake_features, "fake_features")
+    real_features = _as_features(real_features, "real_features")  # (N, D) float64
+    fake_features = _as_features(fake_features, "fake_features")  # (M, D) float64
     _check_pair(real_features, fake_features)
     _check_k(k, fake_features.shape[0], "generated samples")
     if real_radii is None:
         real_radii = knn_radii(real_features, k, chunk_size=chunk_size)  # (N,)
     elif real_radii.shape != (real_features.shape[0],):
-        raise ValueError(f"real_radii must have shape ({real_features.shape[0]},), one per real point, got {tuple(real_radii.shape)}")
+        raise ValueError(f"real_radii must have shape ({real_features.shape[0]},), one per real point, "
+                         f"got {tuple(real_radii.shape)}: pass knn_radii(real_features, k) or nothing")
     fake_radii = knn_radii(fake_features, k, chunk_size=chunk_size)  # (M,)
     real_balls_per_fake, real_ball_is_hit = _balls_hit(fake_features, real_features, real_radii.double(), chunk_size)
     fake_balls_per_real, _ = _balls_hit(real_features, fake_features, fake_radii, chunk_size)
@@ -190,7 +193,7 @@ def manifold_metrics(
 
 
 def polynomial_kernel(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """KID's kernel ``k(x, y) = (x . y / d + 1)^3`` between every row of ``x`` ``(N, d)`` and of ``y`` ``(M, d)``: ``(N, M)``.
+    """KID's kernel ``k(x, y) = (x . y / d + 1)^3`` for each row of ``x (N, d)`` and of ``y (M, d)``: ``(N, M)``.
 
     >>> polynomial_kernel(torch.ones(1, 4), torch.ones(2, 4))  # (4/4 + 1)^3
     tensor([[8., 8.]])
@@ -212,7 +215,7 @@ def mmd_squared_unbiased(x: torch.Tensor, y: torch.Tensor) -> float:
     Returns:
         The estimate, a float (it can be negative).
 
-    >>> mmd_squared_unbiased(torch.zeros(3, 2), torch.ones(3, 2))  # point masses: k(0,0) + k(1,1) - 2 k(0,1) = 1 + 8 - 2
+    >>> mmd_squared_unbiased(torch.zeros(3, 2), torch.ones(3, 2))  # k(0,0) + k(1,1) - 2 k(0,1) = 1 + 8 - 2
     7.0
     """
     m, n = x.shape[0], y.shape[0]
@@ -248,7 +251,8 @@ def kernel_distance(
         ``std / sqrt(num_subsets)``. With ``subset_size`` equal to both set sizes every subset is the
         whole set, and the spread is 0.
     """
-    real_features, fake_features = _as_features(real_features, "real_features"), _as_features(fake_features, "fake_features")
+    real_features = _as_features(real_features, "real_features")  # (N, D) float64
+    fake_features = _as_features(fake_features, "fake_features")  # (M, D) float64
     _check_pair(real_features, fake_features)
     smallest = min(real_features.shape[0], fake_features.shape[0])
     if not 2 <= subset_size <= smallest:
@@ -290,7 +294,8 @@ def _reference(dataset: str, root: str, num_samples: int, k: int) -> tuple[torch
             "k-NN radii shrink as N grows, so precision and recall are only comparable between equal-sized sets."
         )
     # Not the first N images: the test file's first 5,000 MNIST digits are easier than its last 5,000.
-    chosen = torch.randperm(test_features.shape[0], generator=torch.Generator().manual_seed(REFERENCE_SEED))[:num_samples]
+    seeded = torch.Generator().manual_seed(REFERENCE_SEED)
+    chosen = torch.randperm(test_features.shape[0], generator=seeded)[:num_samples]
     features = test_features[chosen]  # (num_samples, 128)
     return features, knn_radii(features, k)
 

@@ -32,7 +32,7 @@ def gaussian(num_points: int, dim: int, seed: int, mean: float = 0.0) -> torch.T
 
 
 def expected_coverage_same_distribution(num_points: int, k: int) -> float:
-    """Naeem et al. (2020): for two samples of N points of one continuous distribution, E[coverage] = 1 - prod (N-l)/(2N-l)."""
+    """Naeem et al. (2020): for two N-point samples of one continuous distribution, 1 - prod (N-l)/(2N-l)."""
     return 1 - math.prod((num_points - l) / (2 * num_points - l) for l in range(1, k + 1))
 
 
@@ -63,7 +63,8 @@ def test_knn_radii_match_a_brute_force_sort_and_do_not_depend_on_the_chunk_size(
     brute_force = torch.cdist(points, points).sort(dim=1).values[:, 3]  # column 0 is each point itself
     assert torch.allclose(knn_radii(points, k=3), brute_force)
     # Matrix products round differently in chunks of other sizes, by about 1e-14, never more.
-    assert torch.allclose(knn_radii(points, k=3, chunk_size=7), knn_radii(points, k=3, chunk_size=1000), rtol=1e-12, atol=0)
+    in_small_chunks, in_one_chunk = knn_radii(points, k=3, chunk_size=7), knn_radii(points, k=3, chunk_size=1000)
+    assert torch.allclose(in_small_chunks, in_one_chunk, rtol=1e-12, atol=0)
 
 
 def test_a_set_against_itself_scores_one_and_density_k_plus_one_over_k():
@@ -98,7 +99,7 @@ def test_a_generator_that_drops_half_the_modes_keeps_precision_and_halves_recall
     centres = torch.eye(8, dtype=torch.float64) * 30  # 8 well-separated clusters in 8-D
     rng = torch.Generator().manual_seed(6)
     real = centres[torch.arange(2000) % 8] + torch.randn(2000, 8, generator=rng, dtype=torch.float64)
-    fake = centres[torch.arange(2000) % 4] + torch.randn(2000, 8, generator=rng, dtype=torch.float64)  # clusters 0-3 only
+    fake = centres[torch.arange(2000) % 4] + torch.randn(2000, 8, generator=rng, dtype=torch.float64)  # clusters 0-3
     scores = manifold_metrics(real, fake)
     assert scores["precision"] > 0.6 and scores["density"] > 0.8
     assert scores["recall"] < 0.5 and scores["coverage"] == pytest.approx(0.5, abs=0.03)
@@ -122,7 +123,8 @@ def test_polynomial_kernel_is_the_cube_of_the_scaled_dot_product_plus_one():
 
 def test_unbiased_mmd_averages_to_zero_for_one_distribution_and_can_be_negative():
     estimates = torch.tensor([
-        mmd_squared_unbiased(gaussian(50, 4, seed=2 * trial), gaussian(50, 4, seed=2 * trial + 1)) for trial in range(400)
+        mmd_squared_unbiased(gaussian(50, 4, seed=2 * trial), gaussian(50, 4, seed=2 * trial + 1))
+        for trial in range(400)
     ])
     standard_error = estimates.std() / math.sqrt(len(estimates))
     assert abs(estimates.mean()) < 4 * standard_error  # unbiased: 0 on average (a biased estimate would stay > 0)
@@ -132,7 +134,8 @@ def test_unbiased_mmd_averages_to_zero_for_one_distribution_and_can_be_negative(
 def test_unbiased_mmd_matches_the_closed_form_for_shifted_gaussians():
     dim, shift = 4, 1.0
     estimates = torch.tensor([
-        mmd_squared_unbiased(gaussian(600, dim, seed=100 + 2 * trial, mean=shift), gaussian(600, dim, seed=101 + 2 * trial))
+        mmd_squared_unbiased(gaussian(600, dim, seed=100 + 2 * trial, mean=shift),
+                             gaussian(600, dim, seed=101 + 2 * trial))
         for trial in range(30)
     ])
     exact = cubic_kernel_mmd_shifted_gaussians(shift, dim)  # 1.328
@@ -207,10 +210,11 @@ def test_only_five_of_ten_digits_keep_precision_and_halve_recall_and_coverage(mn
     reference, train_images, train_labels, rng = mnist
     low_digits = torch.nonzero(train_labels < 5).squeeze(1)  # 0, 1, 2, 3, 4
     chosen = low_digits[torch.randperm(len(low_digits), generator=rng)[:SMALL]]
-    scores = manifold_metrics(reference, classifier_features(train_images[chosen], "mnist"))
+    fake_features = classifier_features(train_images[chosen], "mnist")  # (2000, 128)
+    scores = manifold_metrics(reference, fake_features)
     assert scores["precision"] > 0.9 and scores["density"] > 0.85  # every image is a real digit (measured 0.94, 0.96)
     assert 0.4 < scores["recall"] < 0.7 and 0.4 < scores["coverage"] < 0.65  # half the digits (measured 0.58, 0.52)
-    kid, _ = kernel_distance(reference, classifier_features(train_images[chosen], "mnist"), num_subsets=10, subset_size=500)
+    kid, _ = kernel_distance(reference, fake_features, num_subsets=10, subset_size=500)
     assert kid > 100
 
 
