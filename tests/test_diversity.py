@@ -233,7 +233,6 @@ def test_blurred_digits_lose_recall_and_coverage_not_precision(mnist):
     assert very_blurred["density"] < 0.8 < sharp["density"]  # measured 0.63 vs 0.97
 
 
-@pytest.mark.slow
 def test_diversity_floor_is_cached_and_returns_a_copy():
     first = diversity_floor("mnist", num_samples=500, k=5)
     first["precision"] = -1.0
