@@ -357,8 +357,9 @@ def diversity_floor(
 ) -> dict[str, float | int]:
     """:func:`diversity_metrics` of ``num_samples`` random *training* images: what real data scores.
 
-    The analogue of :func:`gan_teach.metrics.classifier_fid_floor`: no generator can beat real images
-    by more than chance, so a generator's numbers are read against these.
+    The analogue of :func:`gan_teach.metrics.classifier_fid_floor`: what a perfect generator would
+    score, so a generator's numbers are read against these. Precision or density *above* the real
+    images' is no better: it means samples crowd into typical regions (blurred digits do that).
 
     Args:
         dataset: ``"mnist"`` or ``"fashion-mnist"``.
