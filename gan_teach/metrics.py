@@ -26,6 +26,7 @@ from torch import nn
 
 from .data import IMAGE_DATASETS, ToyDistribution, load_images, resolve_data_root, toy_distribution
 from .models import generate
+from .diversity import diversity_floor, diversity_metrics  # noqa: F401 (precision, recall, density, coverage, KID)
 
 __all__ = [
     "FeatureClassifier",
