@@ -23,9 +23,9 @@ book: setup
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 # The built book in headless Chromium (needs Debian's chromium and chromium-driver): every page loads
-# without a JavaScript error, its math is typeset, its figures show.
+# without a JavaScript error, its math is typeset, its figures show; the latent page's live generators run.
 check-book: book
-	$(BIN)/python -m pytest -m browser -p no:cacheprovider tests/test_rendered_book.py
+	$(BIN)/python -m pytest -m browser -p no:cacheprovider tests/test_rendered_book.py tests/test_live_latent.py
 
 # The student edition: every chapter notebook without its solutions (exercises, starter cells and checks kept).
 STUDENT_DIR ?= _build/student

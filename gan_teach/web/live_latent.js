@@ -266,7 +266,8 @@
     let json = trimmed;
     if (trimmed[0] !== "{") {
       const start = trimmed.indexOf(".push(\n"), end = trimmed.lastIndexOf(")");
-      if (start < 0 || end < start) fail("it is not a web generator file (make one with gan-teach export --format web --out NAME.js)");
+      if (start < 0) fail("it is not a web generator file (make one with gan-teach export --format web --out NAME.js)");
+      if (end < start) fail("it ends before its generator object does (was the file cut short?)");
       json = trimmed.slice(start + 7, end);
     }
     try { return JSON.parse(json); } catch (error) { fail("its generator object is not valid JSON (was the file cut short?)"); }
