@@ -104,8 +104,21 @@ def _grey_levels(images: torch.Tensor) -> np.ndarray:
     return np.round(((images[:, 0].double() + 1) / 2).clamp(0, 1).numpy() * 255).astype(np.int64)
 
 
+def _ensure(driver, name: str) -> None:
+    """Load a generator the page loads only when a reader picks it."""
+    error = driver.execute_async_script("window.ganTeachLive.ensure(arguments[0], arguments[arguments.length - 1])", name)
+    assert error is None, error
+
+
 def test_page_runs_from_file_with_nothing_from_the_network(page):
-    assert page.execute_script("return window.ganTeachLive.names()") == list(NAMES)
+    # The generators the widgets open with load with the page; the third when a reader picks it.
+    assert page.execute_script("return window.ganTeachLive.names()") == ["mnist-dcgan", "mnist-conditional"]
+    assert page.execute_script("return window.ganTeachLive.available()") == ["mnist-dcgan", "mnist-conditional", "fashion-mnist-dcgan"]
+    draws = _draws(page, 0)
+    _set(page, page.find_element("css selector", "div.gan-live .gan-live-controls select"), "fashion-mnist-dcgan")
+    _wait(page, "return Number(document.querySelectorAll('div.gan-live')[0].dataset.draws) > arguments[0]", draws)
+    assert "fashion-mnist-dcgan" in page.execute_script("return window.ganTeachLive.names()")
+    assert "fashion-mnist-dcgan" in page.execute_script("return document.querySelector('div.gan-live .gan-live-caption').textContent")
     urls = [json.loads(entry["message"])["message"]["params"]["request"]["url"] for entry in page.get_log("performance")
             if json.loads(entry["message"])["message"]["method"] == "Network.requestWillBeSent"]
     urls += page.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
@@ -122,6 +135,7 @@ def test_page_draws_what_pytorch_generates(page, name):
     from gan_teach.models import generate
     from gan_teach.pretrained import load_generator
 
+    _ensure(page, name)
     generator = load_generator(name)
     expected = generate(generator, 12, seed=3)  # (12, 1, 28, 28): z = sample_latents(64, 12, 3), labels 0..9, 0, 1
     z = sample_latents(generator.latent_dim, 12, seed=3)

@@ -5,13 +5,14 @@ and its stylesheet) and one web generator per shipped generator, exported by
 :func:`gan_teach.webexport.export_web_pretrained` from the weights in ``gan_teach/weights`` (so nothing
 generated is committed, and the page always runs the weights the notebooks load). Only the pages that
 hold a live widget (a ``<div class="gan-live">``) load these scripts, as classic ``<script src>`` tags,
-which browsers run from ``file://`` too. An export is reused while the weights and the exporting code are unchanged.
+which browsers run from ``file://`` too; a generator no widget opens with loads when a reader picks it. An export is reused while the weights and the exporting code are unchanged.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -21,13 +22,33 @@ GENERATORS = ("mnist-dcgan", "fashion-mnist-dcgan", "mnist-conditional")
 
 
 def _pages_with_widgets(app, pagename: str, templatename: str, context: dict, doctree) -> None:
-    """Add the runtime and the generators to the pages that have a live widget (their HTML names it)."""
-    if doctree is None or 'class="gan-live"' not in context.get("body", ""):
+    """Add the runtime and the generators to the pages that have a live widget (their HTML names it).
+
+    The generators a widget opens with load with the page (deferred, so the text shows first); the others
+    load when a reader picks them (a classic script added then, which works from file:// too).
+    """
+    body = context.get("body", "")
+    if doctree is None or 'class="gan-live"' not in body:
         return
+    shown = set(re.findall(r'data-generator="([^"]+)"', body))
+    unknown = shown - set(GENERATORS)
+    if unknown:
+        raise ValueError(f"{pagename}: a live widget names {sorted(unknown)}; the book ships {', '.join(GENERATORS)}")
+    on_demand = {name: {"url": context["pathto"](f"_static/{STATIC}/{name}.js", 1), "model": _model(name)}
+                 for name in GENERATORS if name not in shown}
+    # Called from html-page-context, add_js_file adds to this page only.
+    app.add_js_file(None, body=f"window.ganTeachLazyGenerators = {json.dumps(on_demand, sort_keys=True)};")
     for name in GENERATORS:
-        app.add_js_file(f"{STATIC}/{name}.js")  # called here, it adds to this page only
-    app.add_js_file(f"{STATIC}/live_latent.js")
+        if name in shown:
+            app.add_js_file(f"{STATIC}/{name}.js", loading_method="defer")
+    app.add_js_file(f"{STATIC}/live_latent.js", loading_method="defer")
     app.add_css_file(f"{STATIC}/live_latent.css")
+
+
+def _model(name: str) -> str:
+    from gan_teach.pretrained import model_card
+
+    return model_card(name)["model"]
 
 
 def _write_assets(app, exception: Exception | None) -> None:

@@ -347,6 +347,36 @@
   // ---------------------------------------------------------------- the widgets
   const registry = new Map(); // name -> generator
   const widgets = [];
+  // Shipped generators that load when picked: name -> {url, model} (written by the book's build).
+  const onDemand = window.ganTeachLazyGenerators || {};
+  const loading = new Map(); // name -> callbacks waiting for its script
+
+  // Register what the generator scripts have pushed so far.
+  function absorb() {
+    const pushed = window.ganTeachWebGenerators || [];
+    while (pushed.length) {
+      const payload = pushed.shift();
+      try { const generator = buildGenerator(payload); registry.set(generator.name, generator); }
+      catch (error) { console.warn("gan-teach: a shipped generator could not be loaded: " + error.message); }
+    }
+  }
+
+  // Make sure generator `name` is loaded, then call done(error or null). A classic script, so file:// is fine.
+  function ensure(name, done) {
+    if (registry.has(name)) { done(null); return; }
+    if (!onDemand[name]) { done(new Error("no generator called " + name)); return; }
+    if (loading.has(name)) { loading.get(name).push(done); return; }
+    loading.set(name, [done]);
+    const script = document.createElement("script");
+    const finish = function (error) { const waiting = loading.get(name); loading.delete(name); waiting.forEach(function (f) { f(error); }); };
+    script.onload = function () {
+      absorb();
+      finish(registry.has(name) ? null : new Error(onDemand[name].url + " holds no generator called " + name));
+    };
+    script.onerror = function () { finish(new Error("could not load " + onDemand[name].url)); };
+    script.src = onDemand[name].url;
+    document.head.appendChild(script);
+  }
 
   function element(tag, attributes, children) {
     const node = document.createElement(tag);
@@ -404,8 +434,13 @@
     const select = this.picker.input, self = this;
     const current = selected || select.value;
     select.textContent = "";
-    registry.forEach(function (generator, name) { if (self.suits(generator)) select.appendChild(element("option", { value: name, text: name })); });
-    if (registry.has(current) && this.suits(registry.get(current))) select.value = current;
+    const names = [];
+    registry.forEach(function (generator, name) { if (self.suits(generator)) names.push(name); });
+    Object.keys(onDemand).forEach(function (name) {
+      if (!registry.has(name) && (self.kind !== "styles" || onDemand[name].model === "conditional")) names.push(name);
+    });
+    names.forEach(function (name) { select.appendChild(element("option", { value: name, text: name })); });
+    if (names.indexOf(current) >= 0) select.value = current;
     if (!this.generator || this.generator.name !== select.value) this.useGenerator(select.value);
   };
 
@@ -476,10 +511,18 @@
   };
 
   Widget.prototype.useGenerator = function (name) {
-    const generator = registry.get(name);
-    if (!generator) return;
+    const self = this, generator = registry.get(name);
+    if (!generator) {
+      if (!onDemand[name]) return;
+      this.say("Loading " + name + " ...", false);
+      ensure(name, function (error) {
+        if (error) { self.say("Could not load " + name + ": " + error.message, true); return; }
+        self.say("", false);
+        widgets.forEach(function (widget) { widget.refreshPicker(); }); // each keeps its choice; this one now draws it
+      });
+      return;
+    }
     this.generator = generator;
-    const self = this;
     if (this.classPicker) {
       const select = this.classPicker.input, previous = select.value || this.options.label || 0;
       select.textContent = "";
@@ -528,18 +571,24 @@
           const amount = Number(slider.input.value);
           for (let i = 0; i < d; i++) z[i] += amount * generator.directions[j * d + i];
         });
-        // Rows: each principal direction; columns: z + a v_j for a = -3 ... 3 (a = 0: the sample itself).
-        const amounts = [-3, -2, -1, 0, 1, 2, 3], latents = [];
+        // Rows: each principal direction; columns: z + a v_j for a = -3 ... 3. The column a = 0 is the sample
+        // itself in every row, so it is computed once: 1 + 6 k images for k directions.
+        const amounts = [-3, -2, -1, 0, 1, 2, 3], latents = [z], tiles = [];
         for (let j = 0; j < generator.directionCount; j++) amounts.forEach(function (a) {
+          if (a === 0) { tiles.push(0); return; }
           const walked = new Float32Array(d);
           for (let i = 0; i < d; i++) walked[i] = z[i] + a * generator.directions[j * d + i];
+          tiles.push(latents.length);
           latents.push(walked);
         });
-        const all = latents.length ? concat(latents) : z, count = all.length / d;
-        const images = generator.run(all, new Array(count).fill(this.label()));
+        const images = generator.run(concat(latents), new Array(latents.length).fill(this.label()));
         const tile = generator.channels * generator.imageSize * generator.imageSize;
-        drawGrid(this.sample, latents.length ? images.subarray(3 * tile, 4 * tile) : images, 1, 1, generator);
-        if (latents.length) drawGrid(this.grid, images, count, amounts.length, generator);
+        drawGrid(this.sample, images, 1, 1, generator);
+        if (tiles.length) {
+          const grid = new Float32Array(tiles.length * tile);
+          tiles.forEach(function (source, n) { grid.set(images.subarray(source * tile, (source + 1) * tile), n * tile); });
+          drawGrid(this.grid, grid, tiles.length, amounts.length, generator);
+        }
       } else if (this.kind === "interpolation") {
         const s0 = this.seedValue(this.start), s1 = this.seedValue(this.end);
         if (s0 === null || s1 === null) return;
@@ -568,10 +617,7 @@
 
   // ---------------------------------------------------------------- start, and what tests and benchmarks call
   function start() {
-    (window.ganTeachWebGenerators || []).forEach(function (payload) {
-      try { const generator = buildGenerator(payload); registry.set(generator.name, generator); }
-      catch (error) { console.warn("gan-teach: a shipped generator could not be loaded: " + error.message); }
-    });
+    absorb();
     document.querySelectorAll("div.gan-live").forEach(function (root) {
       try { widgets.push(new Widget(root)); }
       catch (error) { root.textContent = "The live explorer could not start: " + error.message; }
@@ -579,10 +625,17 @@
   }
 
   window.ganTeachLive = {
-    names: function () { return Array.from(registry.keys()); },
+    names: function () { return Array.from(registry.keys()); }, // the generators loaded so far
+    available: function () { return Array.from(registry.keys()).concat(Object.keys(onDemand).filter(function (n) { return !registry.has(n); })); },
+    ensure: function (name, done) { ensure(name, function (error) { done(error ? error.message : null); }); },
     // Images for latents (a flat array of B * latent_dim numbers), as a plain array (B, C, S, S) in [-1, 1].
     render: function (name, latents, labels) { return Array.from(registry.get(name).run(Float32Array.from(latents), labels || [])); },
     seedLatent: function (name, seed, row) { return Array.from(registry.get(name).seedLatent(seed, row || 0)); },
+    // Render latents and draw them as a grid into a canvas: what one redraw of a widget does (the benchmark times it).
+    drawGrid: function (canvas, name, latents, labels, columns) {
+      const generator = registry.get(name), images = generator.run(Float32Array.from(latents), labels || []);
+      drawGrid(canvas, images, images.length / (generator.channels * generator.imageSize * generator.imageSize), columns, generator);
+    },
     load: function (text) { const generator = buildGenerator(parseGeneratorText(text)); registry.set(generator.name, generator); return generator.name; },
     widgets: widgets,
   };
