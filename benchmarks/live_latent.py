@@ -92,7 +92,10 @@ def main() -> None:
     driver = open_page()
     try:
         results = {"grid_4x4": {}, "explorer_redraw_25_images": None}
-        for name in driver.execute_script("return window.ganTeachLive.names()"):
+        for name in driver.execute_script("return window.ganTeachLive.available()"):
+            error = driver.execute_async_script("window.ganTeachLive.ensure(arguments[0], arguments[arguments.length - 1])", name)
+            if error:
+                raise RuntimeError(error)
             results["grid_4x4"][name] = summary(driver.execute_async_script(GRID, name, args.repeats))
         results["explorer_redraw_25_images"] = summary(driver.execute_async_script(EXPLORER, args.repeats))
         browser = driver.capabilities.get("browserVersion")

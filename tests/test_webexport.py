@@ -138,6 +138,8 @@ def test_cli_export_web_format(tmp_path, capsys):
     assert "--format web needs --out FILE.js" in capsys.readouterr().err
     assert main(["export", "--checkpoint", str(checkpoint), "--format", "web", "--out", str(tmp_path / "x.json")]) == 1
     assert "must end in .js" in capsys.readouterr().err
+    assert main(["export", "--checkpoint", str(checkpoint)]) == 1  # the float16 format still needs its name
+    assert "export needs --name NAME" in capsys.readouterr().err
 
 
 def test_cli_export_web_format_refuses_a_toy_checkpoint_in_one_line(tmp_path, capsys):
