@@ -451,7 +451,7 @@
         const generator = buildGenerator(parseGeneratorText(reader.result));
         if (!self.suits(generator)) fail("this grid needs a conditional generator (gan-teach train --model conditional)");
         let name = generator.name;
-        while (registry.has(name)) name += " (yours)";
+        while (registry.has(name) || onDemand[name]) name += " (yours)"; // never shadow a shipped generator
         generator.name = name;
         registry.set(name, generator);
         widgets.forEach(function (widget) { widget.refreshPicker(widget === self ? name : null); });
