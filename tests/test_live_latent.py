@@ -83,10 +83,11 @@ def _pictures(driver, index: int) -> str:
         ".map(c => c.toDataURL()).join()", index)
 
 
-def _set(driver, element, value) -> None:
-    """What a reader's drag or choice does: set the value and send the input event."""
-    driver.execute_script("arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input', {bubbles: true}));",
-                          element, value)
+def _set(driver, element, value, release: bool = True) -> None:
+    """What a reader's drag or choice does: set the value, send the input event, and (release) the change event."""
+    driver.execute_script("arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input', {bubbles: true}));"
+                          "if (arguments[2]) arguments[0].dispatchEvent(new Event('change', {bubbles: true}));",
+                          element, value, release)
 
 
 def _grid_tiles(driver, index: int, columns: int, count: int) -> np.ndarray:
@@ -203,6 +204,25 @@ def test_every_control_redraws_the_picture(page):
     # explorer: generator, seed, truncation, class, four directions; interpolation: generator, two seeds, steps;
     # style grid: seed, styles.
     assert moved.count("range") == 1 + 4 + 1 + 1 and moved.count("number") == 4 and "select" in moved
+
+
+def test_explorer_sample_follows_a_drag_and_the_walks_its_release(page):
+    def canvases():
+        return page.execute_script("return [...document.querySelectorAll('div.gan-live')[0].querySelectorAll('canvas')]"
+                                   ".map(c => [c.toDataURL(), c.classList.contains('gan-live-stale')])")
+
+    slider = page.find_elements("css selector", "div.gan-live")[0].find_elements("css selector", "input[type=range]")[1]  # PC1
+    (sample, _), (walks, _) = canvases()
+    draws = _draws(page, 0)
+    _set(page, slider, "2", release=False)  # dragging
+    _wait(page, "return Number(document.querySelectorAll('div.gan-live')[0].dataset.draws) > arguments[0]", draws)
+    (dragged_sample, _), (dragged_walks, stale) = canvases()
+    assert dragged_sample != sample and dragged_walks == walks and stale
+    draws = _draws(page, 0)
+    page.execute_script("arguments[0].dispatchEvent(new Event('change', {bubbles: true}))", slider)  # let go
+    _wait(page, "return Number(document.querySelectorAll('div.gan-live')[0].dataset.draws) > arguments[0]", draws)
+    (released_sample, _), (released_walks, stale) = canvases()
+    assert released_sample == dragged_sample and released_walks != walks and not stale
 
 
 @pytest.mark.parametrize("content", [

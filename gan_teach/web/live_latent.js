@@ -483,7 +483,9 @@
     const self = this, o = this.options, redraw = function () { self.schedule(); };
     if (this.kind === "explorer") {
       this.seed = this.seedControl("seed", o.seed || 0);
-      this.truncation = control(this.controls, "truncation ψ", range(0, 1.5, 0.05, 1), redraw, function (v) { return Number(v).toFixed(2); });
+      // While a slider is dragged only the sample is redrawn (one image); the walks follow when it is let go.
+      this.truncation = this.dragged(control(this.controls, "truncation ψ", range(0, 1.5, 0.05, 1), function () { self.schedule(false); },
+        function (v) { return Number(v).toFixed(2); }));
       this.classPicker = control(this.controls, "class", element("select"), redraw);
       this.sliders = [];
       this.sliderBox = element("div");
@@ -537,8 +539,8 @@
       this.sliders = [];
       for (let j = 0; j < generator.directionCount; j++) {
         const share = generator.explained[j] !== undefined ? " (" + Math.round(100 * generator.explained[j]) + "%)" : "";
-        this.sliders.push(control(this.sliderBox, "PC" + (j + 1) + share, range(-4, 4, 0.1, 0), function () { self.schedule(); },
-          function (v) { return (Number(v) >= 0 ? "+" : "") + Number(v).toFixed(1); }));
+        this.sliders.push(this.dragged(control(this.sliderBox, "PC" + (j + 1) + share, range(-4, 4, 0.1, 0), function () { self.schedule(false); },
+          function (v) { return (Number(v) >= 0 ? "+" : "") + Number(v).toFixed(1); })));
       }
     }
     const card = generator.card;
@@ -548,16 +550,25 @@
     this.schedule();
   };
 
-  Widget.prototype.schedule = function () {
+  // A slider's release (its change event) redraws everything.
+  Widget.prototype.dragged = function (entry) {
+    const self = this;
+    entry.input.addEventListener("change", function () { self.schedule(true); });
+    return entry;
+  };
+
+  // Redraw at the next frame (many input events in one frame make one redraw); full: false draws only the sample.
+  Widget.prototype.schedule = function (full) {
+    if (full !== false) this.wantFull = true;
     if (this.pending) return;
     this.pending = true;
     const self = this;
-    requestAnimationFrame(function () { self.pending = false; self.redraw(); });
+    requestAnimationFrame(function () { const whole = self.wantFull; self.pending = false; self.wantFull = false; self.redraw(whole); });
   };
 
   Widget.prototype.label = function () { return this.generator.conditional ? Number(this.classPicker.input.value) : 0; };
 
-  Widget.prototype.redraw = function () {
+  Widget.prototype.redraw = function (full) {
     const generator = this.generator;
     if (!generator) return;
     const started = performance.now(), d = generator.latentDim;
@@ -574,7 +585,7 @@
         // Rows: each principal direction; columns: z + a v_j for a = -3 ... 3. The column a = 0 is the sample
         // itself in every row, so it is computed once: 1 + 6 k images for k directions.
         const amounts = [-3, -2, -1, 0, 1, 2, 3], latents = [z], tiles = [];
-        for (let j = 0; j < generator.directionCount; j++) amounts.forEach(function (a) {
+        if (full !== false) for (let j = 0; j < generator.directionCount; j++) amounts.forEach(function (a) {
           if (a === 0) { tiles.push(0); return; }
           const walked = new Float32Array(d);
           for (let i = 0; i < d; i++) walked[i] = z[i] + a * generator.directions[j * d + i];
@@ -589,6 +600,7 @@
           tiles.forEach(function (source, n) { grid.set(images.subarray(source * tile, (source + 1) * tile), n * tile); });
           drawGrid(this.grid, grid, tiles.length, amounts.length, generator);
         }
+        this.grid.classList.toggle("gan-live-stale", full === false); // the walks of the sample before the drag
       } else if (this.kind === "interpolation") {
         const s0 = this.seedValue(this.start), s1 = this.seedValue(this.end);
         if (s0 === null || s1 === null) return;
