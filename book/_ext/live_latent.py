@@ -55,28 +55,27 @@ def _write_assets(app, exception: Exception | None) -> None:
     """Write the runtime and the three web generators into the built site's ``_static/live-latent``."""
     if exception is not None or app.builder.format != "html":
         return
+    import gan_teach
+    import gan_teach.latent
+    import gan_teach.webexport
     from gan_teach.pretrained import model_card
-    from gan_teach.webexport import export_web_pretrained
 
-    web = Path(__file__).resolve().parents[2] / "gan_teach" / "web"
+    web = Path(gan_teach.__file__).parent / "web"  # the runtime of the installed package, like its weights
     target = Path(app.outdir) / "_static" / STATIC
     target.mkdir(parents=True, exist_ok=True)
     for asset in ("live_latent.js", "live_latent.css"):
         shutil.copyfile(web / asset, target / asset)
-    # The exports take a few seconds each (the principal directions); keep them while the weights are the same.
+    # The exports take a few seconds each (the principal directions): keep them while nothing they depend on changed.
     stamps_path = Path(app.doctreedir) / "live-latent-stamps.json"
     stamps: dict[str, Any] = json.loads(stamps_path.read_text()) if stamps_path.exists() else {}
     cache = Path(app.doctreedir) / STATIC
-    import gan_teach.latent
-    import gan_teach.webexport
-
     # An export depends on the weights and on the code that exports them.
     code = hashlib.sha256(b"".join(Path(module.__file__).read_bytes() for module in (gan_teach.webexport, gan_teach.latent)))
     for name in GENERATORS:
         digest = model_card(name)["sha256"] + ":" + code.hexdigest()
         cached = cache / f"{name}.js"
         if stamps.get(name) != digest or not cached.exists():
-            export_web_pretrained(name, cache)
+            gan_teach.webexport.export_web_pretrained(name, cache)
             stamps[name] = digest
         shutil.copyfile(cached, target / f"{name}.js")
     stamps_path.write_text(json.dumps(stamps, indent=2))
