@@ -52,9 +52,11 @@ notebooks: setup
 	$(BIN)/python -m gan_teach.notebook_edition
 
 # The built book in headless Chromium (needs Debian's chromium and chromium-driver): every page loads
-# without a JavaScript error, its math is typeset, its figures show; the lab chapter's live lab trains.
+# without a JavaScript error, its math is typeset, its figures show; the lab chapter's live lab trains and the
+# latent page's live generators run.
 check-book: book
-	$(BIN)/python -m pytest -m browser -p no:cacheprovider tests/test_rendered_book.py tests/test_live_lab.py
+	$(BIN)/python -m pytest -m browser -p no:cacheprovider tests/test_rendered_book.py tests/test_live_lab.py \
+	    tests/test_live_latent.py
 
 # The student edition: every chapter notebook without its solutions (exercises, starter cells and checks kept).
 STUDENT_DIR ?= _build/student

@@ -91,7 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     export_parser = commands.add_parser("export", help="ship a checkpoint's generator as float16 weights with a model card")
     export_parser.add_argument("--checkpoint", required=True, type=Path)
-    export_parser.add_argument("--name", required=True, help="e.g. mnist-dcgan; writes NAME.pt and its card in pretrained.json")
+    export_parser.add_argument("--format", choices=("pt", "web"), default="pt",
+                               help="pt: NAME.pt and a model card (default); web: one .js file for the book's live latent page")
+    export_parser.add_argument("--name", help="e.g. mnist-dcgan; writes NAME.pt and its card in pretrained.json (web: the name shown)")
+    export_parser.add_argument("--out", type=Path, help="with --format web: the .js file to write, e.g. my-generator.js")
     export_parser.add_argument("--weights-dir", type=Path, help="default: the package's weights folder")
     export_parser.add_argument("--num-samples", type=_positive_int, default=10_000, help="samples for the FID (default: 10000)")
     export_parser.add_argument("--data-root")
@@ -228,6 +231,18 @@ def _evaluate(args: argparse.Namespace) -> None:
 def _export(args: argparse.Namespace) -> None:
     from .pretrained import export_generator
 
+    if args.format == "web":
+        from .webexport import export_web_checkpoint
+
+        if args.out is None:
+            raise ValueError("--format web needs --out FILE.js, the file to drop onto the book's latent-space page")
+        payload = export_web_checkpoint(args.checkpoint, args.out, name=args.name)
+        print(f"wrote {args.out} ({args.out.stat().st_size:,} bytes): {payload['name']}, {payload['model']}, "
+              f"{len(payload['layers'])} layers, {payload['seeds']['count']} seeds; open the book's latent-space page "
+              "and pick or drop this file")
+        return
+    if args.name is None:
+        raise ValueError("export needs --name NAME (the weights are written as NAME.pt)")
     options = {"weights_dir": args.weights_dir} if args.weights_dir is not None else {}
     card = export_generator(args.checkpoint, args.name, num_samples=args.num_samples, root=args.data_root,
                             notes=args.notes, **options)
