@@ -72,7 +72,7 @@ class TrainConfig:
             "steps": None if images else 6000,
             "batch_size": 128 if images else 512,
             # WGAN-GP's 1e-4 is for images; on the ring it left 2 of 8 modes after the default 6,000 steps, and
-            # 5e-4 covers all 8 for seeds 0, 1 and 2 (measured; tests/test_failures.py asserts seed 0).
+            # 5e-4 covers all 8 for seeds 0, 1 and 2 (measured; tests/instruments/test_failures.py asserts seed 0).
             "lr_generator": 1e-4 if (wasserstein and images) else (2e-4 if images else 5e-4),
             "lr_discriminator": 1e-4 if (wasserstein and images) else (2e-4 if images else 5e-4),
             "beta1": 0.0 if wasserstein else 0.5,
@@ -121,6 +121,18 @@ class TrainConfig:
                              f"{self.r1_gamma!r} and {self.r1_start_epoch!r}")
         if self.ema_decay is not None and not 0 < self.ema_decay < 1:
             raise ValueError(f"ema_decay must be in (0, 1) or None, got {self.ema_decay!r}")
+
+    def length_overrides(self) -> dict[str, int | None]:
+        """This config's run length as overrides for a resumed run: its steps, else its epochs.
+
+        >>> TrainConfig(epochs=9).length_overrides()
+        {'epochs': 9, 'steps': None}
+        """
+        if self.steps is not None:
+            return {"steps": self.steps, "epochs": None}
+        if self.epochs is not None:
+            return {"epochs": self.epochs, "steps": None}
+        return {}
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (str, int, float, bool, None) for checkpoints and logs."""

@@ -21,9 +21,10 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from .data import ToyDistribution
+from .utils import evaluating
 
 if TYPE_CHECKING:
-    from .train import TrainState
+    from .state import TrainState
 
 __all__ = [
     "image_grid",
@@ -33,6 +34,9 @@ __all__ = [
     "plot_training",
     "plot_toy",
     "save_figure",
+    "discriminator_scores",
+    "default_bounds",
+    "to_cpu",
 ]
 
 History = Mapping[str, Sequence[float]]
@@ -48,7 +52,7 @@ def _new_axes(ax: Axes | None, figsize: tuple[float, float] = (5, 4)) -> Axes:
     return ax
 
 
-def _to_cpu(tensor: torch.Tensor | np.ndarray) -> torch.Tensor:
+def to_cpu(tensor: torch.Tensor | np.ndarray) -> torch.Tensor:
     """A detached float32 CPU copy of a tensor or array."""
     return torch.as_tensor(tensor).detach().float().cpu()
 
@@ -77,7 +81,7 @@ def image_grid(
     """
     from torchvision.utils import make_grid
 
-    images = _to_cpu(images)
+    images = to_cpu(images)
     if images.dim() != 4 or images.shape[1] not in (1, 3):
         hint = "A single image needs images[None]; flat vectors need .view(-1, 1, 28, 28)."
         raise ValueError(
@@ -263,7 +267,7 @@ def _check_points(points: torch.Tensor, distribution: ToyDistribution | None) ->
         )
 
 
-def _default_bounds(points: torch.Tensor, distribution: ToyDistribution | None) -> list[float]:
+def default_bounds(points: torch.Tensor, distribution: ToyDistribution | None) -> list[float]:
     """Per coordinate (low, high), flattened: the samples and the real modes with a margin."""
     extent = [points]
     if distribution is not None:
@@ -276,16 +280,12 @@ def _default_bounds(points: torch.Tensor, distribution: ToyDistribution | None) 
 
 
 @torch.no_grad()
-def _discriminator_output(discriminator: nn.Module, points: torch.Tensor, sigmoid: bool) -> np.ndarray:
+def discriminator_scores(discriminator: nn.Module, points: torch.Tensor, sigmoid: bool) -> np.ndarray:
     """D on ``points`` ``(N, dim)`` in eval mode, without gradients; the training flag is restored after."""
     parameter = next(discriminator.parameters(), None)
     device = parameter.device if parameter is not None else torch.device("cpu")
-    was_training = discriminator.training
-    discriminator.eval()
-    try:
+    with evaluating(discriminator):
         scores = discriminator(points.to(device)).float().cpu()  # (N,)
-    finally:
-        discriminator.train(was_training)
     return (torch.sigmoid(scores) if sigmoid else scores).numpy()
 
 
@@ -318,12 +318,12 @@ def plot_toy(
     Returns:
         The axes of the scatter (2-D) or histogram (1-D).
     """
-    points = _to_cpu(samples)
+    points = to_cpu(samples)
     _check_points(points, distribution)
     if resolution < 2:
         raise ValueError(f"resolution must be at least 2 grid points per axis, got {resolution}")
     dim = points.shape[1]
-    bounds = list(bounds) if bounds is not None else _default_bounds(points, distribution)
+    bounds = list(bounds) if bounds is not None else default_bounds(points, distribution)
     if len(bounds) != 2 * dim:
         expected = "(x_min, x_max, y_min, y_max)" if dim == 2 else "(x_min, x_max)"
         raise ValueError(f"bounds for {dim}-D points are {expected}, got {tuple(bounds)}")
@@ -337,7 +337,7 @@ def plot_toy(
         ys = torch.linspace(bounds[2], bounds[3], resolution)
         grid_y, grid_x = torch.meshgrid(ys, xs, indexing="ij")  # (R, R) each; row i is y = ys[i]
         grid = torch.stack([grid_x.reshape(-1), grid_y.reshape(-1)], dim=1)  # (R * R, 2)
-        scores = _discriminator_output(discriminator, grid, sigmoid).reshape(resolution, resolution)
+        scores = discriminator_scores(discriminator, grid, sigmoid).reshape(resolution, resolution)
         image = ax.imshow(
             scores, origin="lower", extent=tuple(bounds), cmap="RdBu_r",
             vmin=0.0 if sigmoid else None, vmax=1.0 if sigmoid else None, alpha=0.85,
@@ -379,7 +379,7 @@ def _plot_toy_1d(
     handles, labels = ax.get_legend_handles_labels()
     if discriminator is not None:
         twin = ax.twinx()
-        twin.plot(xs[:, 0], _discriminator_output(discriminator, xs, sigmoid), color=DISCRIMINATOR_COLOR,
+        twin.plot(xs[:, 0], discriminator_scores(discriminator, xs, sigmoid), color=DISCRIMINATOR_COLOR,
                   linestyle="--", label=score_label)
         if sigmoid:
             twin.set_ylim(-0.02, 1.02)

@@ -182,3 +182,33 @@ def test_progress_bar_only_when_asked_or_interactive(capsys):
     assert "step" not in capsys.readouterr().err
     train(TrainConfig(**TINY, steps=3), progress=True)
     assert "ring non-saturating" in capsys.readouterr().err
+
+
+def test_callback_every_n_steps_sees_the_history_so_far():
+    seen = []
+
+    def record(state):
+        seen.append((state.step, len(state.history["g_loss"])))
+
+    train(TrainConfig(**TINY, steps=10), data=load_toy("ring", 96), callback=record, every=4, progress=False)
+    assert seen == [(4, 4), (8, 8)]
+
+
+def test_callback_without_every_runs_after_each_epoch():
+    steps = []
+    train(TrainConfig(**TINY, epochs=3), data=load_toy("ring", 64), callback=lambda s: steps.append(s.step),
+          progress=False)
+    assert steps == [2, 4, 6]  # 64 examples / batches of 32: 2 steps per epoch
+
+
+def test_a_callback_changes_nothing_in_the_run():
+    config, data = TrainConfig(**TINY, steps=9), load_toy("ring", 96)
+    plain = train(config, data=data, progress=False)
+    watched = train(config, data=data, callback=lambda state: state.sampling_generator, every=2, progress=False)
+    assert plain.history == watched.history
+
+
+@pytest.mark.parametrize("every", [0, -3, 2.5])
+def test_every_must_be_a_positive_number_of_steps(every):
+    with pytest.raises(ValueError, match="every must be a positive number of steps"):
+        train(TrainConfig(**TINY, steps=2), data=load_toy("ring", 64), callback=print, every=every)

@@ -2,22 +2,22 @@
 
 Every check has the same shape, ``check_something(student_function, *, raise_on_failure=False) -> bool``:
 it prints ``All N hidden cases passed.`` or ``Not yet: <what is wrong, in words>``, and never prints the
-answer. The chapters' checks live in modules of this package, one per chapter; the math chapter's
-``check_optimal_discriminator`` lives beside the theory it tests, in :mod:`gan_teach.theory`.
+answer. The chapters' checks live in :mod:`gan_teach.course.checks`, one module per chapter.
+This package is the top layer: it may import anything in ``gan_teach``, and nothing imports it.
 """
 
 from __future__ import annotations
 
 from typing import Callable
 
-__all__ = ["ExerciseCheckError", "report"]
+__all__ = ["ExerciseCheckError", "run_check"]
 
 
 class ExerciseCheckError(AssertionError):
     """A student's answer failed one of the hidden checks; the message says what is wrong."""
 
 
-def report(run_cases: Callable[[], int], *, raise_on_failure: bool = False) -> bool:
+def run_check(run_cases: Callable[[], int], *, raise_on_failure: bool = False) -> bool:
     """Run a check and tell the student how it went.
 
     Args:
@@ -28,12 +28,12 @@ def report(run_cases: Callable[[], int], *, raise_on_failure: bool = False) -> b
     Returns:
         True if every case passed.
 
-    >>> report(lambda: 3)
+    >>> run_check(lambda: 3)
     All 3 hidden cases passed.
     True
     >>> def wrong() -> int:
     ...     raise ExerciseCheckError("expected 1.31, got 0.69: did you forget the fake term?")
-    >>> report(wrong)
+    >>> run_check(wrong)
     Not yet: expected 1.31, got 0.69: did you forget the fake term?
     False
     """

@@ -155,7 +155,7 @@ def grade_notebook(path: str | Path, *, timeout: int = 300, full: bool = False) 
         return grade
     student_cells = len(notebook.cells)
     notebook.cells.append(nbformat.v4.new_code_cell(
-        "from gan_teach.exercises.grading import run_checks as _gan_teach_run_checks\n"
+        "from gan_teach.course.grading import run_checks as _gan_teach_run_checks\n"
         f"print({_RESULT_MARKER!r} + __import__('json').dumps(_gan_teach_run_checks({chapter!r}, globals())))"
     ))
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", allow_errors=True,

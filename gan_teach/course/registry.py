@@ -1,6 +1,6 @@
 """Every code exercise of the book: which chapter, which function the student writes, which check tests it.
 
-The student edition and the grader read this list; ``tests/test_student_edition.py`` checks that it
+The student edition and the grader read this list; ``tests/course/test_student.py`` checks that it
 matches the book's starter cells exactly, so a new code exercise cannot be forgotten here.
 """
 
@@ -43,29 +43,29 @@ class CodeExercise:
 
 CODE_EXERCISES: tuple[CodeExercise, ...] = (
     CodeExercise("background", "ex-background-log-likelihood", "my_average_log_likelihood",
-                 "gan_teach.exercises.background:check_average_log_likelihood"),
+                 "gan_teach.course.checks.background:check_average_log_likelihood"),
     CodeExercise("concepts", "ex-concepts-mixture-generator", "my_mixture_generator",
-                 "gan_teach.exercises.concepts:check_mixture_generator"),
+                 "gan_teach.course.checks.concepts:check_mixture_generator"),
     CodeExercise("algorithm", "ex-algorithm-discriminator-loss", "my_discriminator_loss",
-                 "gan_teach.exercises.algorithm:check_discriminator_loss"),
+                 "gan_teach.course.checks.algorithm:check_discriminator_loss"),
     CodeExercise("algorithm", "ex-algorithm-discriminator-step", "my_discriminator_step",
-                 "gan_teach.exercises.algorithm:check_discriminator_step"),
-    CodeExercise("lab", "ex-lab-fake-push", "my_fake_push", "gan_teach.exercises.lab:check_fake_push"),
+                 "gan_teach.course.checks.algorithm:check_discriminator_step"),
+    CodeExercise("lab", "ex-lab-fake-push", "my_fake_push", "gan_teach.course.checks.lab:check_fake_push"),
     CodeExercise("math", "ex-code-optimal-discriminator", "my_optimal_discriminator",
-                 "gan_teach.theory:check_optimal_discriminator"),
+                 "gan_teach.course.checks.math:check_optimal_discriminator"),
     CodeExercise("practice", "ex-practice-flattened-size", "flattened_size",
-                 "gan_teach.exercises.practice:check_flattened_size"),
+                 "gan_teach.course.checks.practice:check_flattened_size"),
     CodeExercise("practice", "ex-practice-source-discriminator", "make_source_discriminator",
-                 "gan_teach.exercises.practice:check_source_discriminator"),
-    CodeExercise("latent", "ex-latent-slerp", "my_slerp", "gan_teach.exercises.latent:check_slerp"),
+                 "gan_teach.course.checks.practice:check_source_discriminator"),
+    CodeExercise("latent", "ex-latent-slerp", "my_slerp", "gan_teach.course.checks.latent:check_slerp"),
     CodeExercise("failures", "ex-failures-non-saturating-loss", "my_non_saturating_loss",
-                 "gan_teach.exercises.failures:check_non_saturating_loss"),
+                 "gan_teach.course.checks.failures:check_non_saturating_loss"),
     CodeExercise("applications", "ex-applications-masked-loss", "my_masked_reconstruction_loss",
-                 "gan_teach.exercises.applications:check_masked_reconstruction_loss"),
+                 "gan_teach.course.checks.applications:check_masked_reconstruction_loss"),
     CodeExercise("tools", "ex-tools-diagonal-frechet", "my_diagonal_frechet_distance",
-                 "gan_teach.exercises.tools:check_diagonal_frechet_distance"),
+                 "gan_teach.course.checks.tools:check_diagonal_frechet_distance"),
     CodeExercise("future", "ex-future-nearest-neighbour", "my_nearest_neighbour_distance",
-                 "gan_teach.exercises.future:check_nearest_neighbour_distance"),
+                 "gan_teach.course.checks.future:check_nearest_neighbour_distance"),
 )
 
 

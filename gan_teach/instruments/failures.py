@@ -11,7 +11,7 @@ measures them with these helpers:
 - :func:`fit_critic` trains a Wasserstein critic alone against fixed fakes with a gradient penalty of
   your choice, and :func:`input_gradient_norms` measures its slope at any points, to see where a
   penalty actually constrains the critic;
-- :func:`dirac_gan_animation_html` animates Dirac-GAN trajectories (:mod:`gan_teach.dynamics`) as an
+- :func:`dirac_gan_animation_html` animates Dirac-GAN trajectories (:mod:`gan_teach.instruments.dynamics`) as an
   offline HTML player.
 """
 
@@ -23,12 +23,12 @@ from typing import Callable, Mapping, Sequence
 import torch
 from torch import nn
 
-from .config import TrainConfig
-from .data import ToyDistribution, load_dataset, toy_distribution
-from .losses import get_loss
-from .metrics import toy_metrics
-from .models import generate
-from .train import TrainState, create_state, train
+from ..config import TrainConfig
+from ..data import ToyDistribution, load_dataset, toy_distribution
+from ..losses import get_loss
+from ..metrics import toy_metrics
+from ..models import generate
+from ..train import TrainState, create_state, train
 
 __all__ = [
     "CoverageHistory",
@@ -313,7 +313,7 @@ def dirac_gan_animation_html(
 
     Args:
         trajectories: ``{label: (T, 2) tensor}`` of ``(theta, psi)`` points, e.g. from
-            :func:`gan_teach.dynamics.dirac_gan_trajectory`; all of the same length ``T``.
+            :func:`gan_teach.instruments.dynamics.dirac_gan_trajectory`; all of the same length ``T``.
         max_frames: frames at most (evenly spaced steps, the last included).
         interval: milliseconds between frames.
         limit: the axes show ``[-limit, limit]``; default: just beyond the largest coordinate.
@@ -327,7 +327,7 @@ def dirac_gan_animation_html(
     import matplotlib.pyplot as plt
     from matplotlib.animation import FuncAnimation
 
-    from .animation import offline_player
+    from ..animation import html_player
 
     if frame_format not in ("png", "jpeg"):
         raise ValueError(f"frame_format must be 'png' or 'jpeg', got {frame_format!r}")
@@ -362,7 +362,6 @@ def dirac_gan_animation_html(
         return [line for line, _ in lines] + heads
 
     animation = FuncAnimation(figure, draw, frames=frames, interval=interval, blit=False)
-    with matplotlib.rc_context({"animation.frame_format": frame_format}):
-        html = offline_player(animation.to_jshtml(default_mode="once"))
+    html = html_player(animation, frame_format)
     plt.close(figure)  # otherwise the last frame also shows as a still
     return html

@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .metrics import FeatureClassifier
+from ..metrics import FeatureClassifier
 
 __all__ = [
     "build_detector",

@@ -1,7 +1,7 @@
 """The latent space of a generator: directions, walks, interpolation, arithmetic, and static animations.
 
 Everything here is a plain function of a generator and latent vectors, so the widgets in
-:mod:`gan_teach.widgets` are thin wiring, and the book's static figures use the same code.
+:mod:`gan_teach.instruments.latent_widgets` are thin wiring, and the book's static figures use the same code.
 
 Directions that mean something come from the images themselves (the idea of GANSpace, Härkönen et
 al. 2020): draw many samples, find the principal components of the *images*, and regress the latent
@@ -20,8 +20,10 @@ from matplotlib.animation import FuncAnimation
 from matplotlib.figure import Figure
 from torch import nn
 
-from .animation import offline_player
-from .viz import image_grid
+from ..animation import html_player
+from ..models import balanced_labels, is_conditional
+from ..utils import evaluating
+from ..viz import image_grid
 
 __all__ = [
     "render",
@@ -41,14 +43,10 @@ __all__ = [
 ]
 
 
-def _is_conditional(generator: nn.Module) -> bool:
-    return hasattr(generator, "num_classes")
-
-
 def _labels_or_balanced(generator: nn.Module, num_samples: int, labels: torch.Tensor | int | None) -> torch.Tensor | int | None:
     """``labels`` as given; for a conditional generator without them, every class equally often (0, 1, ..., 9, 0, ...)."""
-    if _is_conditional(generator) and labels is None:
-        return torch.arange(num_samples) % generator.num_classes
+    if is_conditional(generator) and labels is None:
+        return balanced_labels(num_samples, generator.num_classes)
     return labels
 
 
@@ -63,10 +61,8 @@ def render(generator: nn.Module, z: torch.Tensor, labels: torch.Tensor | int | N
     """
     z = z.unsqueeze(0) if z.dim() == 1 else z
     device = next(generator.parameters()).device
-    was_training = generator.training
-    generator.eval()
-    try:
-        if _is_conditional(generator):
+    with evaluating(generator):
+        if is_conditional(generator):
             if labels is None:
                 raise ValueError("a conditional generator needs labels: render(generator, z, labels=3) or a (N,) tensor")
             labels = torch.full((len(z),), labels, dtype=torch.long) if isinstance(labels, int) else torch.as_tensor(labels)
@@ -75,8 +71,6 @@ def render(generator: nn.Module, z: torch.Tensor, labels: torch.Tensor | int | N
             if labels is not None:
                 raise ValueError(f"labels were given, but {type(generator).__name__} is not conditional")
             images = generator(z.to(device))
-    finally:
-        generator.train(was_training)
     return images.float().cpu()
 
 
@@ -243,7 +237,7 @@ def style_grid(generator: nn.Module, z: torch.Tensor, classes: Sequence[int] | N
     Returns:
         Images ``(rows * num_classes, 1, 28, 28)``, row by row (show with ``nrow=num_classes``).
     """
-    if not _is_conditional(generator):
+    if not is_conditional(generator):
         raise ValueError(f"style_grid needs a conditional generator (with num_classes), got {type(generator).__name__}")
     classes = list(range(generator.num_classes)) if classes is None else list(classes)
     z = z.unsqueeze(0) if z.dim() == 1 else z
@@ -275,8 +269,7 @@ def frames_html(
         return []
 
     animation = FuncAnimation(figure, draw, frames=len(frames), init_func=lambda: [], interval=interval, blit=False)
-    with matplotlib.rc_context({"animation.frame_format": "jpeg"}):
-        return offline_player(animation.to_jshtml(default_mode="loop"))
+    return html_player(animation, "jpeg", mode="loop")
 
 
 def norms_along(path: torch.Tensor) -> np.ndarray:

@@ -1,10 +1,10 @@
-"""Live latent-space widgets (ipywidgets): thin wiring over :mod:`gan_teach.latent`.
+"""Live latent-space widgets (ipywidgets): thin wiring over :mod:`gan_teach.instruments.latent`.
 
 Each widget draws into an ``ipywidgets.Image`` as PNG bytes made with Pillow, so a slider move of the
 latent explorer redraws in a few milliseconds on a laptop CPU (measured: about 2 ms; the style grid
 about 25 ms; the interpolation widget about 100 ms, most of it its matplotlib norms plot), and tests can drive a
 widget without a browser: set a control's ``value``, read the image's ``value``. The book has no
-kernel, so every chapter shows each widget beside a static companion (:func:`gan_teach.latent.frames_html`).
+kernel, so every chapter shows each widget beside a static companion (:func:`gan_teach.instruments.latent.frames_html`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import ipywidgets as widgets
 import torch
 from torch import nn
 
+from ..models import is_conditional
 from . import latent
 
 __all__ = ["to_png", "LatentExplorer", "latent_explorer", "InterpolationWidget", "interpolation_widget",
@@ -37,7 +38,7 @@ def to_png(images: torch.Tensor, nrow: int | None = None, scale: int = 4) -> byt
 
 
 def _class_picker(generator: nn.Module) -> widgets.Dropdown | None:
-    if not hasattr(generator, "num_classes"):
+    if not is_conditional(generator):
         return None
     return widgets.Dropdown(options=list(range(generator.num_classes)), value=0, description="class")
 
@@ -96,7 +97,7 @@ def latent_explorer(
         generator: e.g. ``gan_teach.pretrained.load_generator("mnist-dcgan")``.
         num_directions: how many sliders.
         directions: ``"principal"`` (the images' main modes of variation, pulled back to latent space; see
-            :func:`gan_teach.latent.principal_directions`), ``"random"`` (random orthonormal directions), or
+            :func:`gan_teach.instruments.latent.principal_directions`), ``"random"`` (random orthonormal directions), or
             your own directions, a ``(k, latent_dim)`` tensor (then ``num_directions`` is ``k``).
         seed: the seed that picks the directions' samples (or the random directions).
     """
@@ -176,7 +177,7 @@ class StyleGridWidget(widgets.VBox):
     """A conditional generator's "same style, every class" grid: pick the seeds, see each drawn as every class."""
 
     def __init__(self, generator: nn.Module, scale: int = 2) -> None:
-        if not hasattr(generator, "num_classes"):
+        if not is_conditional(generator):
             raise ValueError("the style grid needs a conditional generator, e.g. load_generator('mnist-conditional')")
         self.generator, self.scale = generator, scale
         self.seed = widgets.BoundedIntText(value=0, min=0, max=2**31 - 1, description="seed")

@@ -22,7 +22,7 @@ from typing import Callable, Sequence
 import torch
 from torch import nn
 
-from .losses import gradient_penalty
+from ..losses import gradient_penalty
 
 __all__ = [
     "Finding",

@@ -9,9 +9,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from gan_teach.exercises.grading import detect_chapter, grade_notebook, run_checks
-from gan_teach.exercises.registry import CHAPTERS, CODE_EXERCISES, exercises_of
-from gan_teach.exercises.student import make_student_edition
+from gan_teach.course.grading import detect_chapter, grade_notebook, run_checks
+from gan_teach.course.registry import CHAPTERS, CODE_EXERCISES, exercises_of
+from gan_teach.course.student import make_student_edition
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -60,7 +60,7 @@ def graded(tmp_path_factory):
     nbformat.write(_notebook("raise RuntimeError('my bug')", chapter="tools"), submissions / "raises.ipynb")
     nbformat.write(_notebook("x = 1"), submissions / "homework.ipynb")
     out = submissions / "grades.csv"
-    result = subprocess.run([sys.executable, "-m", "gan_teach", "grade", str(submissions), "--out", str(out), "--timeout", "300"],
+    result = subprocess.run([sys.executable, "-m", "gan_teach.course", "grade", str(submissions), "--out", str(out), "--timeout", "300"],
                             capture_output=True, text=True, timeout=1800)
     assert result.returncode == 0, result.stderr[-2000:]
     with out.open(encoding="utf-8") as file:
@@ -114,7 +114,7 @@ def test_a_function_that_loops_inside_the_check_is_a_timeout(tmp_path):
 
 
 def test_grading_a_missing_folder_is_one_clear_line(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "gan_teach", "grade", str(tmp_path / "nowhere")],
+    result = subprocess.run([sys.executable, "-m", "gan_teach.course", "grade", str(tmp_path / "nowhere")],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0 and "no folder" in result.stderr

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from gan_teach.exercises.registry import CHAPTERS, CODE_EXERCISES
-from gan_teach.exercises.student import SolutionBlockError, strip_solutions
+from gan_teach.course.registry import CHAPTERS, CODE_EXERCISES
+from gan_teach.course.student import SolutionBlockError, strip_solutions
 
 REPO = Path(__file__).resolve().parents[1]
 BOOK = REPO / "book"

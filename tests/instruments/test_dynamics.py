@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from gan_teach.dynamics import _f_prime, dirac_gan_trajectory
+from gan_teach.instruments.dynamics import _f_prime, dirac_gan_trajectory
 
 
 def test_f_prime_is_the_sigmoid_of_minus_t_and_finite():

@@ -14,8 +14,8 @@ from gan_teach import (
     toy_metrics,
     train,
 )
-from gan_teach.dynamics import dirac_gan_trajectory
-from gan_teach.failures import (
+from gan_teach.instruments.dynamics import dirac_gan_trajectory
+from gan_teach.instruments.failures import (
     dirac_gan_animation_html,
     fit_critic,
     generator_gradient_norms,

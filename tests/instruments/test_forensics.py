@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from gan_teach.forensics import (
+from gan_teach.instruments.forensics import (
     balanced_accuracy,
     build_detector,
     detection_report,

@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from gan_teach.inpainting import (
+from gan_teach.instruments.inpainting import (
     half_mask,
     hidden_pixel_error,
     inpaint_by_latent_search,

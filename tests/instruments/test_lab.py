@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from gan_teach import train_step
-from gan_teach.lab import (
+from gan_teach import discriminator_step, generator_step, train_step
+from gan_teach.instruments.lab import (
     LAB_DATASETS,
     LAYERS,
     GANLab,
@@ -14,11 +14,9 @@ from gan_teach.lab import (
     capture_frame,
     create_lab_state,
     discriminator_heatmap,
-    discriminator_step,
     draw_frame,
     generator_gradients,
     generator_manifold,
-    generator_step,
     lab_animation_html,
     lab_bounds,
     measure_speed,
@@ -111,7 +109,7 @@ def test_session_step_is_train_step_on_its_batches():
     library = create_lab_state(session.settings)
     data_rng = torch.Generator().manual_seed(session.settings.seed + 1)  # the session's stream of real batches
     torch.manual_seed(3)
-    session.step()
+    session.full_step()
     torch.manual_seed(3)
     train_step(library, [session.distribution.sample(32, generator=data_rng) for _ in range(2)])
     for a, b in zip(session.state.generator.parameters(), library.generator.parameters()):
@@ -121,9 +119,9 @@ def test_session_step_is_train_step_on_its_batches():
 
 def test_session_logs_every_update_and_scores_quality():
     session = LabSession(LabSettings(**SMALL), quality_every=2)
-    session.discriminator_step()
-    session.generator_step()
-    session.step(2)
+    session.d_step()
+    session.g_step()
+    session.full_step(2)
     assert session.log["update"] == [1, 2, 3, 4]
     assert np.isnan(session.log["g_loss"][0]) and np.isnan(session.log["d_loss"][1])  # a D step has no G loss ...
     assert not np.isnan(session.log["d_real"][2])
@@ -134,7 +132,7 @@ def test_session_logs_every_update_and_scores_quality():
 
 def test_learning_rates_and_k_change_without_restarting():
     session = LabSession(LabSettings(**SMALL))
-    session.step()
+    session.full_step()
     weights = parameters(session.state.generator)
     session.set_learning_rates(0.01, 0.02)
     session.set_d_steps(3)
@@ -207,7 +205,7 @@ def test_manifold_is_g_on_a_latent_grid():
 
 def test_frames_draw_every_layer_and_reject_unknown_ones():
     session = LabSession(LabSettings(**SMALL))
-    session.step(3)
+    session.full_step(3)
     frame = capture_frame(session, resolution=8, num_arrows=10)
     assert frame.heatmap.shape == (8, 8) and frame.arrows.shape == (10, 2) and frame.fake.shape == (512, 2)
     figure = new_lab_figure()
@@ -223,7 +221,7 @@ def test_frames_draw_every_layer_and_reject_unknown_ones():
 def test_animation_plays_offline():
     session = LabSession(LabSettings(**SMALL))
     frames = [capture_frame(session, resolution=6)]
-    session.step(2)
+    session.full_step(2)
     frames.append(capture_frame(session, resolution=6))
     html = lab_animation_html(frames, dpi=30)
     assert "<script" in html and "data:image/jpeg;base64" in html
@@ -319,10 +317,9 @@ def test_measure_speed_runs_the_widget_headless():
 
 
 def test_the_lab_steps_are_the_library_steps():
-    import importlib
+    """The session moves the players with the library's own functions: no copy."""
+    from gan_teach.instruments.lab import session
 
-    lab_module = importlib.import_module("gan_teach.lab")
-    train_module = importlib.import_module("gan_teach.train")  # `gan_teach.train` the attribute is the function
-
-    assert lab_module.discriminator_step is train_module.discriminator_step  # one source of truth, no copy
-    assert lab_module.generator_step is train_module.generator_step
+    assert session.discriminator_step is discriminator_step
+    assert session.generator_step is generator_step
+    assert session.train_step is train_step

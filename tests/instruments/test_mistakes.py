@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from gan_teach.losses import bce_discriminator_loss, gradient_penalty
-from gan_teach.mistakes import (
+from gan_teach.instruments.mistakes import (
     check_critic,
     check_data_range,
     check_detached_fakes,
@@ -117,7 +117,7 @@ def test_check_critic_catches_batch_norm_over_flat_features():
     """BatchNorm1d cannot score one example alone in training mode: the check must still run and report it."""
     from torch import nn
 
-    from gan_teach.mistakes import check_critic
+    from gan_teach.instruments.mistakes import check_critic
 
     critic = nn.Sequential(nn.Linear(2, 16), nn.BatchNorm1d(16), nn.LeakyReLU(0.2), nn.Linear(16, 1))
     findings = check_critic(critic, torch.randn(8, 2))

@@ -5,9 +5,7 @@ import torch
 
 from gan_teach.data import ToyDistribution, toy_distribution
 from gan_teach.losses import minimax_generator_loss, non_saturating_generator_loss
-from gan_teach.theory import (
-    ExerciseCheckError,
-    check_optimal_discriminator,
+from gan_teach.instruments.theory import (
     density_on_grid,
     jensen_shannon,
     kl_divergence,
@@ -81,29 +79,3 @@ def test_logit_gradients_match_closed_forms():
 def test_logit_gradient_rejects_probabilities_at_the_ends():
     with pytest.raises(ValueError, match="strictly between"):
         loss_and_logit_gradient(minimax_generator_loss, torch.tensor([0.0, 0.5]))
-
-
-def test_check_accepts_the_right_answer(capsys):
-    assert check_optimal_discriminator(lambda p_data, p_g: p_data / (p_data + p_g))
-    assert "passed" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize(
-    "wrong_answer,message",
-    [
-        (lambda p_data, p_g: torch.full_like(p_data, 0.5), "larger D"),
-        (lambda p_data, p_g: p_g / (p_data + p_g), "D ="),
-        (lambda p_data, p_g: p_data + p_g, "lie in \\[0, 1\\]"),
-        (lambda p_data, p_g: (p_data / (p_data + p_g)).tolist(), "torch.Tensor"),
-        (lambda p_data, p_g: (p_data / (p_data + p_g))[:-1], "shape"),
-    ],
-)
-def test_check_explains_wrong_answers(wrong_answer, message):
-    with pytest.raises(ExerciseCheckError, match=message):
-        check_optimal_discriminator(wrong_answer, raise_on_failure=True)
-
-
-def test_check_prints_instead_of_raising_by_default(capsys):
-    assert not check_optimal_discriminator(lambda p_data, p_g: torch.full_like(p_data, 0.5))
-    output = capsys.readouterr().out
-    assert output.startswith("Not yet:") and "p_data / (p_data + p_g)" not in output

@@ -16,8 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..models import MLPDiscriminator, MLPGenerator
-from . import ExerciseCheckError, report
+from ...models import MLPDiscriminator, MLPGenerator
+from .. import ExerciseCheckError, run_check
 
 __all__ = ["check_discriminator_loss", "check_discriminator_step"]
 
@@ -165,7 +165,7 @@ def check_discriminator_loss(student_function: DiscriminatorLoss, *, raise_on_fa
             )
         return len(cases)
 
-    return report(run_cases, raise_on_failure=raise_on_failure)
+    return run_check(run_cases, raise_on_failure=raise_on_failure)
 
 
 # ------------------------------------------------------------------------------ one D update
@@ -286,4 +286,4 @@ def check_discriminator_step(student_function: DiscriminatorStep, *, raise_on_fa
                 )
         return len(seeds)
 
-    return report(run_cases, raise_on_failure=raise_on_failure)
+    return run_check(run_cases, raise_on_failure=raise_on_failure)

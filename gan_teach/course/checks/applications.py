@@ -6,8 +6,8 @@ from typing import Callable
 
 import torch
 
-from ..inpainting import masked_reconstruction_loss
-from . import ExerciseCheckError, report
+from ...instruments.inpainting import masked_reconstruction_loss
+from .. import ExerciseCheckError, run_check
 
 __all__ = ["check_masked_reconstruction_loss"]
 
@@ -101,4 +101,4 @@ def check_masked_reconstruction_loss(student_function: LossFunction, *, raise_on
                 raise ExerciseCheckError(f"on {description}, {_diagnose(answer, images, target, mask)}")
         return len(cases)
 
-    return report(run_cases, raise_on_failure=raise_on_failure)
+    return run_check(run_cases, raise_on_failure=raise_on_failure)

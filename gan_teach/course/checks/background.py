@@ -11,7 +11,7 @@ from typing import Callable
 
 import torch
 
-from . import ExerciseCheckError, report
+from .. import ExerciseCheckError, run_check
 
 __all__ = ["check_average_log_likelihood"]
 
@@ -103,4 +103,4 @@ def check_average_log_likelihood(
                 raise ExerciseCheckError(_diagnose(answer, expected, data, mean, std))
         return len(cases)
 
-    return report(run_cases, raise_on_failure=raise_on_failure)
+    return run_check(run_cases, raise_on_failure=raise_on_failure)

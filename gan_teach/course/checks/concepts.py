@@ -12,8 +12,8 @@ from typing import Callable
 
 import torch
 
-from ..data import toy_distribution
-from . import ExerciseCheckError, report
+from ...data import toy_distribution
+from .. import ExerciseCheckError, run_check
 
 __all__ = ["check_mixture_generator"]
 
@@ -119,4 +119,4 @@ def check_mixture_generator(
             _check_one(student_function, noise)
         return len(cases)
 
-    return report(run_cases, raise_on_failure=raise_on_failure)
+    return run_check(run_cases, raise_on_failure=raise_on_failure)

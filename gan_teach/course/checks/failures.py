@@ -14,7 +14,7 @@ from typing import Callable
 
 import torch
 
-from . import ExerciseCheckError, report
+from .. import ExerciseCheckError, run_check
 
 __all__ = ["check_non_saturating_loss"]
 
@@ -107,4 +107,4 @@ def check_non_saturating_loss(
                 )
         return len(_CASES)
 
-    return report(run_cases, raise_on_failure=raise_on_failure)
+    return run_check(run_cases, raise_on_failure=raise_on_failure)

@@ -6,8 +6,8 @@ from typing import Callable
 
 import torch
 
-from ..forensics import nearest_neighbour_distances
-from . import ExerciseCheckError, report
+from ...instruments.forensics import nearest_neighbour_distances
+from .. import ExerciseCheckError, run_check
 
 __all__ = ["check_nearest_neighbour_distance"]
 
@@ -113,4 +113,4 @@ def check_nearest_neighbour_distance(
             )
         return len(cases)
 
-    return report(run_cases, raise_on_failure=raise_on_failure)
+    return run_check(run_cases, raise_on_failure=raise_on_failure)

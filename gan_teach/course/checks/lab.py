@@ -15,8 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..models import MLPDiscriminator
-from . import ExerciseCheckError, report
+from ...models import MLPDiscriminator
+from .. import ExerciseCheckError, run_check
 
 __all__ = ["check_fake_push"]
 
@@ -31,7 +31,7 @@ def _score_gradient(discriminator: nn.Module, points: torch.Tensor, per_point_lo
 
 
 def _reference(discriminator: nn.Module, points: torch.Tensor) -> torch.Tensor:
-    """Minus the gradient of each point's own loss ``softplus(-D(x))``: the same as ``gan_teach.lab.generator_gradients``."""
+    """Minus the gradient of each point's own loss ``softplus(-D(x))``: the same as ``gan_teach.instruments.lab.generator_gradients``."""
     return -_score_gradient(discriminator, points, lambda scores: F.softplus(-scores))
 
 
@@ -123,4 +123,4 @@ def check_fake_push(my_fake_push: FakePush, *, raise_on_failure: bool = False) -
             )
         return len(cases)
 
-    return report(run_cases, raise_on_failure=raise_on_failure)
+    return run_check(run_cases, raise_on_failure=raise_on_failure)

@@ -6,8 +6,8 @@ from typing import Callable
 
 import torch
 
-from .. import latent
-from . import ExerciseCheckError, report
+from ...instruments import latent
+from .. import ExerciseCheckError, run_check
 
 __all__ = ["check_slerp"]
 
@@ -67,7 +67,7 @@ def _diagnose(answer: torch.Tensor, z0: torch.Tensor, z1: torch.Tensor, t: float
 
 
 def check_slerp(student_function: SlerpFunction, *, raise_on_failure: bool = False) -> bool:
-    """Test a student's spherical interpolation against :func:`gan_teach.latent.slerp` on hidden cases.
+    """Test a student's spherical interpolation against :func:`gan_teach.instruments.latent.slerp` on hidden cases.
 
     The slerp of the book: the *direction* moves along the great circle from ``z0 / |z0|`` to
     ``z1 / |z1|`` at constant angular speed, and the *norm* goes linearly from ``|z0|`` to ``|z1|``.
@@ -106,4 +106,4 @@ def check_slerp(student_function: SlerpFunction, *, raise_on_failure: bool = Fal
                     raise ExerciseCheckError(f"on {description} at t = {t}, {_diagnose(answer, z0, z1, t, expected)}")
         return len(cases)
 
-    return report(run_cases, raise_on_failure=raise_on_failure)
+    return run_check(run_cases, raise_on_failure=raise_on_failure)

@@ -19,7 +19,7 @@ from typing import Callable, Sequence
 import torch
 from torch import nn
 
-from . import ExerciseCheckError, report
+from .. import ExerciseCheckError, run_check
 
 __all__ = ["check_flattened_size", "check_source_discriminator", "conv_stack"]
 
@@ -116,7 +116,7 @@ def check_flattened_size(
             raise ExerciseCheckError(f"{case} you returned {answer}, which is not what Flatten receives; {hint}")
         return len(_FLATTENED_CASES)
 
-    return report(run_cases, raise_on_failure=raise_on_failure)
+    return run_check(run_cases, raise_on_failure=raise_on_failure)
 
 
 # (image_size, channels) pairs the student's discriminator must handle; 48 and 16 are in no lookup table.
@@ -194,7 +194,7 @@ def check_source_discriminator(
                 )
         return len(_DISCRIMINATOR_CASES)
 
-    return report(run_cases, raise_on_failure=raise_on_failure)
+    return run_check(run_cases, raise_on_failure=raise_on_failure)
 
 
 def _scaled_scores(discriminator: nn.Module, images: torch.Tensor) -> torch.Tensor:

@@ -6,8 +6,8 @@ from typing import Callable
 
 import torch
 
-from ..metrics import frechet_distance
-from . import ExerciseCheckError, report
+from ...metrics import frechet_distance
+from .. import ExerciseCheckError, run_check
 
 __all__ = ["check_diagonal_frechet_distance"]
 
@@ -93,4 +93,4 @@ def check_diagonal_frechet_distance(student_function: DistanceFunction, *, raise
                 raise ExerciseCheckError(f"on {description}, {_diagnose(answer, mu1, var1, mu2, var2)}")
         return len(cases)
 
-    return report(run_cases, raise_on_failure=raise_on_failure)
+    return run_check(run_cases, raise_on_failure=raise_on_failure)

@@ -5,8 +5,8 @@ import math
 import pytest
 import torch
 
-from gan_teach.exercises import ExerciseCheckError
-from gan_teach.exercises.background import check_average_log_likelihood
+from gan_teach.course import ExerciseCheckError
+from gan_teach.course.checks.background import check_average_log_likelihood
 
 
 def correct(data: torch.Tensor, mean: float, std: float) -> torch.Tensor:

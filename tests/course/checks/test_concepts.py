@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from gan_teach.exercises import ExerciseCheckError
-from gan_teach.exercises.concepts import check_mixture_generator
+from gan_teach.course import ExerciseCheckError
+from gan_teach.course.checks.concepts import check_mixture_generator
 
 
 def correct(u: torch.Tensor) -> torch.Tensor:

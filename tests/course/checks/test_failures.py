@@ -4,8 +4,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from gan_teach.exercises import ExerciseCheckError
-from gan_teach.exercises.failures import check_non_saturating_loss
+from gan_teach.course import ExerciseCheckError
+from gan_teach.course.checks.failures import check_non_saturating_loss
 from gan_teach.losses import non_saturating_generator_loss
 
 

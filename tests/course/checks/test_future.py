@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from gan_teach.exercises import ExerciseCheckError
-from gan_teach.exercises.future import check_nearest_neighbour_distance
+from gan_teach.course import ExerciseCheckError
+from gan_teach.course.checks.future import check_nearest_neighbour_distance
 
 
 def _pairwise(queries: torch.Tensor, references: torch.Tensor) -> torch.Tensor:

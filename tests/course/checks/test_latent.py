@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from gan_teach.exercises import ExerciseCheckError
-from gan_teach.exercises.latent import check_slerp
-from gan_teach.latent import lerp, slerp
+from gan_teach.course import ExerciseCheckError
+from gan_teach.course.checks.latent import check_slerp
+from gan_teach.instruments.latent import lerp, slerp
 
 
 def correct(z0, z1, t):

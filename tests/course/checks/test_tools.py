@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from gan_teach.exercises import ExerciseCheckError
-from gan_teach.exercises.tools import check_diagonal_frechet_distance
+from gan_teach.course import ExerciseCheckError
+from gan_teach.course.checks.tools import check_diagonal_frechet_distance
 from gan_teach.metrics import frechet_distance
 
 
