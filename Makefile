@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 GAN_TEACH_DATA ?=
 export GAN_TEACH_DATA
 
-.PHONY: setup book check-book student test test-unit test-notebooks benchmark clean
+.PHONY: setup book check-book student test lint test-unit test-notebooks benchmark clean
 
 setup: $(VENV)/.installed
 
@@ -30,9 +30,14 @@ check-book: book
 # The student edition: every chapter notebook without its solutions (exercises, starter cells and checks kept).
 STUDENT_DIR ?= _build/student
 student: setup
-	$(BIN)/gan-teach student-edition --book book --out $(STUDENT_DIR)
+	$(BIN)/gan-teach-course student-edition --book book --out $(STUDENT_DIR)
 
-test: test-unit test-notebooks
+test: lint test-unit test-notebooks
+
+# ruff: lint and format check (configured in pyproject.toml); `ruff format .` fixes the format.
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 test-unit: setup
 	$(BIN)/python -m pytest tests gan_teach
