@@ -1,4 +1,4 @@
-"""The grader: `python -m gan_teach grade DIR` runs every notebook, checks its exercises and writes a CSV."""
+"""The grader: `python -m gan_teach.course grade DIR` runs every notebook, checks its exercises and writes a CSV."""
 
 import csv
 import shutil
