@@ -55,7 +55,7 @@ class TrainConfig:
     device: str | None = None  # None: cuda, then mps, then cpu
     num_fixed_samples: int = 64  # size of the fixed-noise batch drawn after every epoch
 
-    def resolve(self) -> "TrainConfig":
+    def resolve(self) -> TrainConfig:
         """A copy with every ``None`` replaced by the recipe for this dataset and loss, validated."""
         if self.dataset not in DATASETS:
             raise ValueError(f"unknown dataset {self.dataset!r}; choose one of: {', '.join(DATASETS)}")
@@ -139,7 +139,7 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "TrainConfig":
+    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
         """Rebuild a configuration saved by :meth:`to_dict`; unknown keys are an error."""
         known = {field.name for field in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)

@@ -101,7 +101,7 @@ def sha256_of(path: str | os.PathLike) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_feature_classifier(dataset: str) -> FeatureClassifier:
     """The shipped classifier for ``dataset``, checked against its recorded SHA-256, in eval mode.
 

@@ -83,7 +83,7 @@ def run_checks(chapter: str, namespace: dict[str, Any]) -> dict[str, dict[str, A
             results[exercise.label] = {"passed": True, "message": ""}
         except ExerciseCheckError as error:
             results[exercise.label] = {"passed": False, "message": str(error)}
-        except Exception as error:  # the student's function crashed inside the check
+        except Exception as error:  # noqa: BLE001 - the student's function crashed inside the check
             results[exercise.label] = {"passed": False, "message": f"{type(error).__name__}: {error}"}
     return results
 
@@ -142,7 +142,7 @@ def grade_notebook(path: str | Path, *, timeout: int = 300, full: bool = False) 
     path = Path(path)
     try:
         notebook = nbformat.read(path, as_version=4)
-    except Exception as error:  # not JSON, not a notebook, unreadable file
+    except Exception as error:  # noqa: BLE001 - not JSON, not a notebook, unreadable file
         return NotebookGrade(path, None, "unreadable", reason=f"not a readable notebook: {_short(error)}")
     chapter = detect_chapter(notebook, path)
     if chapter is None:
@@ -168,7 +168,7 @@ def grade_notebook(path: str | Path, *, timeout: int = 300, full: bool = False) 
         grade.status, problems = "kernel died", [f"the kernel died: {_short(error)}"]
     except CellTimeoutError as error:
         grade.status, problems = "timeout", [f"a cell ran longer than {timeout} s: {_short(error)}"]
-    except Exception as error:  # anything else the kernel machinery raises
+    except Exception as error:  # noqa: BLE001 - anything else the kernel machinery raises
         grade.status, problems = "errors", [f"the notebook could not be run: {_short(error)}"]
 
     results = None

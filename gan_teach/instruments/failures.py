@@ -21,14 +21,19 @@ from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
 import torch
+from matplotlib.animation import FuncAnimation
+from matplotlib.figure import Figure
 from torch import nn
+
+from ..animation import html_player
 
 from ..config import TrainConfig
 from ..data import ToyDistribution, load_dataset, toy_distribution
 from ..losses import get_loss
 from ..metrics import toy_metrics
 from ..models import generate
-from ..train import TrainState, create_state, train
+from ..state import TrainState, create_state
+from ..train import train
 
 __all__ = [
     "CoverageHistory",
@@ -323,12 +328,6 @@ def dirac_gan_animation_html(
     Returns:
         HTML for ``IPython.display.HTML``: matplotlib's ``to_jshtml`` player with offline buttons.
     """
-    import matplotlib
-    import matplotlib.pyplot as plt
-    from matplotlib.animation import FuncAnimation
-
-    from ..animation import html_player
-
     if frame_format not in ("png", "jpeg"):
         raise ValueError(f"frame_format must be 'png' or 'jpeg', got {frame_format!r}")
     if not trajectories:
@@ -341,7 +340,8 @@ def dirac_gan_animation_html(
     frames = sorted({round(i * (length - 1) / max(count - 1, 1)) for i in range(count)})
     if limit is None:
         limit = 1.1 * max(float(path.abs().max()) for path in trajectories.values())
-    figure, axis = plt.subplots(figsize=(4.5, 4.5), dpi=dpi)
+    figure = Figure(figsize=(4.5, 4.5), dpi=dpi)  # not pyplot's: nothing shows twice, nothing leaks
+    axis = figure.add_subplot()
     axis.set(xlim=(-limit, limit), ylim=(-limit, limit), xlabel=r"generator $\theta$",
              ylabel=r"discriminator $\psi$", aspect="equal")
     axis.plot([0], [0], marker="*", color="black", markersize=12, linestyle="none", label="equilibrium")
@@ -362,6 +362,4 @@ def dirac_gan_animation_html(
         return [line for line, _ in lines] + heads
 
     animation = FuncAnimation(figure, draw, frames=frames, interval=interval, blit=False)
-    html = html_player(animation, frame_format)
-    plt.close(figure)  # otherwise the last frame also shows as a still
-    return html
+    return html_player(animation, frame_format)

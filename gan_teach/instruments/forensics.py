@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from ..metrics import FeatureClassifier
+from ..utils import evaluating
 
 __all__ = [
     "build_detector",
@@ -116,11 +117,9 @@ def fake_probability(detector: nn.Module, images: torch.Tensor, batch_size: int 
         ``sigmoid(logit)`` per image, in ``[0, 1]``.
     """
     _check_digit_images(images, "images")
-    was_training = detector.training
-    detector.eval()
     device = next(detector.parameters()).device
-    chunks = [torch.sigmoid(detector(batch.to(device)).squeeze(1)).float().cpu() for batch in images.split(batch_size)]
-    detector.train(was_training)
+    with evaluating(detector):
+        chunks = [torch.sigmoid(detector(batch.to(device)).squeeze(1)).float().cpu() for batch in images.split(batch_size)]
     return torch.cat(chunks)
 
 

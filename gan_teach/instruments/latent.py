@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 from typing import Callable, Sequence
 
-import matplotlib
 import numpy as np
 import torch
 from matplotlib.animation import FuncAnimation

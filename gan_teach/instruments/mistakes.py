@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from ..losses import gradient_penalty
+from ..utils import evaluating
 
 __all__ = [
     "Finding",
@@ -85,12 +86,8 @@ def find_sigmoid_output(discriminator: nn.Module, example: torch.Tensor) -> list
         discriminator: the network to test; it is run once, in eval mode, without gradients.
         example: a batch it accepts, e.g. ``real_images[:8]``.
     """
-    was_training = discriminator.training
-    discriminator.eval()
-    try:
+    with evaluating(discriminator):
         last, output = _last_module_run(discriminator, example)
-    finally:
-        discriminator.train(was_training)
     if isinstance(last, nn.Sigmoid):
         return [Finding("sigmoid-output", (
             "your discriminator ends in nn.Sigmoid, so it outputs probabilities. gan_teach's losses and "
@@ -162,13 +159,8 @@ def check_data_range(data: torch.Tensor, generator: nn.Module | None = None, lat
         latent_dim = latent_dim if latent_dim is not None else getattr(generator, "latent_dim", None)
         if latent_dim is None:
             raise ValueError("pass latent_dim: the generator has no latent_dim attribute")
-        was_training = generator.training
-        generator.eval()
-        try:
-            with torch.no_grad():
-                fake = generator(torch.randn(64, latent_dim, generator=torch.Generator().manual_seed(0)))
-        finally:
-            generator.train(was_training)
+        with evaluating(generator), torch.no_grad():
+            fake = generator(torch.randn(64, latent_dim, generator=torch.Generator().manual_seed(0)))
         fake_low, fake_high = fake.min().item(), fake.max().item()
         if fake_low < low - 0.5 or fake_high > high + 0.5:
             findings.append(Finding("data-range", (

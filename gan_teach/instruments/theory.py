@@ -9,7 +9,6 @@ what these functions do. Every density is a tensor of values on the same grid (f
 
 from __future__ import annotations
 
-import math
 from typing import Callable
 
 import torch

@@ -96,7 +96,9 @@ def check_fake_push(my_fake_push: FakePush, *, raise_on_failure: bool = False) -
                 hint = ""
                 if "does not require grad" in str(error):
                     hint = " Make the points a leaf that records gradients: points = points.clone().requires_grad_(True)."
-                raise ExerciseCheckError(f"on {description}, your function raised {type(error).__name__}: {error}.{hint}")
+                raise ExerciseCheckError(
+                    f"on {description}, your function raised {type(error).__name__}: {error}.{hint}"
+                ) from error
             if not torch.is_tensor(answer):
                 raise ExerciseCheckError(f"on {description}, your function returned a {type(answer).__name__}; "
                                          "return a tensor of arrows, one row per point.")

@@ -48,7 +48,7 @@ class LabSettings:
     beta2: float | None = None
     seed: int = 0  # seeds the weights, the noise and the real batches
 
-    def validate(self) -> "LabSettings":
+    def validate(self) -> LabSettings:
         """Raise ``ValueError`` with the allowed choices if a setting is out of range; return self."""
         if self.dataset not in LAB_DATASETS:
             raise ValueError(f"the lab draws 2-D data: dataset must be one of {', '.join(LAB_DATASETS)}, "
