@@ -7,7 +7,8 @@ frame in the page, so the book shows training unfold without Python behind it.
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import matplotlib
 import matplotlib.pyplot as plt

@@ -12,21 +12,31 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch.distributed as dist
 from matplotlib.figure import Figure
 from torchvision.utils import save_image
 
-from .checkpoints import CheckpointError, load_checkpoint, load_checkpoint_generator, read_checkpoint
+from .checkpoints import (
+    CheckpointError,
+    load_checkpoint,
+    load_checkpoint_generator,
+    read_checkpoint,
+)
 from .config import TrainConfig
 from .data import DataNotFoundError, is_image_dataset, toy_distribution
 from .engine import TrainingDivergedError, rank
 from .metrics import evaluate_images, toy_metrics
 from .models import generate, is_conditional
-from .options import FLAGS, CAN_CHANGE_ON_RESUME, add_config_options, given_settings
+from .options import (
+    CAN_CHANGE_ON_RESUME,
+    FLAGS,
+    add_config_options,
+    given_settings,
+)
 from .pretrained import export_generator
 from .train import train
 from .viz import plot_toy

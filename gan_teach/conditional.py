@@ -13,7 +13,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .models import DCGANDiscriminator, DCGANGenerator, check_shape, maybe_spectral_norm
+from .models import (
+    DCGANDiscriminator,
+    DCGANGenerator,
+    check_shape,
+    maybe_spectral_norm,
+)
 
 __all__ = ["ConditionalDCGANGenerator", "ConditionalDCGANDiscriminator", "check_labels"]
 

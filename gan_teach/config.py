@@ -13,10 +13,18 @@ from typing import Any
 
 from torch import nn
 
+from .conditional import (
+    ConditionalDCGANDiscriminator,
+    ConditionalDCGANGenerator,
+)
 from .data import DATASETS, IMAGE_DATASETS, toy_distribution
 from .losses import LOSSES
-from .conditional import ConditionalDCGANDiscriminator, ConditionalDCGANGenerator
-from .models import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
+from .models import (
+    DCGANDiscriminator,
+    DCGANGenerator,
+    MLPDiscriminator,
+    MLPGenerator,
+)
 
 __all__ = ["TrainConfig", "build_models", "MODELS", "NUM_CLASSES"]
 

@@ -20,7 +20,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from .data import IMAGE_DATASETS, ToyDistribution, load_images, resolve_data_root, toy_distribution
+from .data import (
+    IMAGE_DATASETS,
+    ToyDistribution,
+    load_images,
+    resolve_data_root,
+    toy_distribution,
+)
 from .models import generate
 
 __all__ = [

@@ -2,7 +2,16 @@
 import pytest
 import torch
 
-from gan_teach import CheckpointError, TrainConfig, load_checkpoint, load_checkpoint_generator, load_toy, read_checkpoint, save_checkpoint, train
+from gan_teach import (
+    CheckpointError,
+    TrainConfig,
+    load_checkpoint,
+    load_checkpoint_generator,
+    load_toy,
+    read_checkpoint,
+    save_checkpoint,
+    train,
+)
 from gan_teach.state import create_state
 
 TINY = dict(dataset="ring", width=16, latent_dim=4, batch_size=32)

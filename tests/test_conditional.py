@@ -4,7 +4,10 @@ import pytest
 import torch
 
 from gan_teach import TrainConfig, generate, train
-from gan_teach.conditional import ConditionalDCGANDiscriminator, ConditionalDCGANGenerator
+from gan_teach.conditional import (
+    ConditionalDCGANDiscriminator,
+    ConditionalDCGANGenerator,
+)
 from gan_teach.config import build_models
 from gan_teach.models import DCGANGenerator
 

@@ -2,7 +2,13 @@ import pytest
 import torch
 
 from gan_teach import TrainConfig, create_state, load_toy
-from gan_teach.engine import gradient_norm, penalties, players, score_metrics, update
+from gan_teach.engine import (
+    gradient_norm,
+    penalties,
+    players,
+    score_metrics,
+    update,
+)
 
 TINY = dict(dataset="ring", width=16, latent_dim=4, batch_size=32, steps=1)
 

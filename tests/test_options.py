@@ -5,7 +5,13 @@ import pytest
 
 from gan_teach import TrainConfig
 from gan_teach.cli import build_parser
-from gan_teach.options import FLAGS, add_config_options, config_arguments, given_settings, train_command
+from gan_teach.options import (
+    FLAGS,
+    add_config_options,
+    config_arguments,
+    given_settings,
+    train_command,
+)
 
 
 def _parse(arguments: list[str]) -> TrainConfig:

@@ -6,10 +6,14 @@ import shutil
 import pytest
 import torch
 
-from gan_teach import TrainConfig, train
-from gan_teach import pretrained
+from gan_teach import TrainConfig, pretrained, train
 from gan_teach.metrics import WEIGHTS_DIR, read_classifier_records, sha256_of
-from gan_teach.pretrained import available, export_generator, load_generator, model_card
+from gan_teach.pretrained import (
+    available,
+    export_generator,
+    load_generator,
+    model_card,
+)
 
 NAMES = ("mnist-dcgan", "fashion-mnist-dcgan", "mnist-conditional")
 

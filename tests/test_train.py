@@ -3,10 +3,17 @@ import math
 import pytest
 import torch
 
-from gan_teach import TrainConfig, TrainingDivergedError, create_state, load_toy, train, train_step
+from gan_teach import (
+    TrainConfig,
+    TrainingDivergedError,
+    create_state,
+    load_toy,
+    train,
+    train_step,
+)
+from gan_teach.data import toy_distribution
 from gan_teach.metrics import toy_metrics
 from gan_teach.models import generate
-from gan_teach.data import toy_distribution
 
 TINY = dict(dataset="ring", width=16, latent_dim=4, batch_size=32)
 

@@ -13,10 +13,10 @@ import torch
 from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 
+from gan_teach.animation import animation_html, progress_animation
 from gan_teach.data import toy_distribution
 from gan_teach.models import MLPDiscriminator
 from gan_teach.utils import seed_everything
-from gan_teach.animation import animation_html, progress_animation
 from gan_teach.viz import (
     image_grid,
     plot_discriminator_outputs,

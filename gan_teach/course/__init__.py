@@ -8,7 +8,7 @@ This package is the top layer: it may import anything in ``gan_teach``, and noth
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 __all__ = ["ExerciseCheckError", "run_check"]
 

@@ -18,9 +18,10 @@ import io
 import json
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from . import ExerciseCheckError
 from .registry import CHAPTERS, CODE_EXERCISES, exercises_of

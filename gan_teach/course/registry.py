@@ -7,8 +7,8 @@ matches the book's starter cells exactly, so a new code exercise cannot be forgo
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 __all__ = ["CodeExercise", "CODE_EXERCISES", "CHAPTERS", "exercises_of"]
 

@@ -17,8 +17,8 @@ measures them with these helpers:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Sequence
 
 import torch
 from matplotlib.animation import FuncAnimation
@@ -26,7 +26,6 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from ..animation import html_player
-
 from ..config import TrainConfig
 from ..data import ToyDistribution, load_dataset, toy_distribution
 from ..losses import get_loss

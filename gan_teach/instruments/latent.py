@@ -11,7 +11,7 @@ vectors on the component scores, which pulls each image-space direction back to 
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch

@@ -9,7 +9,7 @@ what these functions do. Every density is a tensor of values on the same grid (f
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 

@@ -4,7 +4,6 @@ import pytest
 import torch
 from torch import nn
 
-from gan_teach.losses import bce_discriminator_loss, gradient_penalty
 from gan_teach.instruments.mistakes import (
     check_critic,
     check_data_range,
@@ -14,7 +13,13 @@ from gan_teach.instruments.mistakes import (
     report,
     trace_shapes,
 )
-from gan_teach.models import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
+from gan_teach.losses import bce_discriminator_loss, gradient_penalty
+from gan_teach.models import (
+    DCGANDiscriminator,
+    DCGANGenerator,
+    MLPDiscriminator,
+    MLPGenerator,
+)
 
 
 def _kinds(findings):

@@ -4,7 +4,6 @@ import pytest
 import torch
 
 from gan_teach.data import ToyDistribution, toy_distribution
-from gan_teach.losses import minimax_generator_loss, non_saturating_generator_loss
 from gan_teach.instruments.theory import (
     density_on_grid,
     jensen_shannon,
@@ -13,6 +12,10 @@ from gan_teach.instruments.theory import (
     optimal_discriminator,
     value_function,
     wasserstein_1d,
+)
+from gan_teach.losses import (
+    minimax_generator_loss,
+    non_saturating_generator_loss,
 )
 
 GRID = torch.linspace(-12.0, 12.0, 12001, dtype=torch.float64)

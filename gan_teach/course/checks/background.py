@@ -7,7 +7,7 @@ the number that maximum-likelihood training maximises and that explicit density 
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 

@@ -8,7 +8,7 @@ uniform noise ``u`` into samples of the library's ``mixture-1d`` distribution, h
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 

@@ -14,7 +14,7 @@ Each check runs the student's function on hidden cases, prints ``All N hidden ca
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn

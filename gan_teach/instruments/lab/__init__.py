@@ -25,7 +25,14 @@ from .pictures import (
     new_lab_figure,
     render_png,
 )
-from .session import LAB_DATASETS, OPTIMIZERS, LabSession, LabSettings, create_lab_state, one_thread
+from .session import (
+    LAB_DATASETS,
+    OPTIMIZERS,
+    LabSession,
+    LabSettings,
+    create_lab_state,
+    one_thread,
+)
 from .widget import GANLab, measure_speed
 
 __all__ = [

@@ -9,8 +9,8 @@ with the curves into a :class:`LabFrame` by :func:`capture_frame` and drawn by :
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -24,7 +24,12 @@ from ...animation import html_player
 from ...data import toy_distribution
 from ...state import TrainState
 from ...utils import evaluating, unwrap
-from ...viz import DISCRIMINATOR_COLOR, GENERATED_COLOR, REAL_COLOR, discriminator_scores
+from ...viz import (
+    DISCRIMINATOR_COLOR,
+    GENERATED_COLOR,
+    REAL_COLOR,
+    discriminator_scores,
+)
 from .session import LabSession, one_thread
 
 __all__ = [

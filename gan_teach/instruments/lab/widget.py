@@ -22,7 +22,13 @@ import time
 import ipywidgets as widgets
 
 from ...losses import LOSSES
-from .pictures import LAYERS, capture_frame, draw_frame, new_lab_figure, render_png
+from .pictures import (
+    LAYERS,
+    capture_frame,
+    draw_frame,
+    new_lab_figure,
+    render_png,
+)
 from .session import LAB_DATASETS, OPTIMIZERS, LabSession, LabSettings
 
 __all__ = ["GANLab", "measure_speed"]

@@ -3,9 +3,11 @@ import torch
 import torch.nn.functional as F
 
 from gan_teach.course import ExerciseCheckError
-from gan_teach.course.checks.algorithm import check_discriminator_loss, check_discriminator_step
+from gan_teach.course.checks.algorithm import (
+    check_discriminator_loss,
+    check_discriminator_step,
+)
 from gan_teach.losses import bce_discriminator_loss
-
 
 # ------------------------------------------------------------------------- discriminator loss
 

@@ -4,7 +4,9 @@ import pytest
 import torch
 
 from gan_teach.course import ExerciseCheckError
-from gan_teach.course.checks.applications import check_masked_reconstruction_loss
+from gan_teach.course.checks.applications import (
+    check_masked_reconstruction_loss,
+)
 from gan_teach.instruments.inpainting import masked_reconstruction_loss
 
 

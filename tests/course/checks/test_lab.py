@@ -4,7 +4,11 @@ import torch.nn.functional as F
 
 from gan_teach.course import ExerciseCheckError
 from gan_teach.course.checks.lab import check_fake_push
-from gan_teach.instruments.lab import LabSettings, create_lab_state, generator_gradients
+from gan_teach.instruments.lab import (
+    LabSettings,
+    create_lab_state,
+    generator_gradients,
+)
 
 
 def autograd_push(discriminator, fake_points):

@@ -5,7 +5,10 @@ import torch
 from torch import nn
 
 from gan_teach.course import ExerciseCheckError
-from gan_teach.course.checks.practice import check_flattened_size, check_source_discriminator
+from gan_teach.course.checks.practice import (
+    check_flattened_size,
+    check_source_discriminator,
+)
 
 
 def right_flattened_size(image_size, channels, kernel_size=4, stride=2, padding=1):
