@@ -52,31 +52,34 @@ __all__ = [
 def discriminator_step(
     state: TrainState, real: torch.Tensor, labels: torch.Tensor | None = None
 ) -> dict[str, torch.Tensor]:
-    """Block (1) of Algorithm 1 once: one discriminator update on one real batch.
+    """Block (1) of Algorithm 1 once: one D update on one real batch.
 
     Args:
-        state: the networks, optimizers and loss; D's weights and optimizer change.
+        state: networks, optimizers, loss; D's weights and optimizer change.
         real: a batch of real examples on ``state.device``.
-        labels: for a conditional GAN, the class of each real example ``(B,)``.
+        labels: for a conditional GAN, the class of each example ``(B,)``.
 
     Returns:
-        Detached scalars: ``d_loss``; ``d_real`` and ``d_fake``, the mean sigmoid(D)
-        on real and fake examples; the raw ``real_score`` and ``fake_score``;
-        ``d_grad_norm``; and each penalty in use.
+        Detached scalars: ``d_loss``; ``d_real`` and ``d_fake``, the mean
+        sigmoid(D) on real and fake examples; the raw ``real_score`` and
+        ``fake_score``; ``d_grad_norm``; and each penalty in use.
     """
-    generator, discriminator = players(state, labels)  # z -> G(z), x -> D(x)
     # (1) Update D: maximise log D(x) + log(1 - D(G(z))),
     #     i.e. minimise loss.discriminator_loss(D(x), D(G(z))).
-    z = torch.randn(len(real), state.latent_dim, device=state.device)  # (B, latent_dim)
-    with torch.no_grad():
-        fake = generator(z)  # like `real`; G is held fixed: no graph back into it
+    generator, discriminator = players(state, labels)  # z -> G(z), x -> D(x)
+    # fresh noise, (B, latent_dim)
+    z = torch.randn(len(real), state.latent_dim, device=state.device)
+    with torch.no_grad():  # G is held fixed: no graph back into it
+        fake = generator(z)  # like `real`
     real_logits = discriminator(real)  # (B,)
     fake_logits = discriminator(fake)  # (B,)
     d_loss = state.loss.discriminator_loss(real_logits, fake_logits)
-    penalty, penalty_metrics = penalties(state, real, fake, labels)  # WGAN-GP, R1
-    d_loss = d_loss + penalty  # 0 when the loss has no penalty
+    # WGAN-GP's gradient penalty and R1, when in use (else 0)
+    penalty, penalty_metrics = penalties(state, real, fake, labels)
+    d_loss = d_loss + penalty
     d_grad_norm = update(state, "discriminator", d_loss)  # backward, step D
-    return {**penalty_metrics, **score_metrics(d_loss, real_logits, fake_logits, d_grad_norm)}
+    scores = score_metrics(d_loss, real_logits, fake_logits, d_grad_norm)
+    return {**penalty_metrics, **scores}
 
 
 def generator_step(
@@ -94,11 +97,13 @@ def generator_step(
     Returns:
         Detached scalars ``g_loss`` and ``g_grad_norm``.
     """
-    # (2) Update G: minimise loss.generator_loss(D(G(z))): maximise log D(G(z))
-    #     (non-saturating) or minimise log(1 - D(G(z))) (minimax).
-    z = torch.randn(batch_size, state.latent_dim, device=state.device)  # (B, latent_dim)
+    # (2) Update G: minimise loss.generator_loss(D(G(z))): maximise
+    #     log D(G(z)) (non-saturating) or minimise log(1 - D(G(z))) (minimax).
+    # fresh noise, (B, latent_dim)
+    z = torch.randn(batch_size, state.latent_dim, device=state.device)
     generator, discriminator = players(state, labels, draw_labels=batch_size)
-    generated_logits = discriminator(generator(z))  # (B,), with a graph through G
+    # (B,): this time with a graph back through G
+    generated_logits = discriminator(generator(z))
     g_loss = state.loss.generator_loss(generated_logits)
     g_grad_norm = update(state, "generator", g_loss)  # backward, step G only
     return {"g_loss": g_loss.detach(), "g_grad_norm": g_grad_norm}
@@ -109,22 +114,23 @@ def train_step(
     real_batches: Sequence[torch.Tensor],
     real_labels: Sequence[torch.Tensor] | None = None,
 ) -> dict[str, torch.Tensor]:
-    """One generator update after ``len(real_batches)`` discriminator updates (Algorithm 1).
+    """One G update after ``len(real_batches)`` D updates (Algorithm 1).
 
     Args:
         state: the networks, optimizers and loss; changed in place.
-        real_batches: ``k`` batches of real examples, one per discriminator update.
-        real_labels: for a conditional GAN, the labels of each real batch, ``k``
-            tensors ``(B,)``; the fakes for D are made for the same labels.
+        real_batches: ``k`` batches of real examples, one per D update.
+        real_labels: for a conditional GAN, the labels of each real batch,
+            ``k`` tensors ``(B,)``; the fakes for D get the same labels.
 
     Returns:
-        The last discriminator step's metrics and the generator step's, in one dict.
+        The last D step's metrics and the G step's, in one dictionary.
     """
     if real_labels is None:
         real_labels = [None] * len(real_batches)
     elif len(real_labels) != len(real_batches):
         raise ValueError(
-            f"got {len(real_batches)} real batches but {len(real_labels)} label batches"
+            f"got {len(real_batches)} real batches "
+            f"but {len(real_labels)} label batches"
         )
     # (1) k discriminator updates, each on a fresh real batch
     for real, labels in zip(real_batches, real_labels):

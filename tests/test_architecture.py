@@ -22,7 +22,7 @@ FRONTS = {"gan_teach", "gan_teach.__main__", "gan_teach.cli"}
 LAYERS = {"core": 0, "plots": 1, "instruments": 2, "course": 3}
 # Lines of code per module (not counting blank lines, comments and docstrings: the docstrings
 # carry the math and the doctests, and should not force a split).
-MAX_CODE_LINES = 300
+MAX_CODE_LINES = 400
 
 
 def module_name(path: Path) -> str:

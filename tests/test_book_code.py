@@ -83,4 +83,5 @@ def test_the_algorithm_chapter_shows_the_two_blocks_without_excuses():
         if getattr(node, "name", None) in ("discriminator_step", "generator_step"):
             body_start = node.body[1].lineno  # after the docstring
             assert node.end_lineno - body_start + 1 <= 20, f"{node.name}: keep it the paper's short block"
-            assert ast.get_source_segment((ROOT / "gan_teach" / "train.py").read_text(), node).count("# (") == 1
+            segment = ast.get_source_segment((ROOT / "gan_teach" / "train.py").read_text(), node)
+            assert len(re.findall(r"# \(\d\) Update", segment)) == 1, f"{node.name}: one numbered banner"

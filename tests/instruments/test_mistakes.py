@@ -107,8 +107,12 @@ def test_gradient_penalty_at_the_wrong_points():
     assert check_penalty_points(gradient_penalty) == []
     assert "at the real examples" in check_penalty_points(_penalty_at("real"))[0].message
     assert "midpoints" in check_penalty_points(_penalty_at("midpoint"))[0].message
-    whole_batch_norm = lambda critic, real, fake: (torch.autograd.grad(  # noqa: E731
-        critic(real.requires_grad_(True)).sum(), real)[0].norm() - 1) ** 2
+
+    def whole_batch_norm(critic, real, fake):
+        real = real.requires_grad_(True)
+        (gradient,) = torch.autograd.grad(critic(real).sum(), real)
+        return (gradient.norm() - 1) ** 2
+
     assert _kinds(check_penalty_points(whole_batch_norm)) == ["penalty-points"]
 
 
