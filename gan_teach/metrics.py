@@ -146,28 +146,37 @@ def frechet_distance(
     mu1: np.ndarray | torch.Tensor, sigma1: np.ndarray | torch.Tensor,
     mu2: np.ndarray | torch.Tensor, sigma2: np.ndarray | torch.Tensor,
 ) -> float:
-    """Squared Fréchet (2-Wasserstein) distance between N(mu1, sigma1) and N(mu2, sigma2), in float64.
+    """Squared Fréchet (2-Wasserstein) distance of two Gaussians, in float64.
 
-    ``|mu1 - mu2|^2 + tr(sigma1) + tr(sigma2) - 2 tr((sigma1^1/2 sigma2 sigma1^1/2)^1/2)``. Both square
-    roots come from symmetric eigendecompositions, which stay real and stable where a general
-    matrix square root (``scipy.linalg.sqrtm``) can return complex noise.
+    Between N(mu1, sigma1) and N(mu2, sigma2) it is::
+
+        |mu1 - mu2|^2 + tr(sigma1) + tr(sigma2)
+            - 2 tr((sigma1^1/2 sigma2 sigma1^1/2)^1/2)
+
+    Both square roots come from symmetric eigendecompositions, which stay real
+    and stable where a general matrix square root (``scipy.linalg.sqrtm``) can
+    return complex noise.
 
     Args:
         mu1, mu2: means, shape ``(D,)``; NumPy arrays or tensors.
-        sigma1, sigma2: covariances, shape ``(D, D)``, symmetric positive semi-definite.
+        sigma1, sigma2: covariances, shape ``(D, D)``, symmetric positive
+            semi-definite.
 
     Returns:
         The distance, a non-negative Python float.
 
-    >>> frechet_distance(np.zeros(2), np.eye(2), np.ones(2), 4 * np.eye(2))  # |1,1|^2 + 2 * (2 - 1)^2
+    >>> # |(1, 1)|^2 + 2 * (2 - 1)^2 = 4
+    >>> frechet_distance(np.zeros(2), np.eye(2), np.ones(2), 4 * np.eye(2))
     4.0
     """
     mu1, sigma1, mu2, sigma2 = (_to_float64(a) for a in (mu1, sigma1, mu2, sigma2))
     dim = mu1.shape[0] if mu1.ndim == 1 else -1
     if mu2.shape != (dim,) or sigma1.shape != (dim, dim) or sigma2.shape != (dim, dim):
         raise ValueError(
-            "frechet_distance expects means of shape (D,) and covariances of shape (D, D), one D for all four; "
-            f"got mu1 {mu1.shape}, sigma1 {sigma1.shape}, mu2 {mu2.shape}, sigma2 {sigma2.shape}."
+            "frechet_distance expects means of shape (D,) and covariances "
+            "of shape (D, D), one D for all four; got "
+            f"mu1 {mu1.shape}, sigma1 {sigma1.shape}, "
+            f"mu2 {mu2.shape}, sigma2 {sigma2.shape}."
         )
     eigenvalues, eigenvectors = np.linalg.eigh(sigma1)  # sigma1 = V diag(w) V^T
     sqrt_sigma1 = (eigenvectors * np.sqrt(np.clip(eigenvalues, 0, None))) @ eigenvectors.T  # (D, D)

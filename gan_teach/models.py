@@ -147,16 +147,19 @@ def _append_minibatch_std(features: torch.Tensor) -> torch.Tensor:
 
 
 class DCGANGenerator(nn.Module):
-    """A DCGAN generator (Radford et al. 2015): a linear projection, then transposed convolutions.
+    """A DCGAN generator: a linear projection, then transposed convolutions.
 
-    For 28x28 images with ``base_channels=64``: z ``(N, latent_dim)`` -> ``(N, 128, 7, 7)`` ->
-    ``(N, 64, 14, 14)`` -> ``(N, channels, 28, 28)``; a ``tanh`` maps the output to ``[-1, 1]``.
+    The architecture of Radford et al. (2015). For 28x28 images with
+    ``base_channels=64``: z ``(N, latent_dim)`` -> ``(N, 128, 7, 7)`` ->
+    ``(N, 64, 14, 14)`` -> ``(N, channels, 28, 28)``; a ``tanh`` maps the
+    output to ``[-1, 1]``.
 
     Args:
         latent_dim: size of the noise vector z.
         image_size: 28, 32 or 64.
         channels: 1 for grey images, 3 for RGB.
-        base_channels: width of the last hidden layer; each earlier layer doubles it.
+        base_channels: width of the last hidden layer; each earlier layer
+            doubles it.
 
     >>> DCGANGenerator(latent_dim=64)(torch.randn(2, 64)).shape
     torch.Size([2, 1, 28, 28])
@@ -165,7 +168,10 @@ class DCGANGenerator(nn.Module):
     def __init__(self, latent_dim: int = 64, image_size: int = 28, channels: int = 1, base_channels: int = 64) -> None:
         super().__init__()
         if image_size not in _IMAGE_PLANS:
-            raise ValueError(f"image_size must be one of {sorted(_IMAGE_PLANS)}, got {image_size}")
+            raise ValueError(
+                f"image_size must be one of {sorted(_IMAGE_PLANS)}, "
+                f"got {image_size}"
+            )
         self.latent_dim, self.image_size, self.channels = latent_dim, image_size, channels
         start, num_upsamplings = _IMAGE_PLANS[image_size]
         width = base_channels * 2 ** (num_upsamplings - 1)
@@ -189,26 +195,31 @@ class DCGANGenerator(nn.Module):
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         check_shape(
             self, z, (None, self.latent_dim), "latent vectors",
-            "Sample z with torch.randn(N, generator.latent_dim); a 4-D (N, latent_dim, 1, 1) tensor needs .flatten(1).",
+            "Sample z with torch.randn(N, generator.latent_dim); a 4-D "
+            "(N, latent_dim, 1, 1) tensor needs .flatten(1).",
         )
         features = self.project(z).view(-1, *self.start_shape)  # (N, width * s * s) -> (N, width, s, s)
         return self.blocks(self.start_norm(features))
 
 
 class DCGANDiscriminator(nn.Module):
-    """A DCGAN discriminator: strided convolutions, then one linear layer to a logit per image, ``(N,)``.
+    """A DCGAN discriminator: strided convolutions, then one logit per image.
 
-    For 28x28 images with ``base_channels=64``: ``(N, 1, 28, 28)`` -> ``(N, 64, 14, 14)`` ->
-    ``(N, 128, 7, 7)`` -> flatten ``(N, 6272)`` -> ``(N,)``. The linear layer's input size is computed
-    from the feature map, so it cannot disagree with it (the bug that crashes the source article's code).
+    For 28x28 images with ``base_channels=64``: ``(N, 1, 28, 28)`` ->
+    ``(N, 64, 14, 14)`` -> ``(N, 128, 7, 7)`` -> flatten ``(N, 6272)`` ->
+    ``(N,)``. The linear layer's input size is computed from the feature map,
+    so it cannot disagree with it (the bug that crashes the source article's
+    code).
 
     Args:
         image_size: 28, 32 or 64.
         channels: 1 for grey images, 3 for RGB.
         base_channels: width of the first layer; each later layer doubles it.
-        normalization: ``"batch"`` (DCGAN), ``"layer"`` or ``"none"``. A WGAN-GP critic must not use
-            batch norm: the gradient penalty is defined per example, and batch norm mixes examples.
-        spectral_norm: constrain each layer's spectral norm to 1 (Miyato et al. 2018).
+        normalization: ``"batch"`` (DCGAN), ``"layer"`` or ``"none"``. A
+            WGAN-GP critic must not use batch norm: the gradient penalty is
+            defined per example, and batch norm mixes examples.
+        spectral_norm: constrain each layer's spectral norm to 1 (Miyato et al.
+            2018).
 
     >>> DCGANDiscriminator()(torch.randn(2, 1, 28, 28)).shape
     torch.Size([2])
@@ -224,9 +235,15 @@ class DCGANDiscriminator(nn.Module):
     ) -> None:
         super().__init__()
         if image_size not in _IMAGE_PLANS:
-            raise ValueError(f"image_size must be one of {sorted(_IMAGE_PLANS)}, got {image_size}")
+            raise ValueError(
+                f"image_size must be one of {sorted(_IMAGE_PLANS)}, "
+                f"got {image_size}"
+            )
         if normalization not in ("batch", "layer", "none"):
-            raise ValueError(f"normalization must be 'batch', 'layer' or 'none', got {normalization!r}")
+            raise ValueError(
+                "normalization must be 'batch', 'layer' or 'none', "
+                f"got {normalization!r}"
+            )
         self.image_size, self.channels = image_size, channels
         start, num_downsamplings = _IMAGE_PLANS[image_size]
         width, side = base_channels, image_size // 2
@@ -252,7 +269,8 @@ class DCGANDiscriminator(nn.Module):
         expected = (None, self.channels, self.image_size, self.image_size)
         check_shape(
             self, images, expected, "images",
-            "Resize or generate images at the size this discriminator was built for (its image_size and channels).",
+            "Resize or generate images at the size this discriminator was "
+            "built for (its image_size and channels).",
         )
         features = self.features(images).flatten(1)  # (N, w, s, s) -> (N, w * s * s)
         return self.classify(features).squeeze(1)  # (N, 1) -> (N,)

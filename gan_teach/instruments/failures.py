@@ -79,27 +79,34 @@ def mode_coverage_over_time(
     sample_seed: int = 0,
     data: torch.Tensor | None = None,
 ) -> CoverageHistory:
-    """Train a GAN on a toy mixture and count the modes its generator covers every ``every`` steps.
+    """Train a GAN on toy data; count its modes covered every ``every`` steps.
 
-    Measurements are taken at the end of an epoch (``train`` calls back once per epoch), so they fall on the
-    first epoch boundary at least ``every`` steps after the previous one, and always at the end. Each one
-    draws ``num_samples`` points with a fixed seed (its own random generator, so measuring never changes
-    the training) from the sampling generator, in eval mode.
+    Measurements are taken at the end of an epoch (``train`` calls back once
+    per epoch), so they fall on the first epoch boundary at least ``every``
+    steps after the previous one, and always at the end. Each one draws
+    ``num_samples`` points with a fixed seed (its own random generator, so
+    measuring never changes the training) from the sampling generator, in eval
+    mode.
 
     Args:
-        config: a toy dataset's configuration, e.g. ``TrainConfig(dataset="ring", loss="minimax")``.
+        config: a toy dataset's configuration, e.g.
+            ``TrainConfig(dataset="ring", loss="minimax")``.
         every: generator updates between measurements, at least.
         num_samples: points drawn for each measurement.
         sample_seed: seed of the noise behind those points.
         data: the real points; default: ``load_dataset(config.dataset)``.
 
     Returns:
-        A :class:`CoverageHistory`; ``history.final["modes_covered"]`` is the result at the end.
+        A :class:`CoverageHistory`; ``history.final["modes_covered"]`` is the
+        result at the end.
     """
     config = config.resolve()
     distribution = toy_distribution(config.dataset)  # raises for image datasets, with the known names
     if every < 1 or num_samples < 1:
-        raise ValueError(f"every and num_samples must be positive, got every={every}, num_samples={num_samples}")
+        raise ValueError(
+            "every and num_samples must be positive, "
+            f"got every={every}, num_samples={num_samples}"
+        )
     history = CoverageHistory(config=config, state=create_state(config))
 
     def measure(state: TrainState) -> None:

@@ -138,20 +138,25 @@ def inpaint_by_latent_search(
     num_restarts: int = 4,
     seed: int = 0,
 ) -> InpaintingResult:
-    """Fill the hidden pixels of ``target`` with a generator, by optimising its input ``z`` (Yeh et al. 2017).
+    """Fill in hidden pixels by latent search (Yeh et al. 2017).
 
-    Minimises ``masked_reconstruction_loss(G(z), target, mask) + prior_weight * |z|^2`` with Adam, from
-    ``num_restarts`` random starts per image, and keeps the start whose final visible loss is lowest
-    (the objective is not convex in ``z``; one start often ends in a poor local minimum). The
-    generator is used in eval mode and is not changed.
+    Minimises
+    ``masked_reconstruction_loss(G(z), target, mask) + prior_weight * |z|^2``
+    with Adam, from ``num_restarts`` random starts per image, and keeps the
+    start whose final visible loss is lowest (the objective is not convex in
+    ``z``; one start often ends in a poor local minimum). The generator is used
+    in eval mode and is not changed.
 
     Args:
-        generator: a trained generator with a ``latent_dim`` attribute, mapping ``(N, latent_dim)`` to images.
+        generator: a trained generator with a ``latent_dim`` attribute, mapping
+            ``(N, latent_dim)`` to images.
         target: ``(B, C, H, W)`` images in the generator's range (``[-1, 1]``).
-        mask: ``(B, C, H, W)``, 1 where a pixel is visible, 0 where it is hidden.
+        mask: ``(B, C, H, W)``, 1 where a pixel is visible, 0 where it is
+            hidden.
         steps: Adam steps.
         lr: Adam's learning rate for ``z``.
-        prior_weight: weight of ``|z|^2``, the negative log-density of the Gaussian prior up to a factor 2.
+        prior_weight: weight of ``|z|^2``, the negative log-density of the
+            Gaussian prior up to a factor 2.
         num_restarts: random starting points per image.
         seed: seeds the starting points.
 
@@ -159,16 +164,24 @@ def inpaint_by_latent_search(
         An :class:`InpaintingResult` on the CPU.
     """
     if not hasattr(generator, "latent_dim"):
-        raise ValueError("the generator needs a latent_dim attribute, like gan_teach's generators")
+        raise ValueError(
+            "the generator needs a latent_dim attribute, "
+            "like gan_teach's generators"
+        )
     if steps < 1 or num_restarts < 1:
-        raise ValueError(f"steps and num_restarts must be at least 1, got {steps} and {num_restarts}")
+        raise ValueError(
+            "steps and num_restarts must be at least 1, "
+            f"got {steps} and {num_restarts}"
+        )
     if prior_weight < 0:
         raise ValueError(f"prior_weight must be non-negative, got {prior_weight}")
     _check_mask(target, target, mask)
     device = next(generator.parameters()).device
     batch_size = target.shape[0]
     was_training = generator.training
-    generator.eval()  # batch norm uses its running statistics: each image's search is independent of the others
+    # batch norm uses its running statistics: each image's search is
+    # independent of the others
+    generator.eval()
     parameters_required = [parameter.requires_grad for parameter in generator.parameters()]
     generator.requires_grad_(False)
 
@@ -182,7 +195,8 @@ def inpaint_by_latent_search(
             optimizer.zero_grad()
             fit = masked_reconstruction_loss(generator(latents), repeated_target, repeated_mask)  # (R * B,)
             prior = prior_weight * (latents ** 2).sum(dim=1)  # (R * B,)
-            # Summed, not averaged, over the batch: every image's z gets the gradient of its own objective.
+            # Summed, not averaged, over the batch: every image's z gets the
+            # gradient of its own objective.
             (fit + prior).sum().backward()
             optimizer.step()
         with torch.no_grad():
