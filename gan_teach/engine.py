@@ -28,7 +28,7 @@ from torchvision.utils import save_image
 
 from .losses import gradient_penalty, r1_penalty
 from .state import TrainState
-from .utils import evaluating, unwrap
+from .utils import unwrap
 
 __all__ = [
     "TrainingDivergedError",
@@ -47,7 +47,6 @@ __all__ = [
     "epoch_sampler",
     "epoch_batches",
     "flush_metrics",
-    "draw_fixed_samples",
     "save_grid",
 ]
 
@@ -291,14 +290,6 @@ def flush_metrics(
                 )
             state.history.setdefault(key, []).append(value)
     pending.clear()
-
-
-@torch.no_grad()
-def draw_fixed_samples(state: TrainState) -> torch.Tensor:
-    """The fixed noise through the sampling generator, in eval mode; a CPU tensor."""
-    with evaluating(state.sampling_generator) as generator:
-        samples = conditioned(generator, state.fixed_labels)(state.fixed_noise)
-    return samples.float().cpu()
 
 
 def save_grid(images: torch.Tensor, path: Path) -> None:

@@ -18,7 +18,7 @@ from torch import nn
 from .config import TrainConfig, build_models
 from .losses import GANLoss, get_loss
 from .models import balanced_labels, is_conditional
-from .utils import get_device, seed_everything, unwrap
+from .utils import evaluating, get_device, seed_everything, unwrap
 
 __all__ = ["TrainState", "create_state"]
 
@@ -76,6 +76,20 @@ class TrainState:
         if self.ema_generator is not None:
             return self.ema_generator
         return unwrap(self.generator)
+
+    @torch.no_grad()
+    def fixed_samples(self) -> torch.Tensor:
+        """The fixed noise through the sampling generator, in eval mode; on the CPU.
+
+        ``train`` keeps one after every epoch in ``samples``; a callback can keep
+        more: ``state.samples.append((state.step, state.fixed_samples()))``.
+        """
+        with evaluating(self.sampling_generator) as generator:
+            if self.fixed_labels is None:
+                samples = generator(self.fixed_noise)
+            else:
+                samples = generator(self.fixed_noise, self.fixed_labels)
+        return samples.float().cpu()
 
     @property
     def latent_dim(self) -> int:

@@ -23,7 +23,6 @@ from .config import TrainConfig
 from .data import is_image_dataset, load_dataset, load_images
 from .engine import (
     TrainingDivergedError,
-    draw_fixed_samples,
     epoch_batches,
     epoch_sampler,
     flush_metrics,
@@ -200,7 +199,7 @@ def train(
     if writer:
         Path(out_dir).mkdir(parents=True, exist_ok=True)
     if not state.samples:
-        state.samples.append((state.step, draw_fixed_samples(state)))
+        state.samples.append((state.step, state.fixed_samples()))
     # None: tqdm hides the bar when stderr is not a terminal
     hide_bar = True if rank() != 0 else (None if progress is None else not progress)
     bar = tqdm(total=total_steps, initial=state.step, disable=hide_bar, unit="step",
@@ -232,7 +231,8 @@ def train(
         if state.epoch_step == steps_per_epoch:
             state.epoch += 1
             state.epoch_step = 0
-        state.samples.append((state.step, draw_fixed_samples(state)))
+        if state.samples[-1][0] != state.step:  # a callback may have drawn it
+            state.samples.append((state.step, state.fixed_samples()))
         state.train_seconds = seconds_before + time.perf_counter() - started
         if writer:
             save_checkpoint(state, checkpoint_path)

@@ -23,7 +23,6 @@ from ...losses import LOSSES
 from ...metrics import toy_metrics
 from ...state import TrainState, create_state
 from ...train import discriminator_step, generator_step, train_step
-from ...utils import evaluating
 
 __all__ = ["LAB_DATASETS", "OPTIMIZERS", "LabSettings", "create_lab_state", "one_thread", "LabSession"]
 
@@ -190,8 +189,7 @@ class LabSession:
 
     def fixed_fakes(self) -> torch.Tensor:
         """G (eval mode) on the fixed noise: the same latent points every frame, ``(512, 2)``."""
-        with evaluating(self.state.sampling_generator) as generator, torch.no_grad():
-            return generator(self.state.fixed_noise).float().cpu()
+        return self.state.fixed_samples()
 
     def _record(self, metrics: dict[str, torch.Tensor]) -> dict[str, float]:
         values = {key: float(value) for key, value in metrics.items()}
