@@ -6,7 +6,7 @@ way (a test keeps it so):
 
 - the core, at the top of this package: what ``gan-teach train`` needs (config, data, models,
   losses, state, train, engine, checkpoints, metrics, pretrained, utils) and the plots
-  (viz, animation), all re-exported here;
+  (viz, curves, animation), all re-exported here;
 - :mod:`gan_teach.instruments`: the tools the chapters teach with (the lab, latent space,
   failures, mistakes, theory, inpainting, forensics), built on the core;
 - :mod:`gan_teach.course`: exercise checks, the student edition and the grader.
@@ -21,6 +21,12 @@ from .checkpoints import (
     save_checkpoint,
 )
 from .config import TrainConfig, build_models
+from .curves import (
+    plot_discriminator_outputs,
+    plot_gradient_norms,
+    plot_history,
+    plot_training,
+)
 from .data import (
     DATASETS,
     IMAGE_DATASETS,
@@ -57,15 +63,7 @@ from .models import (
 from .state import TrainState, create_state
 from .train import discriminator_step, generator_step, train, train_step
 from .utils import evaluating, fast_mode, get_device, seed_everything
-from .viz import (
-    image_grid,
-    plot_discriminator_outputs,
-    plot_gradient_norms,
-    plot_history,
-    plot_toy,
-    plot_training,
-    save_figure,
-)
+from .viz import image_grid, plot_toy, save_figure
 
 __all__ = [
     "CheckpointError", "load_checkpoint", "load_checkpoint_generator", "read_checkpoint",

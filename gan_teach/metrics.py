@@ -146,16 +146,16 @@ def frechet_distance(
     mu1: np.ndarray | torch.Tensor, sigma1: np.ndarray | torch.Tensor,
     mu2: np.ndarray | torch.Tensor, sigma2: np.ndarray | torch.Tensor,
 ) -> float:
-    """Squared Fréchet (2-Wasserstein) distance of two Gaussians, in float64.
+    """Squared Fréchet (2-Wasserstein) distance of two Gaussians (float64).
 
     Between N(mu1, sigma1) and N(mu2, sigma2) it is::
 
         |mu1 - mu2|^2 + tr(sigma1) + tr(sigma2)
             - 2 tr((sigma1^1/2 sigma2 sigma1^1/2)^1/2)
 
-    Both square roots come from symmetric eigendecompositions, which stay real
-    and stable where a general matrix square root (``scipy.linalg.sqrtm``) can
-    return complex noise.
+    Both square roots come from symmetric eigendecompositions, which stay
+    real and stable where a general matrix square root
+    (``scipy.linalg.sqrtm``) can return complex noise.
 
     Args:
         mu1, mu2: means, shape ``(D,)``; NumPy arrays or tensors.

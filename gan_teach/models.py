@@ -203,23 +203,24 @@ class DCGANGenerator(nn.Module):
 
 
 class DCGANDiscriminator(nn.Module):
-    """A DCGAN discriminator: strided convolutions, then one logit per image.
+    """A DCGAN discriminator: strided convolutions, one logit per image.
 
     For 28x28 images with ``base_channels=64``: ``(N, 1, 28, 28)`` ->
     ``(N, 64, 14, 14)`` -> ``(N, 128, 7, 7)`` -> flatten ``(N, 6272)`` ->
-    ``(N,)``. The linear layer's input size is computed from the feature map,
-    so it cannot disagree with it (the bug that crashes the source article's
-    code).
+    ``(N,)``. The linear layer's input size is computed from the feature
+    map, so it cannot disagree with it (the bug that crashes the source
+    article's code).
 
     Args:
         image_size: 28, 32 or 64.
         channels: 1 for grey images, 3 for RGB.
-        base_channels: width of the first layer; each later layer doubles it.
+        base_channels: width of the first layer; each later layer doubles
+            it.
         normalization: ``"batch"`` (DCGAN), ``"layer"`` or ``"none"``. A
             WGAN-GP critic must not use batch norm: the gradient penalty is
             defined per example, and batch norm mixes examples.
-        spectral_norm: constrain each layer's spectral norm to 1 (Miyato et al.
-            2018).
+        spectral_norm: constrain each layer's spectral norm to 1 (Miyato et
+            al. 2018).
 
     >>> DCGANDiscriminator()(torch.randn(2, 1, 28, 28)).shape
     torch.Size([2])

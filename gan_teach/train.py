@@ -90,14 +90,15 @@ def generator_step(
         state: G's weights, its optimizer and its moving average change;
             ``state.step`` is not counted here.
         batch_size: how many noise vectors.
-        labels: for a conditional GAN, the classes to draw ``(batch_size,)``;
+        labels: for a conditional GAN, the classes to draw
+            ``(batch_size,)``;
             default: uniformly at random.
 
     Returns:
         Detached scalars ``g_loss`` and ``g_grad_norm``.
     """
     # (2) Update G: minimise loss.generator_loss(D(G(z))): maximise
-    #     log D(G(z)) (non-saturating) or minimise log(1 - D(G(z))) (minimax).
+    # log D(G(z)) (non-saturating) or minimise log(1 - D(G(z))) (minimax).
     # fresh noise, (B, latent_dim)
     z = torch.randn(batch_size, state.latent_dim, device=state.device)
     generator, discriminator = players(state, labels, draw_labels=batch_size)

@@ -1,7 +1,7 @@
 """The package's shape, kept by a test: layers import one way, no cycles, no private names across
 modules, no module too long to read.
 
-Layers, lowest first: the core (``gan_teach/*.py``), the plots (``viz``, ``animation``), the
+Layers, lowest first: the core (``gan_teach/*.py``), the plots (``viz``, ``curves``, ``animation``), the
 instruments (``gan_teach/instruments/``), the course (``gan_teach/course/``). A module may import
 its own layer and the layers below. The package's front doors (``__init__``, ``__main__`` and the
 learner's ``cli``) sit on the plots: they re-export or use the core and the plots, never an
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "gan_teach"
-PLOTS = {"gan_teach.viz", "gan_teach.animation"}
+PLOTS = {"gan_teach.viz", "gan_teach.curves", "gan_teach.animation"}
 FRONTS = {"gan_teach", "gan_teach.__main__", "gan_teach.cli"}
 LAYERS = {"core": 0, "plots": 1, "instruments": 2, "course": 3}
 # Lines of code per module (not counting blank lines, comments and docstrings: the docstrings

@@ -2,7 +2,7 @@
 
 Each ``:pyobject:`` block must name a definition that is in the file (a move or rename would
 otherwise break the book at build time), and its lines must fit the code column (ruff's
-line-length, 79: the rendered column holds about 76 to 88 characters at 1280 px; the browser test
+line-length, 76: what the rendered column holds at 1280 px; the browser test
 measures it).
 """
 

@@ -7,7 +7,11 @@ import pytest
 import torch
 
 from gan_teach import TrainConfig, pretrained, train
-from gan_teach.metrics import WEIGHTS_DIR, read_classifier_records, sha256_of
+from gan_teach.metrics import (
+    WEIGHTS_DIR,
+    read_classifier_records,
+    sha256_of,
+)
 from gan_teach.pretrained import (
     available,
     export_generator,

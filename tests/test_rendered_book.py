@@ -153,11 +153,13 @@ INCLUDING_PAGES = ["book/algorithm", "book/concepts", "book/lab", "book/practice
 
 @pytest.mark.parametrize("page", INCLUDING_PAGES)
 def test_included_library_code_does_not_scroll_sideways(browser, page):
-    """Library code shown by {literalinclude} (highlight-python; notebook cells are ipython3) fits the
-    code column at 1280 px: ruff's line-length (79) is chosen for this."""
+    """Library code shown by {literalinclude} fits the code column at 1280 px (76 characters).
+
+    Included blocks are highlight-python or highlight-default; notebook cells are ipython3.
+    ruff's line-length (76, pyproject.toml) is chosen for this column."""
     _open(browser, page)
     blocks = browser.execute_script(
-        "return [...document.querySelectorAll('div.highlight-python pre')].map(pre => "
+        "return [...document.querySelectorAll('div.highlight-python pre, div.highlight-default pre')].map(pre => "
         "[pre.scrollWidth - pre.clientWidth, pre.textContent.split('\\n')[0].slice(0, 60)]);"
     )
     assert blocks, f"{page} should show library code with literalinclude"

@@ -79,14 +79,14 @@ def mode_coverage_over_time(
     sample_seed: int = 0,
     data: torch.Tensor | None = None,
 ) -> CoverageHistory:
-    """Train a GAN on toy data; count its modes covered every ``every`` steps.
+    """Train a GAN on toy data; count modes covered every ``every`` steps.
 
     Measurements are taken at the end of an epoch (``train`` calls back once
     per epoch), so they fall on the first epoch boundary at least ``every``
     steps after the previous one, and always at the end. Each one draws
     ``num_samples`` points with a fixed seed (its own random generator, so
-    measuring never changes the training) from the sampling generator, in eval
-    mode.
+    measuring never changes the training) from the sampling generator, in
+    eval mode.
 
     Args:
         config: a toy dataset's configuration, e.g.
@@ -97,8 +97,8 @@ def mode_coverage_over_time(
         data: the real points; default: ``load_dataset(config.dataset)``.
 
     Returns:
-        A :class:`CoverageHistory`; ``history.final["modes_covered"]`` is the
-        result at the end.
+        A :class:`CoverageHistory`; ``history.final["modes_covered"]`` is
+        the result at the end.
     """
     config = config.resolve()
     distribution = toy_distribution(config.dataset)  # raises for image datasets, with the known names

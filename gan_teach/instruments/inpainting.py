@@ -140,17 +140,17 @@ def inpaint_by_latent_search(
 ) -> InpaintingResult:
     """Fill in hidden pixels by latent search (Yeh et al. 2017).
 
-    Minimises
-    ``masked_reconstruction_loss(G(z), target, mask) + prior_weight * |z|^2``
-    with Adam, from ``num_restarts`` random starts per image, and keeps the
-    start whose final visible loss is lowest (the objective is not convex in
-    ``z``; one start often ends in a poor local minimum). The generator is used
-    in eval mode and is not changed.
+    Minimises ``masked_reconstruction_loss(G(z), target, mask)`` plus
+    ``prior_weight * |z|^2`` with Adam, from ``num_restarts`` random starts
+    per image, and keeps the start whose final visible loss is lowest (the
+    objective is not convex in ``z``; one start often ends in a poor local
+    minimum). The generator is used in eval mode and is not changed.
 
     Args:
-        generator: a trained generator with a ``latent_dim`` attribute, mapping
-            ``(N, latent_dim)`` to images.
-        target: ``(B, C, H, W)`` images in the generator's range (``[-1, 1]``).
+        generator: a trained generator with a ``latent_dim`` attribute,
+            mapping ``(N, latent_dim)`` to images.
+        target: ``(B, C, H, W)`` images in the generator's range
+            (``[-1, 1]``).
         mask: ``(B, C, H, W)``, 1 where a pixel is visible, 0 where it is
             hidden.
         steps: Adam steps.

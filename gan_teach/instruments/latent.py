@@ -100,8 +100,8 @@ def random_directions(latent_dim: int, num_directions: int, seed: int = 0) -> to
     """
     if not 1 <= num_directions <= latent_dim:
         raise ValueError(
-            f"num_directions must be between 1 and latent_dim={latent_dim}, "
-            f"got {num_directions}"
+            "num_directions must be between 1 and "
+            f"latent_dim={latent_dim}, got {num_directions}"
         )
     gaussian = torch.randn(latent_dim, num_directions, generator=torch.Generator().manual_seed(seed))
     q, _ = torch.linalg.qr(gaussian)  # (latent_dim, num_directions), orthonormal columns
@@ -115,11 +115,11 @@ def principal_directions(
     seed: int = 0,
     labels: torch.Tensor | int | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Latent directions along which the images vary most (GANSpace-style PCA).
+    """Directions along which the images vary most (GANSpace-style PCA).
 
     1. Draw ``z`` ``(N, d)`` and images ``x = G(z)``, flattened ``(N, P)``.
-    2. PCA of the images: ``scores = (x - mean) V`` ``(N, k)``, ``V`` the top
-       ``k`` components.
+    2. PCA of the images: ``scores = (x - mean) V`` ``(N, k)``, ``V`` the
+       top ``k`` components.
     3. Least squares ``z ~ scores U``: row ``i`` of ``U`` ``(k, d)`` is the
        latent change that moves component ``i``; normalised to unit length.
 
@@ -132,15 +132,15 @@ def principal_directions(
             every class equally often.
 
     Returns:
-        ``directions`` ``(k, d)`` with unit rows, and ``explained`` ``(k,)``,
-        the share of the images' variance each image component carries
-        (decreasing).
+        ``directions`` ``(k, d)`` with unit rows, and ``explained``
+        ``(k,)``, the share of the images' variance each image component
+        carries (decreasing).
     """
     latent_dim = generator.latent_dim
     if not 1 <= num_directions <= latent_dim:
         raise ValueError(
-            f"num_directions must be between 1 and latent_dim={latent_dim}, "
-            f"got {num_directions}"
+            "num_directions must be between 1 and "
+            f"latent_dim={latent_dim}, got {num_directions}"
         )
     z = sample_latents(latent_dim, num_samples, seed)  # (N, d)
     images = render(generator, z, _labels_or_balanced(generator, num_samples, labels)).flatten(1).double()  # (N, P)

@@ -9,7 +9,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from gan_teach.course.grading import detect_chapter, grade_notebook, run_checks
+from gan_teach.course.grading import (
+    detect_chapter,
+    grade_notebook,
+    run_checks,
+)
 from gan_teach.course.registry import CHAPTERS, CODE_EXERCISES, exercises_of
 from gan_teach.course.student import make_student_edition
 
