@@ -65,7 +65,8 @@ def discriminator_step(
     """
     # (1) Update D: maximise log D(x) + log(1 - D(G(z))),
     #     i.e. minimise loss.discriminator_loss(D(x), D(G(z))).
-    generator, discriminator = players(state, labels)  # z -> G(z), x -> D(x)
+    # G and D as plain functions: z -> G(z), x -> D(x)
+    generator, discriminator = players(state, labels)
     # fresh noise, (B, latent_dim)
     z = torch.randn(len(real), state.latent_dim, device=state.device)
     with torch.no_grad():  # G is held fixed: no graph back into it
@@ -90,22 +91,21 @@ def generator_step(
         state: G's weights, its optimizer and its moving average change;
             ``state.step`` is not counted here.
         batch_size: how many noise vectors.
-        labels: for a conditional GAN, the classes to draw
-            ``(batch_size,)``;
+        labels: for a conditional GAN, the classes to draw, ``(B,)``;
             default: uniformly at random.
 
     Returns:
         Detached scalars ``g_loss`` and ``g_grad_norm``.
     """
-    # (2) Update G: minimise loss.generator_loss(D(G(z))): maximise
-    # log D(G(z)) (non-saturating) or minimise log(1 - D(G(z))) (minimax).
+    # (2) Update G: minimise loss.generator_loss(D(G(z))), e.g. maximise
+    #     log D(G(z)) (non-saturating; minimax minimises log(1 - D(G(z)))).
     # fresh noise, (B, latent_dim)
     z = torch.randn(batch_size, state.latent_dim, device=state.device)
-    generator, discriminator = players(state, labels, draw_labels=batch_size)
+    generator, discriminator = players(state, labels, draw_labels=len(z))
     # (B,): this time with a graph back through G
     generated_logits = discriminator(generator(z))
     g_loss = state.loss.generator_loss(generated_logits)
-    g_grad_norm = update(state, "generator", g_loss)  # backward, step G only
+    g_grad_norm = update(state, "generator", g_loss)  # backward, step G
     return {"g_loss": g_loss.detach(), "g_grad_norm": g_grad_norm}
 
 
