@@ -17,7 +17,7 @@ from gan_teach.course.grading import (
 from gan_teach.course.registry import CHAPTERS, CODE_EXERCISES, exercises_of
 from gan_teach.course.student import make_student_edition
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _notebook(*cells: str, chapter: str | None = None):

@@ -11,7 +11,7 @@ import pytest
 from gan_teach.course.registry import CHAPTERS, CODE_EXERCISES
 from gan_teach.course.student import SolutionBlockError, strip_solutions
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 BOOK = REPO / "book"
 NOTEBOOKS = sorted(BOOK.glob("*.ipynb"))
 EXERCISE_LABEL = re.compile(r"```\{exercise\}[^\n]*\n:label: (\S+)")
