@@ -36,6 +36,7 @@ NUM_CLASSES = 10  # MNIST digits and Fashion-MNIST garments both have ten classe
 class TrainConfig:
     """Everything that defines a training run. ``None`` means "the recipe's value" (see :meth:`resolve`)."""
 
+    # fmt: off (one line per field, its comment beside it: the CLI's help text)
     dataset: str = "ring"  # mnist, fashion-mnist, ring, grid, mixture-1d or gaussian-1d
     loss: str = "non-saturating"  # minimax, non-saturating, lsgan, hinge or wgan-gp
     model: str | None = None  # "mlp" for toy data, "dcgan" for images, "conditional" for a class-conditional DCGAN
@@ -62,6 +63,7 @@ class TrainConfig:
     data_root: str | None = None  # where MNIST lives; None: $GAN_TEACH_DATA or ~/.cache/gan_teach/data
     device: str | None = None  # None: cuda, then mps, then cpu
     num_fixed_samples: int = 64  # size of the fixed-noise batch drawn after every epoch
+    # fmt: on
 
     def resolve(self) -> TrainConfig:
         """A copy with every ``None`` replaced by the recipe for this dataset and loss, validated."""

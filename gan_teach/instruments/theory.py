@@ -9,6 +9,7 @@ what these functions do. Every density is a tensor of values on the same grid (f
 
 from __future__ import annotations
 
+import math  # noqa: F401 - the doctests use it
 from collections.abc import Callable
 
 import torch
