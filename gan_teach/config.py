@@ -36,7 +36,8 @@ NUM_CLASSES = 10  # MNIST digits and Fashion-MNIST garments both have ten classe
 class TrainConfig:
     """Everything that defines a training run. ``None`` means "the recipe's value" (see :meth:`resolve`)."""
 
-    # fmt: off (one line per field, its comment beside it: the CLI's help text)
+    # One line per field, its comment beside it: the CLI's help text.
+    # fmt: off
     dataset: str = "ring"  # mnist, fashion-mnist, ring, grid, mixture-1d or gaussian-1d
     loss: str = "non-saturating"  # minimax, non-saturating, lsgan, hinge or wgan-gp
     model: str | None = None  # "mlp" for toy data, "dcgan" for images, "conditional" for a class-conditional DCGAN
