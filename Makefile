@@ -6,8 +6,8 @@ BIN    := $(VENV)/bin
 GAN_TEACH_DATA ?=
 export GAN_TEACH_DATA
 
-.PHONY: setup book execute book-execute book-execute-fast check-outputs notebooks check-book student test test-unit \
-        test-notebooks benchmark clean
+.PHONY: setup book execute book-execute book-execute-fast check-outputs notebooks check-book student test lint \
+        test-unit test-notebooks benchmark clean
 
 setup: $(VENV)/.installed
 
@@ -23,7 +23,7 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 # The book from the outputs stored in the notebooks (execution is off in _config.yml): seconds, no training.
 # It refuses to start when a stored output is an error or a traceback: such a page must never be published.
 book: setup
-	$(BIN)/python -m gan_teach.stored_outputs check --errors-only
+	$(BIN)/python -m gan_teach.course.stored_outputs check --errors-only
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 # Maintainers: re-execute the chapters in full (the runs the prose describes; about an hour on an idle 2-core CPU),
@@ -31,7 +31,7 @@ book: setup
 # `make execute NOTEBOOKS="book/lab.ipynb book/math.ipynb"` re-executes only those. Commit the result.
 NOTEBOOKS ?=
 execute: setup
-	$(BIN)/python -m gan_teach.stored_outputs execute --mode full $(NOTEBOOKS)
+	$(BIN)/python -m gan_teach.course.stored_outputs execute --mode full $(NOTEBOOKS)
 
 book-execute: execute
 	$(MAKE) --no-print-directory book
@@ -45,11 +45,11 @@ book-execute-fast: setup
 
 # The stored outputs: no error output or traceback anywhere, and each chapter stamped as a full run of its code.
 check-outputs: setup
-	$(BIN)/python -m gan_teach.stored_outputs check
+	$(BIN)/python -m gan_teach.course.stored_outputs check
 
 # The notebook edition for Colab and Jupyter (notebooks/book/*.ipynb), generated from book/; commit it.
 notebooks: setup
-	$(BIN)/python -m gan_teach.notebook_edition
+	$(BIN)/python -m gan_teach.course.notebook_edition
 
 # The built book in headless Chromium (needs Debian's chromium and chromium-driver): every page loads
 # without a JavaScript error, its math is typeset, its figures show; the lab chapter's live lab trains and the
@@ -61,9 +61,14 @@ check-book: book
 # The student edition: every chapter notebook without its solutions (exercises, starter cells and checks kept).
 STUDENT_DIR ?= _build/student
 student: setup
-	$(BIN)/gan-teach student-edition --book book --out $(STUDENT_DIR)
+	$(BIN)/gan-teach-course student-edition --book book --out $(STUDENT_DIR)
 
-test: test-unit test-notebooks
+test: lint test-unit test-notebooks
+
+# ruff: lint and format check (configured in pyproject.toml); `ruff format .` fixes the format.
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 test-unit: setup
 	$(BIN)/python -m pytest tests gan_teach

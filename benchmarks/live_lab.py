@@ -54,7 +54,7 @@ def node_cpu_milliseconds() -> dict:
     """CPU milliseconds of one full step, one heat map and one manifold of the page's trainer, under Node."""
     import subprocess
 
-    from gan_teach.lab_page import page_data
+    from gan_teach.instruments.lab.page import page_data
 
     node = shutil.which("node")
     if node is None:

@@ -22,15 +22,26 @@ import os
 import platform
 import statistics
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 import torch
+from reference_dcgan import (  # this script's own folder
+    DownsampledGenerator,
+    ReferenceDCGAN,
+    resize_to_64,
+)
 from torch import nn
 
-from gan_teach import TrainConfig, count_parameters, create_state, load_images, seed_everything, train_step
-from reference_dcgan import DownsampledGenerator, ReferenceDCGAN, resize_to_64  # this script's own folder
+from gan_teach import (
+    TrainConfig,
+    count_parameters,
+    create_state,
+    load_images,
+    seed_everything,
+    train_step,
+)
 
 HERE = Path(__file__).resolve().parent
 # --quick replaces these settings: a few steps, 500-sample FID, a data subset (no 1 GB 64x64 copy).
@@ -129,7 +140,9 @@ def measure_throughput(contender: Contender, indices: Iterator[torch.Tensor], ar
 
 def fid_against_time(contender: Contender, indices: Iterator[torch.Tensor], args, device: torch.device) -> list[dict]:
     """Train for ``args.minutes`` of training time; score the FID at ``args.checkpoints`` evenly spaced times."""
-    from gan_teach.metrics import classifier_fid  # imported late: the throughput part does not need it
+    from gan_teach.metrics import (
+        classifier_fid,  # imported late: the throughput part does not need it
+    )
 
     budget = args.minutes * 60.0
     series, train_seconds, steps = [], 0.0, 0

@@ -7,7 +7,8 @@ frame in the page, so the book shows training unfold without Python behind it.
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -18,9 +19,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from .data import ToyDistribution
-from .viz import Bounds, _default_bounds, _to_cpu, image_grid, plot_toy
+from .viz import Bounds, default_bounds, image_grid, plot_toy, to_cpu
 
-__all__ = ["progress_animation", "animation_html", "offline_player"]
+__all__ = ["progress_animation", "animation_html", "html_player", "offline_player"]
 
 # matplotlib's player draws its buttons with Font Awesome icons loaded from a CDN: offline, or in a book
 # that must not depend on the network, the buttons would be blank. Plain characters need no font file.
@@ -104,11 +105,11 @@ def progress_animation(
         The animation. In a notebook: ``IPython.display.HTML(animation_html(samples))``.
     """
     _check_progress(samples)
-    frames = [(int(step), _to_cpu(tensor)) for step, tensor in
+    frames = [(int(step), to_cpu(tensor)) for step, tensor in
               (samples[i] for i in _frame_indices(len(samples), max_frames))]
     is_images = frames[0][1].dim() == 4
     if not is_images and bounds is None:  # one view for every frame, so that movement is visible
-        bounds = _default_bounds(torch.cat([points for _, points in frames]), distribution)
+        bounds = default_bounds(torch.cat([points for _, points in frames]), distribution)
     if ax is None:
         figure = Figure(figsize=figsize, dpi=dpi, layout="constrained")  # untracked by pyplot: no stray static copy
         ax = figure.subplots()
@@ -150,8 +151,22 @@ def animation_html(
     if frame_format not in ("png", "jpeg"):
         raise ValueError(f"frame_format must be 'png' or 'jpeg', got {frame_format!r}")
     animation = progress_animation(samples, distribution, **options)
-    with matplotlib.rc_context({"animation.frame_format": frame_format}):
-        html = offline_player(animation.to_jshtml(default_mode="once"))
+    html = html_player(animation, frame_format)
     if options.get("ax") is not None:
         plt.close(options["ax"].figure)  # a pyplot figure would otherwise also show as a still
     return html
+
+
+def html_player(animation: FuncAnimation, frame_format: str = "jpeg", mode: str = "once") -> str:
+    """Any matplotlib animation as a self-contained HTML player: every frame embedded, no network.
+
+    Args:
+        animation: the animation (its figure is drawn once per frame here).
+        frame_format: ``"jpeg"`` (small) or ``"png"`` (sharp points and lines).
+        mode: what the player does at the last frame: ``"once"`` (stop), ``"loop"`` or ``"reflect"``.
+
+    Returns:
+        HTML for a static page; see :func:`offline_player`.
+    """
+    with matplotlib.rc_context({"animation.frame_format": frame_format}):
+        return offline_player(animation.to_jshtml(default_mode=mode))

@@ -21,9 +21,10 @@ import torch
 from torch import nn
 
 from .config import TrainConfig, build_models
-from .train import TrainState, create_state, unwrap
+from .state import TrainState, create_state
+from .utils import get_device, unwrap
 
-__all__ = ["CheckpointError", "save_checkpoint", "read_checkpoint", "load_checkpoint", "load_generator"]
+__all__ = ["CheckpointError", "save_checkpoint", "read_checkpoint", "load_checkpoint", "load_checkpoint_generator"]
 
 FORMAT = "gan-teach-checkpoint"
 VERSION = 1
@@ -185,7 +186,7 @@ def load_checkpoint(
     return state
 
 
-def load_generator(path: str | os.PathLike, device: str | None = None) -> tuple[nn.Module, TrainConfig]:
+def load_checkpoint_generator(path: str | os.PathLike, device: str | None = None) -> tuple[nn.Module, TrainConfig]:
     """The generator saved at ``path`` (its EMA weights if it has them), in eval mode, and its configuration.
 
     Only the generator is rebuilt: no optimizer, no data, nothing random is touched.
@@ -195,6 +196,4 @@ def load_generator(path: str | os.PathLike, device: str | None = None) -> tuple[
     generator, _ = build_models(config)
     weights = checkpoint.get("ema_generator") or checkpoint["generator"]
     generator.load_state_dict(weights)
-    from .utils import get_device
-
     return generator.to(get_device(device)).eval(), config

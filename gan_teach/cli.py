@@ -1,8 +1,10 @@
-"""The command line: ``gan-teach train | sample | evaluate | export | student-edition | grade`` (also ``python -m gan_teach``).
+"""The learner's command line: ``gan-teach train | sample | evaluate | export`` (or ``python -m gan_teach``).
 
 A thin layer over the library: each command parses its options, calls the same functions the
 book uses, and turns a user error (missing data, unknown dataset, bad checkpoint, bad option) into
-one clear line on stderr and a non-zero exit, without a traceback.
+one clear line on stderr and a non-zero exit, without a traceback. ``train``'s options come from
+:class:`~gan_teach.config.TrainConfig`'s fields (:mod:`gan_teach.options`). The instructors'
+commands (student edition, grading) are ``gan-teach-course`` (:mod:`gan_teach.course.cli`).
 """
 
 from __future__ import annotations
@@ -10,26 +12,36 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
-from .checkpoints import CheckpointError, load_generator
-from .config import MODELS, TrainConfig
-from .data import DATASETS, DataNotFoundError, is_image_dataset, toy_distribution
-from .losses import LOSSES
-from .train import TrainingDivergedError, train
+import numpy as np
+import torch.distributed as dist
+from matplotlib.figure import Figure
+from torchvision.utils import save_image
 
-__all__ = ["main", "build_parser"]
+from .checkpoints import (
+    CheckpointError,
+    load_checkpoint,
+    load_checkpoint_generator,
+    read_checkpoint,
+)
+from .config import TrainConfig
+from .data import DataNotFoundError, is_image_dataset, toy_distribution
+from .engine import TrainingDivergedError, rank
+from .metrics import evaluate_images, toy_metrics
+from .models import generate, is_conditional
+from .options import (
+    CAN_CHANGE_ON_RESUME,
+    FLAGS,
+    add_config_options,
+    given_settings,
+)
+from .pretrained import export_generator
+from .train import train
+from .viz import plot_toy
 
-# Options of `train` that map one-to-one onto TrainConfig fields (flag name -> field name).
-_CONFIG_OPTIONS = {
-    "dataset": "dataset", "model": "model", "loss": "loss", "epochs": "epochs", "steps": "steps",
-    "batch_size": "batch_size", "seed": "seed", "data_root": "data_root", "latent_dim": "latent_dim",
-    "width": "width", "lr_generator": "lr_generator", "lr_discriminator": "lr_discriminator",
-    "d_steps": "d_steps", "ema_decay": "ema_decay", "device": "device", "r1_gamma": "r1_gamma", "lr_decay": "lr_decay",
-    "r1_start_epoch": "r1_start_epoch",
-}
-_CAN_CHANGE_ON_RESUME = {"epochs", "steps", "data_root", "device"}
+__all__ = ["main", "build_parser", "run"]
 
 
 def _positive_int(text: str) -> int:
@@ -40,40 +52,16 @@ def _positive_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of all subcommands."""
+    """The argument parser of the learner's commands."""
     parser = argparse.ArgumentParser(prog="gan-teach", description="Train, sample and evaluate GANs.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{train,sample,evaluate,export,student-edition,grade}")
+    commands = parser.add_subparsers(dest="command", required=True)
 
     train_parser = commands.add_parser("train", help="train a GAN and write checkpoints into --out")
-    train_parser.add_argument("--dataset", choices=DATASETS, help="what to learn (default: ring)")
     train_parser.add_argument("--out", required=True, type=Path, help="folder for checkpoint.pt and sample images")
-    train_parser.add_argument("--model", choices=MODELS,
-                              help="default: mlp for toy data, dcgan for images; conditional: a class-conditional DCGAN")
-    train_parser.add_argument("--loss", choices=tuple(LOSSES), help="default: non-saturating")
-    length = train_parser.add_mutually_exclusive_group()
-    length.add_argument("--epochs", type=_positive_int, help="passes over the data")
-    length.add_argument("--steps", type=_positive_int, help="generator updates in all")
-    train_parser.add_argument("--batch-size", type=_positive_int)
-    train_parser.add_argument("--seed", type=int)
     train_parser.add_argument("--resume", type=Path, metavar="CKPT", help="continue the run saved in CKPT")
-    train_parser.add_argument("--data-root", help="folder with MNIST/raw and FashionMNIST/raw (default: $GAN_TEACH_DATA)")
-    train_parser.add_argument("--latent-dim", type=_positive_int)
-    train_parser.add_argument("--width", type=_positive_int, help="hidden units (MLP) or base channels (DCGAN)")
-    train_parser.add_argument("--lr-generator", type=float)
-    train_parser.add_argument("--lr-discriminator", type=float)
-    train_parser.add_argument("--d-steps", type=_positive_int, help="discriminator updates per generator update")
-    train_parser.add_argument("--ema-decay", type=float, help="keep an EMA of the generator's weights, e.g. 0.999")
-    train_parser.add_argument("--spectral-norm", action="store_true", help="spectral norm in the discriminator")
-    train_parser.add_argument("--r1-gamma", type=float, help="weight of the R1 penalty on real data (default: off)")
-    train_parser.add_argument("--r1-start-epoch", type=int, help="switch the R1 penalty on from this epoch, 0-based (default: 0)")
-    train_parser.add_argument("--lr-decay", action=argparse.BooleanOptionalAction, default=None,
-                              help="decay the learning rates linearly to 0 (default: on for toy data, off for images)")
-    train_parser.add_argument("--no-amp", action="store_true", help="full precision on CUDA")
-    train_parser.add_argument("--cpu-bf16", action="store_true",
-                              help="bfloat16 autocast on the CPU (faster on CPUs with AMX, e.g. recent Xeons; slower on most laptops)")
-    train_parser.add_argument("--device", help="cpu, cuda, cuda:1, mps (default: the fastest available)")
     train_parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                               help="show a progress bar (default: when the terminal is interactive)")
+    add_config_options(train_parser.add_argument_group("settings (default: the dataset's recipe)"))
 
     sample_parser = commands.add_parser("sample", help="draw samples from a checkpoint into a .png grid or a .npy array")
     sample_parser.add_argument("--checkpoint", required=True, type=Path)
@@ -99,62 +87,47 @@ def build_parser() -> argparse.ArgumentParser:
     export_parser.add_argument("--num-samples", type=_positive_int, default=10_000, help="samples for the FID (default: 10000)")
     export_parser.add_argument("--data-root")
     export_parser.add_argument("--notes", help="a sentence for the card: what its numbers don't say")
-
-    student_parser = commands.add_parser("student-edition", help="write the book's notebooks without their solutions")
-    student_parser.add_argument("--book", type=Path, default=Path("book"), help="the chapters' folder (default: book)")
-    student_parser.add_argument("--out", type=Path, default=Path("_build/student"), help="default: _build/student")
-
-    grade_parser = commands.add_parser("grade", help="run submitted notebooks, check their exercises, write a CSV")
-    grade_parser.add_argument("folder", type=Path, help="the folder of submitted notebooks (searched recursively)")
-    grade_parser.add_argument("--out", type=Path, default=Path("grades.csv"), help="the CSV to write (default: grades.csv)")
-    grade_parser.add_argument("--timeout", type=_positive_int, default=300, help="seconds per cell (default: 300)")
-    grade_parser.add_argument("--full", action="store_true", help="full training runs (default: the fast mode of CI)")
     return parser
 
 
-def _is_first_process() -> bool:
-    """True unless this is one of torchrun's other processes (read before the process group exists)."""
-    return os.environ.get("RANK", "0") == "0"
+def resume_overrides(checkpoint: Path, given: dict) -> dict:
+    """The settings a resumed run takes from the command line; ValueError if one changes the run.
+
+    Repeating a saved setting with its saved value is fine; ``--epochs``, ``--steps``,
+    ``--data-root`` and ``--device`` may change; any other change is refused.
+    """
+    saved = read_checkpoint(checkpoint)["config"]
+    changed = sorted(name for name, value in given.items()
+                     if name not in CAN_CHANGE_ON_RESUME and saved.get(name) != value)
+    if changed:
+        settings = ", ".join(f"{FLAGS[name]} (saved: {saved.get(name)!r})" for name in changed)
+        raise ValueError(
+            "--resume continues the saved run with its own settings; only --epochs, --steps, --data-root and "
+            f"--device may change, not {settings}"
+        )
+    overrides = {name: given[name] for name in ("data_root", "device") if name in given}
+    overrides.update(TrainConfig(**{name: given[name] for name in ("epochs", "steps") if name in given}).length_overrides())
+    return overrides
 
 
 def _train(args: argparse.Namespace) -> None:
-    given = {field: getattr(args, flag) for flag, field in _CONFIG_OPTIONS.items() if getattr(args, flag) is not None}
-    if args.spectral_norm:
-        given["spectral_norm"] = True
-    if args.no_amp:
-        given["amp"] = False
-    if args.cpu_bf16:
-        given["cpu_bfloat16"] = True
+    given = given_settings(args)
+    first = rank() == 0 and _launch_rank() == 0
     if args.resume is not None:
-        fixed = sorted(set(given) - _CAN_CHANGE_ON_RESUME)
-        if fixed:
-            raise ValueError(
-                f"--resume continues the saved run with its own settings; only --epochs, --steps, --data-root and "
-                f"--device may change, not --{', --'.join(name.replace('_', '-') for name in fixed)}"
-            )
-        from .checkpoints import load_checkpoint
-
-        overrides = {key: given[key] for key in ("data_root", "device") if key in given}
-        if "epochs" in given:
-            overrides.update(epochs=given["epochs"], steps=None)
-        if "steps" in given:
-            overrides.update(steps=given["steps"], epochs=None)
-        state = load_checkpoint(args.resume, config_overrides=overrides)
-        if _is_first_process():
+        state = load_checkpoint(args.resume, config_overrides=resume_overrides(args.resume, given))
+        if first:
             print(f"resuming {args.resume} at epoch {state.epoch}, step {state.step}")
         state = train(state=state, out_dir=args.out, progress=args.progress)
     else:
         config = TrainConfig(**given).resolve()
         length = f"{config.steps} steps" if config.steps is not None else f"{config.epochs} epochs"
-        if _is_first_process():
+        if first:
             print(f"training a {config.model} GAN on {config.dataset} with the {config.loss} loss for {length}")
         state = train(config, out_dir=args.out, progress=args.progress)
-    import torch.distributed as dist
-
     if dist.is_initialized():  # under torchrun: process 0 alone reports and writes files
-        rank = dist.get_rank()
+        process = dist.get_rank()
         dist.destroy_process_group()
-        if rank != 0:
+        if process != 0:
             return
     print(f"wrote {args.out / 'checkpoint.pt'} (epoch {state.epoch}, step {state.step})")
     _sample_file(state.sampling_generator, state.config, 64, args.out / "samples.png", seed=0)
@@ -163,12 +136,13 @@ def _train(args: argparse.Namespace) -> None:
         _print_metrics(_toy_report(state.sampling_generator, state.config, 10_000, seed=0))
 
 
+def _launch_rank() -> int:
+    """torchrun's process number, read before the process group exists (0 otherwise)."""
+    return int(os.environ.get("RANK", "0"))
+
+
 def _sample_file(generator, config: TrainConfig, count: int, path: Path, seed: int) -> None:
     """Write ``count`` samples to a .png picture or a .npy array."""
-    import numpy as np
-
-    from .models import generate
-
     suffix = path.suffix.lower()
     if suffix not in (".png", ".npy"):
         raise ValueError(f"--out must end in .png (a picture) or .npy (the raw samples), got {path.name!r}")
@@ -176,30 +150,16 @@ def _sample_file(generator, config: TrainConfig, count: int, path: Path, seed: i
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".npy":
         np.save(path, samples.numpy())
-        return
-    if is_image_dataset(config.dataset):
-        from torchvision.utils import save_image
-
+    elif is_image_dataset(config.dataset):
         # A conditional generator's samples cycle through the classes: one column per class.
-        columns = getattr(generator, "num_classes", None) or max(1, int(count**0.5))
+        columns = generator.num_classes if is_conditional(generator) else max(1, int(count**0.5))
         save_image(samples, path, nrow=columns, normalize=True, value_range=(-1, 1))
-        return
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from .viz import plot_toy
-
-    axes = plot_toy(samples, toy_distribution(config.dataset))
-    axes.figure.savefig(path, dpi=100, bbox_inches="tight")
-    import matplotlib.pyplot as plt
-
-    plt.close(axes.figure)
+    else:
+        axes = plot_toy(samples, toy_distribution(config.dataset), ax=Figure().add_subplot())
+        axes.figure.savefig(path, dpi=100, bbox_inches="tight")
 
 
 def _toy_report(generator, config: TrainConfig, count: int, seed: int) -> dict:
-    from .metrics import toy_metrics
-    from .models import generate
-
     return toy_metrics(generate(generator, count, seed=seed), toy_distribution(config.dataset))
 
 
@@ -209,17 +169,15 @@ def _print_metrics(metrics: dict) -> None:
 
 
 def _sample(args: argparse.Namespace) -> None:
-    generator, config = load_generator(args.checkpoint, device=args.device)
+    generator, config = load_checkpoint_generator(args.checkpoint, device=args.device)
     _sample_file(generator, config, args.n, args.out, seed=args.seed)
     print(f"wrote {args.n} samples to {args.out}")
 
 
 def _evaluate(args: argparse.Namespace) -> None:
-    generator, config = load_generator(args.checkpoint, device=args.device)
+    generator, config = load_checkpoint_generator(args.checkpoint, device=args.device)
     print(f"dataset: {config.dataset}")
     if is_image_dataset(config.dataset):
-        from .metrics import evaluate_images
-
         root = args.data_root if args.data_root is not None else config.data_root
         _print_metrics(evaluate_images(generator, config.dataset, num_samples=args.num_samples, root=root, seed=args.seed))
         print("note: the floor is real training images against the test set at the same N, a reference and not "
@@ -229,10 +187,8 @@ def _evaluate(args: argparse.Namespace) -> None:
 
 
 def _export(args: argparse.Namespace) -> None:
-    from .pretrained import export_generator
-
     if args.format == "web":
-        from .webexport import export_web_checkpoint
+        from .instruments.webexport import export_web_checkpoint
 
         if args.out is None:
             raise ValueError("--format web needs --out FILE.js, the file to drop onto the book's latent-space page")
@@ -247,39 +203,30 @@ def _export(args: argparse.Namespace) -> None:
     card = export_generator(args.checkpoint, args.name, num_samples=args.num_samples, root=args.data_root,
                             notes=args.notes, **options)
     print(f"wrote {card['file']} ({card['file_size_bytes']:,} bytes, sha256 {card['sha256'][:12]}...)")
-    _print_metrics({key: card[key] for key in ("command", "epochs", "train_seconds", "machine", "fid", "fid_floor", "fid_minus_floor")})
+    keys = ("command", "epochs", "train_seconds", "machine", "fid", "fid_floor", "fid_minus_floor")
+    _print_metrics({key: card[key] for key in keys})
 
 
-def _student_edition(args: argparse.Namespace) -> None:
-    from .exercises.student import make_student_edition
-
-    removed = make_student_edition(args.book, args.out)
-    print(f"wrote {len(removed)} notebooks to {args.out}, {sum(removed.values())} solutions removed")
+COMMANDS = {"train": _train, "sample": _sample, "evaluate": _evaluate, "export": _export}
 
 
-def _grade(args: argparse.Namespace) -> None:
-    from .exercises.grading import grade_folder, write_csv
-
-    grades = grade_folder(args.folder, timeout=args.timeout, full=args.full)
-    write_csv(grades, args.out, root=args.folder)
-    print(f"wrote {args.out}: {len(grades)} notebooks, {sum(g.score for g in grades)} of "
-          f"{sum(g.max_score for g in grades)} checks passed")
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0 on success)."""
-    args = build_parser().parse_args(argv)
-    commands = {"train": _train, "sample": _sample, "evaluate": _evaluate, "export": _export,
-                "student-edition": _student_edition, "grade": _grade}
+def run(program: str, parser: argparse.ArgumentParser, commands: dict, argv: Sequence[str] | None) -> int:
+    """Parse ``argv``, run the chosen command; a user error is one line on stderr and status 1."""
+    args = parser.parse_args(argv)
     try:
         commands[args.command](args)
     except (ValueError, FileNotFoundError, CheckpointError, DataNotFoundError, TrainingDivergedError) as error:
-        print(f"gan-teach {args.command}: error: {error}", file=sys.stderr)
+        print(f"{program} {args.command}: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the learner's command line; returns the exit status (0 on success)."""
+    return run("gan-teach", build_parser(), COMMANDS, argv)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .models import DCGANDiscriminator, DCGANGenerator, _check_shape, _maybe_spectral
+from .models import (
+    DCGANDiscriminator,
+    DCGANGenerator,
+    check_shape,
+    maybe_spectral_norm,
+)
 
 __all__ = ["ConditionalDCGANGenerator", "ConditionalDCGANDiscriminator", "check_labels"]
 
@@ -26,7 +31,7 @@ def check_labels(module: nn.Module, labels: torch.Tensor, batch_size: int) -> No
             f"{type(module).__name__} expects class labels as an integer tensor, got {got}. "
             "Use torch.tensor([3, 1, ...]) or torch.randint(num_classes, (N,))."
         )
-    _check_shape(module, labels, (batch_size,), "labels", "Give one class label per example.")
+    check_shape(module, labels, (batch_size,), "labels", "Give one class label per example.")
     # The range is checked on the CPU only: on a GPU, reading min and max would wait for the device at every
     # step, and an out-of-range label stops the embedding there anyway (a device-side assertion).
     if labels.device.type == "cpu" and labels.numel() and (int(labels.min()) < 0 or int(labels.max()) >= module.num_classes):
@@ -73,7 +78,7 @@ class ConditionalDCGANGenerator(nn.Module):
         self.body = DCGANGenerator(latent_dim + label_dim, image_size, channels, base_channels)
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        _check_shape(self, z, (None, self.latent_dim), "latent vectors", "Sample z with torch.randn(N, generator.latent_dim).")
+        check_shape(self, z, (None, self.latent_dim), "latent vectors", "Sample z with torch.randn(N, generator.latent_dim).")
         check_labels(self, labels, z.shape[0])
         conditioned = torch.cat([z, self.label_embedding(labels).to(z.dtype)], dim=1)  # (N, latent_dim + label_dim)
         return self.body(conditioned)
@@ -112,11 +117,11 @@ class ConditionalDCGANDiscriminator(nn.Module):
         feature_size = self.body.classify.in_features  # F = w * s * s
         embedding = nn.Embedding(num_classes, feature_size)  # (N,) -> (N, F)
         nn.init.normal_(embedding.weight, 0.0, 0.02)
-        self.label_embedding = _maybe_spectral(embedding, spectral_norm)
+        self.label_embedding = maybe_spectral_norm(embedding, spectral_norm)
 
     def forward(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         expected = (None, self.channels, self.image_size, self.image_size)
-        _check_shape(self, images, expected, "images", "Give images at the size this discriminator was built for.")
+        check_shape(self, images, expected, "images", "Give images at the size this discriminator was built for.")
         check_labels(self, labels, images.shape[0])
         features = self.body.features(images).flatten(1)  # (N, w, s, s) -> (N, F)
         unconditional = self.body.classify(features).squeeze(1)  # (N,)

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import metrics  # a module reference, not names: metrics.py re-exports this module's functions
+from . import metrics
 from .data import load_images, resolve_data_root
 
 __all__ = [
@@ -88,7 +88,7 @@ def classifier_features(images: torch.Tensor, dataset: str, batch_size: int = 10
     torch.Size([4, 128])
     """
     classifier = metrics.load_feature_classifier(dataset)
-    metrics._check_images(images)
+    metrics.check_images(images)
     return torch.cat([
         classifier.features(images[start:start + batch_size].to("cpu", torch.float32))  # (B, 128)
         for start in range(0, images.shape[0], batch_size)
@@ -303,8 +303,8 @@ def _reference(dataset: str, root: str, num_samples: int, k: int) -> tuple[torch
 def _metrics_against_test_set(
     images: torch.Tensor, dataset: str, root: str | os.PathLike | None, k: int, kid_subsets: int, kid_subset_size: int
 ) -> dict[str, float | int]:
-    metrics._check_image_dataset(dataset)
-    metrics._check_images(images)
+    metrics.check_image_dataset(dataset)
+    metrics.check_images(images)
     num_samples = int(images.shape[0])
     _check_k(k, num_samples, "samples")
     real_features, real_radii = _reference(dataset, str(resolve_data_root(root)), num_samples, int(k))
@@ -341,7 +341,7 @@ def diversity_metrics(
     Returns:
         ``{"precision", "recall", "density", "coverage", "kid", "kid_std", "num_samples", "k"}``.
     """
-    images = metrics._as_images(generator_or_images, num_samples, seed)
+    images = metrics.as_images(generator_or_images, num_samples, seed)
     return _metrics_against_test_set(images, dataset, root, k, kid_subsets, kid_subset_size)
 
 
@@ -371,5 +371,5 @@ def diversity_floor(
     Returns:
         The same keys as :func:`diversity_metrics`, cached per arguments (a copy: change it freely).
     """
-    metrics._check_image_dataset(dataset)
+    metrics.check_image_dataset(dataset)
     return dict(_diversity_floor(dataset, str(resolve_data_root(root)), int(num_samples), int(k), int(seed)))

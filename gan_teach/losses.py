@@ -11,8 +11,8 @@ With ``D(x) = sigmoid(s)``, the value function of Goodfellow et al. (2014) is
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 import torch.nn.functional as F

@@ -24,9 +24,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from .data import IMAGE_DATASETS, ToyDistribution, load_images, resolve_data_root, toy_distribution
+from .data import (
+    IMAGE_DATASETS,
+    ToyDistribution,
+    load_images,
+    resolve_data_root,
+    toy_distribution,
+)
 from .models import generate
-from .diversity import diversity_floor, diversity_metrics  # noqa: F401 (precision, recall, density, coverage, KID)
 
 __all__ = [
     "FeatureClassifier",
@@ -89,7 +94,7 @@ class FeatureClassifier(nn.Module):
         return self.classify(self.features(images))  # (N, num_classes) logits
 
 
-def _check_image_dataset(dataset: str) -> None:
+def check_image_dataset(dataset: str) -> None:
     if dataset not in IMAGE_DATASETS:
         raise ValueError(
             f"the shipped feature classifiers cover {', '.join(IMAGE_DATASETS)}, got {dataset!r}. "
@@ -124,11 +129,11 @@ def held_out_indices(dataset: str) -> torch.Tensor:
     >>> held_out_indices("mnist").shape
     torch.Size([20000])
     """
-    _check_image_dataset(dataset)
+    check_image_dataset(dataset)
     return torch.randperm(NUM_TRAINING_IMAGES, generator=torch.Generator().manual_seed(0))[:HELD_OUT_NUM_IMAGES]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_feature_classifier(dataset: str, *, held_out: bool = False) -> FeatureClassifier:
     """The shipped classifier for ``dataset``, checked against its recorded SHA-256, in eval mode.
 
@@ -141,7 +146,7 @@ def load_feature_classifier(dataset: str, *, held_out: bool = False) -> FeatureC
     Returns:
         A frozen :class:`FeatureClassifier` on the CPU, shared by every caller: do not train it.
     """
-    _check_image_dataset(dataset)
+    check_image_dataset(dataset)
     name = f"{dataset}-held-out" if held_out else dataset  # its key in classifiers.json
     path = WEIGHTS_DIR / (f"{dataset}-classifier-held-out.pt" if held_out else f"{dataset}-classifier.pt")
     rebuild = f"python scripts/train_classifier.py --dataset {dataset}" + (" --held-out" if held_out else "")
@@ -173,28 +178,37 @@ def frechet_distance(
     mu1: np.ndarray | torch.Tensor, sigma1: np.ndarray | torch.Tensor,
     mu2: np.ndarray | torch.Tensor, sigma2: np.ndarray | torch.Tensor,
 ) -> float:
-    """Squared Fréchet (2-Wasserstein) distance between N(mu1, sigma1) and N(mu2, sigma2), in float64.
+    """Squared Fréchet (2-Wasserstein) distance of two Gaussians (float64).
 
-    ``|mu1 - mu2|^2 + tr(sigma1) + tr(sigma2) - 2 tr((sigma1^1/2 sigma2 sigma1^1/2)^1/2)``. Both square
-    roots come from symmetric eigendecompositions, which stay real and stable where a general
-    matrix square root (``scipy.linalg.sqrtm``) can return complex noise.
+    Between N(mu1, sigma1) and N(mu2, sigma2) it is::
+
+        |mu1 - mu2|^2 + tr(sigma1) + tr(sigma2)
+            - 2 tr((sigma1^1/2 sigma2 sigma1^1/2)^1/2)
+
+    Both square roots come from symmetric eigendecompositions, which stay
+    real and stable where a general matrix square root
+    (``scipy.linalg.sqrtm``) can return complex noise.
 
     Args:
         mu1, mu2: means, shape ``(D,)``; NumPy arrays or tensors.
-        sigma1, sigma2: covariances, shape ``(D, D)``, symmetric positive semi-definite.
+        sigma1, sigma2: covariances, shape ``(D, D)``, symmetric positive
+            semi-definite.
 
     Returns:
         The distance, a non-negative Python float.
 
-    >>> frechet_distance(np.zeros(2), np.eye(2), np.ones(2), 4 * np.eye(2))  # |1,1|^2 + 2 * (2 - 1)^2
+    >>> # |(1, 1)|^2 + 2 * (2 - 1)^2 = 4
+    >>> frechet_distance(np.zeros(2), np.eye(2), np.ones(2), 4 * np.eye(2))
     4.0
     """
     mu1, sigma1, mu2, sigma2 = (_to_float64(a) for a in (mu1, sigma1, mu2, sigma2))
     dim = mu1.shape[0] if mu1.ndim == 1 else -1
     if mu2.shape != (dim,) or sigma1.shape != (dim, dim) or sigma2.shape != (dim, dim):
         raise ValueError(
-            "frechet_distance expects means of shape (D,) and covariances of shape (D, D), one D for all four; "
-            f"got mu1 {mu1.shape}, sigma1 {sigma1.shape}, mu2 {mu2.shape}, sigma2 {sigma2.shape}."
+            "frechet_distance expects means of shape (D,) and covariances "
+            "of shape (D, D), one D for all four; got "
+            f"mu1 {mu1.shape}, sigma1 {sigma1.shape}, "
+            f"mu2 {mu2.shape}, sigma2 {sigma2.shape}."
         )
     eigenvalues, eigenvectors = np.linalg.eigh(sigma1)  # sigma1 = V diag(w) V^T
     sqrt_sigma1 = (eigenvectors * np.sqrt(np.clip(eigenvalues, 0, None))) @ eigenvectors.T  # (D, D)
@@ -206,7 +220,7 @@ def frechet_distance(
     return float(max(distance, 0.0))  # rounding can turn an exact 0 into -1e-13
 
 
-def _check_images(images: torch.Tensor) -> None:
+def check_images(images: torch.Tensor) -> None:
     """Images must be ``(N, 1, 28, 28)`` finite values in ``[-1, 1]``, the range of the data and of a tanh."""
     if not isinstance(images, torch.Tensor) or images.dim() != 4 or tuple(images.shape[1:]) != (1, 28, 28):
         shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
@@ -241,7 +255,7 @@ def feature_statistics(
         ``mu`` of shape ``(feature_dim,)`` and ``sigma`` of shape ``(feature_dim, feature_dim)``, float64.
     """
     classifier = load_feature_classifier(dataset, held_out=held_out)
-    _check_images(images)
+    check_images(images)
     features = torch.cat([
         classifier.features(images[start:start + batch_size].to("cpu", torch.float32))
         for start in range(0, images.shape[0], batch_size)
@@ -255,7 +269,7 @@ def _test_statistics(dataset: str, root: str, held_out: bool = False) -> tuple[n
     return feature_statistics(load_images(dataset, root, train=False), dataset, held_out=held_out)
 
 
-def _as_images(images_or_generator: torch.Tensor | nn.Module, num_samples: int, seed: int) -> torch.Tensor:
+def as_images(images_or_generator: torch.Tensor | nn.Module, num_samples: int, seed: int) -> torch.Tensor:
     if isinstance(images_or_generator, nn.Module):
         if not hasattr(images_or_generator, "latent_dim"):
             raise ValueError("a generator passed to the metrics needs a latent_dim attribute, like gan_teach's generators")
@@ -264,8 +278,8 @@ def _as_images(images_or_generator: torch.Tensor | nn.Module, num_samples: int, 
 
 
 def _fid_of_images(images: torch.Tensor, dataset: str, root: str | os.PathLike | None) -> float:
-    _check_image_dataset(dataset)
-    _check_images(images)
+    check_image_dataset(dataset)
+    check_images(images)
     if images.shape[0] < RECOMMENDED_NUM_SAMPLES:
         warnings.warn(
             f"FID from {images.shape[0]} samples is biased upward (it shrinks as N grows); compare scores "
@@ -293,7 +307,7 @@ def classifier_fid(
     Returns:
         The FID, a float; lower is better. Read it as FID minus :func:`classifier_fid_floor` at the same N.
     """
-    images = _as_images(images_or_generator, num_samples, seed)
+    images = as_images(images_or_generator, num_samples, seed)
     return _fid_of_images(images, dataset, root)
 
 
@@ -344,7 +358,7 @@ def classifier_fid_floor(
     Returns:
         The floor, a float, cached per arguments.
     """
-    _check_image_dataset(dataset)
+    check_image_dataset(dataset)
     return _floor(dataset, str(resolve_data_root(root)), int(num_samples), int(seed), bool(held_out))
 
 
@@ -367,7 +381,7 @@ def fid_between_test_halves(
     Returns:
         The FID between the two halves, a float.
     """
-    _check_image_dataset(dataset)
+    check_image_dataset(dataset)
     test_images = load_images(dataset, root, train=False)  # (10000, 1, 28, 28)
     order = torch.randperm(test_images.shape[0], generator=torch.Generator().manual_seed(seed))
     first, second = order.chunk(2)  # two disjoint random halves, (5000,) each
@@ -391,7 +405,7 @@ def evaluate_images(
         training images are. Near 0 (even a little below: both numbers are noisy) means "as close as
         real images", and calls for a check that the generator does not copy its training images.
     """
-    images = _as_images(generator_or_images, num_samples, seed)
+    images = as_images(generator_or_images, num_samples, seed)
     fid = _fid_of_images(images, dataset, root)
     floor = classifier_fid_floor(dataset, root=root, num_samples=images.shape[0])
     return {"fid": fid, "fid_floor": floor, "fid_minus_floor": fid - floor, "num_samples": int(images.shape[0])}

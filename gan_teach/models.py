@@ -11,6 +11,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .utils import evaluating
+
 __all__ = [
     "MLPGenerator",
     "MLPDiscriminator",
@@ -19,13 +21,17 @@ __all__ = [
     "dcgan_init_",
     "count_parameters",
     "generate",
+    "is_conditional",
+    "balanced_labels",
+    "check_shape",
+    "maybe_spectral_norm",
 ]
 
 # Output size -> (side of the first feature map, number of 2x upsamplings): 7 -> 14 -> 28, 4 -> 8 -> 16 -> 32 ...
 _IMAGE_PLANS = {28: (7, 2), 32: (4, 3), 64: (4, 4)}
 
 
-def _check_shape(module: nn.Module, tensor: torch.Tensor, expected: tuple[int | None, ...], what: str, hint: str) -> None:
+def check_shape(module: nn.Module, tensor: torch.Tensor, expected: tuple[int | None, ...], what: str, hint: str) -> None:
     """Raise a ValueError naming the expected and the received shape (``None`` matches any size)."""
     shape = tuple(tensor.shape)
     if len(shape) != len(expected) or any(e is not None and e != s for e, s in zip(expected, shape)):
@@ -54,7 +60,7 @@ def dcgan_init_(module: nn.Module) -> None:
             nn.init.zeros_(layer.bias)
 
 
-def _maybe_spectral(layer: nn.Module, spectral_norm: bool) -> nn.Module:
+def maybe_spectral_norm(layer: nn.Module, spectral_norm: bool) -> nn.Module:
     return nn.utils.parametrizations.spectral_norm(layer) if spectral_norm else layer
 
 
@@ -90,7 +96,7 @@ class MLPGenerator(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        _check_shape(self, z, (None, self.latent_dim), "latent vectors", "Sample z with torch.randn(N, generator.latent_dim).")
+        check_shape(self, z, (None, self.latent_dim), "latent vectors", "Sample z with torch.randn(N, generator.latent_dim).")
         return self.net(z)
 
 
@@ -120,14 +126,14 @@ class MLPDiscriminator(nn.Module):
         layers: list[nn.Module] = []
         width_in = data_dim
         for _ in range(num_layers):
-            layers += [_maybe_spectral(nn.Linear(width_in, hidden_dim), spectral_norm), nn.LeakyReLU(0.2)]
+            layers += [maybe_spectral_norm(nn.Linear(width_in, hidden_dim), spectral_norm), nn.LeakyReLU(0.2)]
             width_in = hidden_dim
         self.hidden = nn.Sequential(*layers)
         # (N, hidden_dim [+ 1]) -> (N, 1): a logit, no sigmoid
-        self.classify = _maybe_spectral(nn.Linear(width_in + int(minibatch_std), 1), spectral_norm)
+        self.classify = maybe_spectral_norm(nn.Linear(width_in + int(minibatch_std), 1), spectral_norm)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _check_shape(self, x, (None, self.data_dim), "points", f"Each point has {self.data_dim} coordinate(s).")
+        check_shape(self, x, (None, self.data_dim), "points", f"Each point has {self.data_dim} coordinate(s).")
         features = self.hidden(x)  # (N, hidden_dim)
         if self.minibatch_std:
             features = _append_minibatch_std(features)  # (N, hidden_dim + 1)
@@ -145,16 +151,19 @@ def _append_minibatch_std(features: torch.Tensor) -> torch.Tensor:
 
 
 class DCGANGenerator(nn.Module):
-    """A DCGAN generator (Radford et al. 2015): a linear projection, then transposed convolutions.
+    """A DCGAN generator: a linear projection, then transposed convolutions.
 
-    For 28x28 images with ``base_channels=64``: z ``(N, latent_dim)`` -> ``(N, 128, 7, 7)`` ->
-    ``(N, 64, 14, 14)`` -> ``(N, channels, 28, 28)``; a ``tanh`` maps the output to ``[-1, 1]``.
+    The architecture of Radford et al. (2015). For 28x28 images with
+    ``base_channels=64``: z ``(N, latent_dim)`` -> ``(N, 128, 7, 7)`` ->
+    ``(N, 64, 14, 14)`` -> ``(N, channels, 28, 28)``; a ``tanh`` maps the
+    output to ``[-1, 1]``.
 
     Args:
         latent_dim: size of the noise vector z.
         image_size: 28, 32 or 64.
         channels: 1 for grey images, 3 for RGB.
-        base_channels: width of the last hidden layer; each earlier layer doubles it.
+        base_channels: width of the last hidden layer; each earlier layer
+            doubles it.
 
     >>> DCGANGenerator(latent_dim=64)(torch.randn(2, 64)).shape
     torch.Size([2, 1, 28, 28])
@@ -163,7 +172,10 @@ class DCGANGenerator(nn.Module):
     def __init__(self, latent_dim: int = 64, image_size: int = 28, channels: int = 1, base_channels: int = 64) -> None:
         super().__init__()
         if image_size not in _IMAGE_PLANS:
-            raise ValueError(f"image_size must be one of {sorted(_IMAGE_PLANS)}, got {image_size}")
+            raise ValueError(
+                f"image_size must be one of {sorted(_IMAGE_PLANS)}, "
+                f"got {image_size}"
+            )
         self.latent_dim, self.image_size, self.channels = latent_dim, image_size, channels
         start, num_upsamplings = _IMAGE_PLANS[image_size]
         width = base_channels * 2 ** (num_upsamplings - 1)
@@ -185,28 +197,34 @@ class DCGANGenerator(nn.Module):
         dcgan_init_(self)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        _check_shape(
+        check_shape(
             self, z, (None, self.latent_dim), "latent vectors",
-            "Sample z with torch.randn(N, generator.latent_dim); a 4-D (N, latent_dim, 1, 1) tensor needs .flatten(1).",
+            "Sample z with torch.randn(N, generator.latent_dim); a 4-D "
+            "(N, latent_dim, 1, 1) tensor needs .flatten(1).",
         )
         features = self.project(z).view(-1, *self.start_shape)  # (N, width * s * s) -> (N, width, s, s)
         return self.blocks(self.start_norm(features))
 
 
 class DCGANDiscriminator(nn.Module):
-    """A DCGAN discriminator: strided convolutions, then one linear layer to a logit per image, ``(N,)``.
+    """A DCGAN discriminator: strided convolutions, one logit per image.
 
-    For 28x28 images with ``base_channels=64``: ``(N, 1, 28, 28)`` -> ``(N, 64, 14, 14)`` ->
-    ``(N, 128, 7, 7)`` -> flatten ``(N, 6272)`` -> ``(N,)``. The linear layer's input size is computed
-    from the feature map, so it cannot disagree with it (the bug that crashes the source article's code).
+    For 28x28 images with ``base_channels=64``: ``(N, 1, 28, 28)`` ->
+    ``(N, 64, 14, 14)`` -> ``(N, 128, 7, 7)`` -> flatten ``(N, 6272)`` ->
+    ``(N,)``. The linear layer's input size is computed from the feature
+    map, so it cannot disagree with it (the bug that crashes the source
+    article's code).
 
     Args:
         image_size: 28, 32 or 64.
         channels: 1 for grey images, 3 for RGB.
-        base_channels: width of the first layer; each later layer doubles it.
-        normalization: ``"batch"`` (DCGAN), ``"layer"`` or ``"none"``. A WGAN-GP critic must not use
-            batch norm: the gradient penalty is defined per example, and batch norm mixes examples.
-        spectral_norm: constrain each layer's spectral norm to 1 (Miyato et al. 2018).
+        base_channels: width of the first layer; each later layer doubles
+            it.
+        normalization: ``"batch"`` (DCGAN), ``"layer"`` or ``"none"``. A
+            WGAN-GP critic must not use batch norm: the gradient penalty is
+            defined per example, and batch norm mixes examples.
+        spectral_norm: constrain each layer's spectral norm to 1 (Miyato et
+            al. 2018).
 
     >>> DCGANDiscriminator()(torch.randn(2, 1, 28, 28)).shape
     torch.Size([2])
@@ -222,19 +240,25 @@ class DCGANDiscriminator(nn.Module):
     ) -> None:
         super().__init__()
         if image_size not in _IMAGE_PLANS:
-            raise ValueError(f"image_size must be one of {sorted(_IMAGE_PLANS)}, got {image_size}")
+            raise ValueError(
+                f"image_size must be one of {sorted(_IMAGE_PLANS)}, "
+                f"got {image_size}"
+            )
         if normalization not in ("batch", "layer", "none"):
-            raise ValueError(f"normalization must be 'batch', 'layer' or 'none', got {normalization!r}")
+            raise ValueError(
+                "normalization must be 'batch', 'layer' or 'none', "
+                f"got {normalization!r}"
+            )
         self.image_size, self.channels = image_size, channels
         start, num_downsamplings = _IMAGE_PLANS[image_size]
         width, side = base_channels, image_size // 2
         layers: list[nn.Module] = [
-            _maybe_spectral(nn.Conv2d(channels, width, 4, stride=2, padding=1), spectral_norm),  # (N, C, s, s) -> (N, w, s/2, s/2)
+            maybe_spectral_norm(nn.Conv2d(channels, width, 4, stride=2, padding=1), spectral_norm),  # (N, C, s, s) -> (N, w, s/2, s/2)
             nn.LeakyReLU(0.2),  # no normalisation on the first layer, as in DCGAN
         ]
         for _ in range(num_downsamplings - 1):
             side //= 2
-            layers.append(_maybe_spectral(nn.Conv2d(width, width * 2, 4, stride=2, padding=1), spectral_norm))  # halves the side
+            layers.append(maybe_spectral_norm(nn.Conv2d(width, width * 2, 4, stride=2, padding=1), spectral_norm))  # halves the side
             if normalization == "batch":
                 layers.append(nn.BatchNorm2d(width * 2))
             elif normalization == "layer":
@@ -243,14 +267,15 @@ class DCGANDiscriminator(nn.Module):
             width *= 2
         assert side == start, (side, start)
         self.features = nn.Sequential(*layers)
-        self.classify = _maybe_spectral(nn.Linear(width * side * side, 1), spectral_norm)  # (N, w * s * s) -> (N, 1)
+        self.classify = maybe_spectral_norm(nn.Linear(width * side * side, 1), spectral_norm)  # (N, w * s * s) -> (N, 1)
         dcgan_init_(self)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         expected = (None, self.channels, self.image_size, self.image_size)
-        _check_shape(
+        check_shape(
             self, images, expected, "images",
-            "Resize or generate images at the size this discriminator was built for (its image_size and channels).",
+            "Resize or generate images at the size this discriminator was "
+            "built for (its image_size and channels).",
         )
         features = self.features(images).flatten(1)  # (N, w, s, s) -> (N, w * s * s)
         return self.classify(features).squeeze(1)  # (N, 1) -> (N,)
@@ -285,24 +310,34 @@ def generate(
         raise ValueError(f"num_samples must be at least 1, got {num_samples}")
     device = next(generator.parameters()).device
     rng = torch.Generator().manual_seed(seed) if seed is not None else None
-    was_training = generator.training
-    generator.eval()
     # All the noise at once, on the CPU: the samples do not depend on batch_size or the device.
     z = torch.randn(num_samples, generator.latent_dim, generator=rng)  # (num_samples, latent_dim)
     if truncation is not None:
         z = z.clamp(-truncation, truncation)
-    conditional = hasattr(generator, "num_classes")
+    conditional = is_conditional(generator)
     if labels is not None and not conditional:
         raise ValueError(f"labels were given, but {type(generator).__name__} is not a conditional generator")
     if conditional:
-        labels = torch.arange(num_samples) % generator.num_classes if labels is None else torch.as_tensor(labels)
+        labels = balanced_labels(num_samples, generator.num_classes) if labels is None else torch.as_tensor(labels)
         if labels.shape != (num_samples,):
             raise ValueError(f"labels must have shape ({num_samples},), one per sample, got {tuple(labels.shape)}")
-        chunks = [
-            generator(batch.to(device), batch_labels.to(device)).float().cpu()
-            for batch, batch_labels in zip(z.split(batch_size), labels.split(batch_size))
-        ]
+        batches = list(zip(z.split(batch_size), labels.split(batch_size)))
     else:
-        chunks = [generator(batch.to(device)).float().cpu() for batch in z.split(batch_size)]
-    generator.train(was_training)
+        batches = [(batch,) for batch in z.split(batch_size)]
+    with evaluating(generator):
+        chunks = [generator(*(part.to(device) for part in batch)).float().cpu() for batch in batches]
     return torch.cat(chunks)
+
+
+def is_conditional(generator: nn.Module) -> bool:
+    """True for a class-conditional generator: one that takes ``(z, labels)`` and has ``num_classes``."""
+    return hasattr(generator, "num_classes")
+
+
+def balanced_labels(num_samples: int, num_classes: int, device: torch.device | str | None = None) -> torch.Tensor:
+    """Every class equally often, in order: ``0, 1, ..., num_classes - 1, 0, 1, ...``, shape ``(num_samples,)``.
+
+    >>> balanced_labels(5, 3).tolist()
+    [0, 1, 2, 0, 1]
+    """
+    return torch.arange(num_samples, device=device) % num_classes

@@ -23,9 +23,10 @@ from torch import nn
 from .checkpoints import read_checkpoint
 from .config import TrainConfig, build_models
 from .metrics import WEIGHTS_DIR, evaluate_images, sha256_of
+from .options import train_command
 from .utils import get_device
 
-__all__ = ["available", "model_card", "load_generator", "export_generator", "train_command", "CARDS_FILE"]
+__all__ = ["available", "model_card", "load_generator", "export_generator", "CARDS_FILE"]
 
 CARDS_FILE = "pretrained.json"
 
@@ -75,40 +76,6 @@ def load_generator(name: str, device: str | None = "cpu") -> nn.Module:
     generator.load_state_dict({key: value.float() if value.is_floating_point() else value for key, value in weights.items()})
     generator.requires_grad_(False)
     return generator.to(get_device(device)).eval()
-
-
-def train_command(config: TrainConfig) -> str:
-    """The ``gan-teach train`` command line that reproduces ``config`` (only the options that differ from the recipe).
-
-    >>> train_command(TrainConfig(dataset="mnist", width=64, epochs=20, ema_decay=0.999).resolve())
-    'gan-teach train --dataset mnist --width 64 --epochs 20 --ema-decay 0.999 --out OUT'
-    """
-    resolved = config.resolve()
-    recipe = TrainConfig(dataset=resolved.dataset, loss=resolved.loss, model=resolved.model).resolve()
-    parts = ["gan-teach", "train", "--dataset", resolved.dataset]
-    if resolved.model != TrainConfig(dataset=resolved.dataset).resolve().model:
-        parts += ["--model", resolved.model]
-    if resolved.loss != TrainConfig().loss:
-        parts += ["--loss", resolved.loss]
-    for name in ("latent_dim", "width", "batch_size", "lr_generator", "lr_discriminator", "d_steps"):
-        if getattr(resolved, name) != getattr(recipe, name):
-            parts += [f"--{name.replace('_', '-')}", str(getattr(resolved, name))]
-    parts += ["--steps", str(resolved.steps)] if resolved.steps is not None else ["--epochs", str(resolved.epochs)]
-    if resolved.ema_decay:
-        parts += ["--ema-decay", str(resolved.ema_decay)]
-    if resolved.r1_gamma:
-        parts += ["--r1-gamma", str(resolved.r1_gamma)]
-        if resolved.r1_start_epoch:
-            parts += ["--r1-start-epoch", str(resolved.r1_start_epoch)]
-    if resolved.lr_decay != recipe.lr_decay:
-        parts.append("--lr-decay" if resolved.lr_decay else "--no-lr-decay")
-    if resolved.spectral_norm:
-        parts.append("--spectral-norm")
-    if resolved.cpu_bfloat16:
-        parts.append("--cpu-bf16")
-    if resolved.seed != 0:
-        parts += ["--seed", str(resolved.seed)]
-    return " ".join(parts + ["--out", "OUT"])
 
 
 def export_generator(

@@ -1,14 +1,17 @@
-"""Small helpers every other module uses: seeding, device choice, fast mode."""
+"""Small helpers every other module uses: seeding, device choice, fast mode, eval mode for a block."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
+from collections.abc import Iterator
 
 import numpy as np
 import torch
+from torch import nn
 
-__all__ = ["seed_everything", "get_device", "fast_mode"]
+__all__ = ["seed_everything", "get_device", "fast_mode", "evaluating", "unwrap"]
 
 
 def seed_everything(seed: int) -> None:
@@ -56,3 +59,29 @@ def fast_mode() -> bool:
     if explicit is not None:
         return explicit.strip().lower() not in ("", "0", "false", "no")
     return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+@contextlib.contextmanager
+def evaluating(module: nn.Module) -> Iterator[nn.Module]:
+    """Eval mode inside the block; the module's previous mode afterwards, even after an error.
+
+    >>> layer = nn.BatchNorm1d(3)
+    >>> with evaluating(layer):
+    ...     layer.training
+    False
+    >>> layer.training
+    True
+    """
+    was_training = module.training
+    module.eval()
+    try:
+        yield module
+    finally:
+        module.train(was_training)
+
+
+def unwrap(module: nn.Module) -> nn.Module:
+    """The plain module inside a DistributedDataParallel wrapper (or the module itself)."""
+    if isinstance(module, nn.parallel.DistributedDataParallel):
+        return module.module
+    return module

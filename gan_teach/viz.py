@@ -1,4 +1,4 @@
-"""Plots for watching a GAN train: sample grids, loss curves, D's view of the plane, and animations.
+"""Plots for watching a GAN train: sample grids and D's view of the plane (curves: :mod:`.curves`).
 
 Every function draws on an ``ax`` you pass (or on a new figure) and returns what it drew on, so the
 chapters can place plots side by side and tests can inspect them. Nothing here calls ``plt.show()``.
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -21,26 +21,23 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from .data import ToyDistribution
-
-if TYPE_CHECKING:
-    from .train import TrainState
+from .utils import evaluating
 
 __all__ = [
     "image_grid",
-    "plot_history",
-    "plot_discriminator_outputs",
-    "plot_gradient_norms",
-    "plot_training",
     "plot_toy",
     "save_figure",
+    "discriminator_scores",
+    "default_bounds",
+    "to_cpu",
+    "new_axes",
 ]
 
-History = Mapping[str, Sequence[float]]
 Bounds = Sequence[float]  # (x_min, x_max) for 1-D data, (x_min, x_max, y_min, y_max) for 2-D data
 REAL_COLOR, GENERATED_COLOR, DISCRIMINATOR_COLOR = "black", "tab:orange", "tab:blue"
 
 
-def _new_axes(ax: Axes | None, figsize: tuple[float, float] = (5, 4)) -> Axes:
+def new_axes(ax: Axes | None, figsize: tuple[float, float] = (5, 4)) -> Axes:
     """``ax`` itself, or the axes of a new pyplot figure (so that a notebook shows it)."""
     if ax is not None:
         return ax
@@ -48,7 +45,7 @@ def _new_axes(ax: Axes | None, figsize: tuple[float, float] = (5, 4)) -> Axes:
     return ax
 
 
-def _to_cpu(tensor: torch.Tensor | np.ndarray) -> torch.Tensor:
+def to_cpu(tensor: torch.Tensor | np.ndarray) -> torch.Tensor:
     """A detached float32 CPU copy of a tensor or array."""
     return torch.as_tensor(tensor).detach().float().cpu()
 
@@ -77,7 +74,7 @@ def image_grid(
     """
     from torchvision.utils import make_grid
 
-    images = _to_cpu(images)
+    images = to_cpu(images)
     if images.dim() != 4 or images.shape[1] not in (1, 3):
         hint = "A single image needs images[None]; flat vectors need .view(-1, 1, 28, 28)."
         raise ValueError(
@@ -86,7 +83,7 @@ def image_grid(
     if nrow is None:
         nrow = math.ceil(math.sqrt(len(images)))
     grid = make_grid(images, nrow=nrow, normalize=True, value_range=(-1, 1))  # (3, H', W') in [0, 1]
-    ax = _new_axes(ax, figsize=(4, 4))
+    ax = new_axes(ax, figsize=(4, 4))
     if images.shape[1] == 1:
         # make_grid repeats one channel three times; "nearest" keeps pixels sharp and frames compressible
         ax.imshow(grid[0].numpy(), cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
@@ -96,157 +93,6 @@ def image_grid(
     if title is not None:
         ax.set_title(title)
     return ax
-
-
-# ---------------------------------------------------------------------------------- history
-
-
-def _as_history(state_or_history: TrainState | History) -> History:
-    """The history dict of a TrainState, or the dict itself."""
-    history = getattr(state_or_history, "history", state_or_history)
-    if not isinstance(history, Mapping):
-        raise ValueError(
-            f"expected a TrainState or its .history dict (key -> list of floats), got {type(state_or_history).__name__}"
-        )
-    return history
-
-
-def _values(history: History, key: str) -> np.ndarray:
-    """One history series as an array, with an error that lists the keys there are."""
-    if key not in history:
-        raise ValueError(
-            f"the history has no {key!r}; it has: {', '.join(history) or 'nothing'}. "
-            "Pass the .history of a TrainState that has trained for at least one step."
-        )
-    values = np.asarray(history[key], dtype=float)
-    if values.size == 0:
-        raise ValueError(f"the history's {key!r} is empty: train for at least one step first")
-    return values
-
-
-def _moving_average(values: np.ndarray, window: int) -> np.ndarray:
-    """Trailing mean over ``window`` values; the result is ``window - 1`` shorter.
-
-    >>> _moving_average(np.array([1.0, 2.0, 3.0, 4.0]), 2)
-    array([1.5, 2.5, 3.5])
-    """
-    cumulative = np.cumsum(np.insert(values, 0, 0.0))
-    return (cumulative[window:] - cumulative[:-window]) / window
-
-
-def _plot_series(ax: Axes, history: History, keys: Sequence[str], labels: Sequence[str], smooth: int | None) -> None:
-    """Each series against the step: faint raw values under a bold moving average (or the raw values alone)."""
-    for key, label in zip(keys, labels):
-        values = _values(history, key)
-        steps = np.arange(1, len(values) + 1)  # history[key][i] was recorded after generator update i + 1
-        window = max(1, len(values) // 50) if smooth is None else smooth
-        if window < 1:
-            raise ValueError(f"smooth must be a window of at least 1 step (1: no smoothing), got {smooth}")
-        window = min(window, len(values))
-        if window == 1:
-            ax.plot(steps, values, label=label)
-            continue
-        (raw,) = ax.plot(steps, values, alpha=0.25, linewidth=0.8)
-        ax.plot(steps[window - 1 :], _moving_average(values, window), color=raw.get_color(), label=label)
-    ax.set_xlabel("step")
-
-
-def plot_history(
-    history: TrainState | History,
-    ax: Axes | None = None,
-    keys: Sequence[str] = ("d_loss", "g_loss"),
-    smooth: int | None = None,
-) -> Axes:
-    """Plot loss curves (or any recorded series) against the training step.
-
-    Args:
-        history: a TrainState or its ``.history``.
-        ax: where to draw; default: a new figure.
-        keys: which series to plot.
-        smooth: moving-average window in steps; 1 plots the raw values only; ``None``: 1/50 of the run.
-            With a window above 1 the raw values are drawn faintly underneath.
-
-    Returns:
-        The axes, with one labelled line per key.
-    """
-    history = _as_history(history)
-    ax = _new_axes(ax)
-    _plot_series(ax, history, keys, keys, smooth)
-    if all(key.endswith("loss") for key in keys):
-        ax.set_ylabel("loss")
-    ax.legend()
-    return ax
-
-
-def plot_discriminator_outputs(
-    history: TrainState | History, ax: Axes | None = None, smooth: int | None = None, raw_scores: bool = False
-) -> Axes:
-    """Plot D(x) on real and D(G(z)) on generated examples; at the equilibrium both are 0.5.
-
-    Args:
-        history: a TrainState or its ``.history``.
-        ax: where to draw; default: a new figure.
-        smooth: as in :func:`plot_history`.
-        raw_scores: plot the mean raw scores (``real_score``, ``fake_score``) instead of the sigmoid
-            outputs; use it for critics (WGAN, hinge, LSGAN), whose scores are not probabilities.
-
-    Returns:
-        The axes.
-    """
-    history = _as_history(history)
-    ax = _new_axes(ax)
-    if raw_scores:
-        _plot_series(ax, history, ("real_score", "fake_score"), ("real", "generated"), smooth)
-        ax.set_ylabel("mean score")
-    else:
-        _plot_series(ax, history, ("d_real", "d_fake"), ("D(x)", "D(G(z))"), smooth)
-        # at the equilibrium p_g = p_data, and the best D outputs 1/2 everywhere
-        ax.axhline(0.5, color="grey", linestyle="--", linewidth=1, label="equilibrium")
-        ax.set_ylim(-0.02, 1.02)
-        ax.set_ylabel("mean D output")
-    ax.legend()
-    return ax
-
-
-def plot_gradient_norms(history: TrainState | History, ax: Axes | None = None, smooth: int | None = None) -> Axes:
-    """Plot the gradient norms of D and G on a log scale: spikes and collapse to zero show up here first.
-
-    Args:
-        history: a TrainState or its ``.history``.
-        ax: where to draw; default: a new figure.
-        smooth: as in :func:`plot_history`.
-
-    Returns:
-        The axes.
-    """
-    history = _as_history(history)
-    ax = _new_axes(ax)
-    _plot_series(ax, history, ("d_grad_norm", "g_grad_norm"), ("D", "G"), smooth)
-    ax.set_yscale("log")
-    ax.set_ylabel("gradient norm")
-    ax.legend()
-    return ax
-
-
-def plot_training(state_or_history: TrainState | History, smooth: int | None = None) -> Figure:
-    """Losses, D's outputs and gradient norms side by side, in a new 1 x 3 figure.
-
-    Args:
-        state_or_history: a TrainState (a critic's raw scores are then plotted instead of sigmoid
-            outputs) or a ``.history`` dict.
-        smooth: as in :func:`plot_history`.
-
-    Returns:
-        The figure.
-    """
-    history = _as_history(state_or_history)
-    loss = getattr(state_or_history, "loss", None)
-    raw_scores = loss is not None and not loss.uses_sigmoid
-    figure, (loss_ax, output_ax, norm_ax) = plt.subplots(1, 3, figsize=(14, 3.6), layout="constrained")
-    plot_history(history, ax=loss_ax, smooth=smooth)
-    plot_discriminator_outputs(history, ax=output_ax, smooth=smooth, raw_scores=raw_scores)
-    plot_gradient_norms(history, ax=norm_ax, smooth=smooth)
-    return figure
 
 
 # --------------------------------------------------------------------------------- toy data
@@ -263,7 +109,7 @@ def _check_points(points: torch.Tensor, distribution: ToyDistribution | None) ->
         )
 
 
-def _default_bounds(points: torch.Tensor, distribution: ToyDistribution | None) -> list[float]:
+def default_bounds(points: torch.Tensor, distribution: ToyDistribution | None) -> list[float]:
     """Per coordinate (low, high), flattened: the samples and the real modes with a margin."""
     extent = [points]
     if distribution is not None:
@@ -276,16 +122,12 @@ def _default_bounds(points: torch.Tensor, distribution: ToyDistribution | None) 
 
 
 @torch.no_grad()
-def _discriminator_output(discriminator: nn.Module, points: torch.Tensor, sigmoid: bool) -> np.ndarray:
+def discriminator_scores(discriminator: nn.Module, points: torch.Tensor, sigmoid: bool) -> np.ndarray:
     """D on ``points`` ``(N, dim)`` in eval mode, without gradients; the training flag is restored after."""
     parameter = next(discriminator.parameters(), None)
     device = parameter.device if parameter is not None else torch.device("cpu")
-    was_training = discriminator.training
-    discriminator.eval()
-    try:
+    with evaluating(discriminator):
         scores = discriminator(points.to(device)).float().cpu()  # (N,)
-    finally:
-        discriminator.train(was_training)
     return (torch.sigmoid(scores) if sigmoid else scores).numpy()
 
 
@@ -318,16 +160,16 @@ def plot_toy(
     Returns:
         The axes of the scatter (2-D) or histogram (1-D).
     """
-    points = _to_cpu(samples)
+    points = to_cpu(samples)
     _check_points(points, distribution)
     if resolution < 2:
         raise ValueError(f"resolution must be at least 2 grid points per axis, got {resolution}")
     dim = points.shape[1]
-    bounds = list(bounds) if bounds is not None else _default_bounds(points, distribution)
+    bounds = list(bounds) if bounds is not None else default_bounds(points, distribution)
     if len(bounds) != 2 * dim:
         expected = "(x_min, x_max, y_min, y_max)" if dim == 2 else "(x_min, x_max)"
         raise ValueError(f"bounds for {dim}-D points are {expected}, got {tuple(bounds)}")
-    ax = _new_axes(ax)
+    ax = new_axes(ax)
     score_label = "D(x)" if sigmoid else "score"
     if dim == 1:
         return _plot_toy_1d(ax, points, distribution, discriminator, bounds, resolution, sigmoid, score_label)
@@ -337,7 +179,7 @@ def plot_toy(
         ys = torch.linspace(bounds[2], bounds[3], resolution)
         grid_y, grid_x = torch.meshgrid(ys, xs, indexing="ij")  # (R, R) each; row i is y = ys[i]
         grid = torch.stack([grid_x.reshape(-1), grid_y.reshape(-1)], dim=1)  # (R * R, 2)
-        scores = _discriminator_output(discriminator, grid, sigmoid).reshape(resolution, resolution)
+        scores = discriminator_scores(discriminator, grid, sigmoid).reshape(resolution, resolution)
         image = ax.imshow(
             scores, origin="lower", extent=tuple(bounds), cmap="RdBu_r",
             vmin=0.0 if sigmoid else None, vmax=1.0 if sigmoid else None, alpha=0.85,
@@ -379,7 +221,7 @@ def _plot_toy_1d(
     handles, labels = ax.get_legend_handles_labels()
     if discriminator is not None:
         twin = ax.twinx()
-        twin.plot(xs[:, 0], _discriminator_output(discriminator, xs, sigmoid), color=DISCRIMINATOR_COLOR,
+        twin.plot(xs[:, 0], discriminator_scores(discriminator, xs, sigmoid), color=DISCRIMINATOR_COLOR,
                   linestyle="--", label=score_label)
         if sigmoid:
             twin.set_ylim(-0.02, 1.02)

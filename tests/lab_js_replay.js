@@ -1,4 +1,4 @@
-// Replays a run recorded by gan_teach.lab_page.record_lab_run in the live lab's trainer (the very file the
+// Replays a run recorded by gan_teach.instruments.lab.page.record_lab_run in the live lab's trainer (the very file the
 // book's page loads) and prints what it computed, as JSON, for tests/test_lab_js_parity.py to compare.
 // Usage: node tests/lab_js_replay.js ENGINE.js RECORD.json
 "use strict";

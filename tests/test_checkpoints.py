@@ -1,10 +1,18 @@
-import pickle
 
 import pytest
 import torch
 
-from gan_teach import CheckpointError, TrainConfig, load_checkpoint, load_generator, load_toy, read_checkpoint, save_checkpoint, train
-from gan_teach.train import create_state
+from gan_teach import (
+    CheckpointError,
+    TrainConfig,
+    load_checkpoint,
+    load_checkpoint_generator,
+    load_toy,
+    read_checkpoint,
+    save_checkpoint,
+    train,
+)
+from gan_teach.state import create_state
 
 TINY = dict(dataset="ring", width=16, latent_dim=4, batch_size=32)
 
@@ -112,9 +120,9 @@ def test_foreign_files_are_explained(tmp_path):
         read_checkpoint(tmp_path / "missing.pt")
 
 
-def test_load_generator_prefers_ema_and_is_in_eval_mode(tmp_path):
+def test_load_checkpoint_generator_prefers_ema_and_is_in_eval_mode(tmp_path):
     state = train(TrainConfig(**TINY, steps=5, ema_decay=0.9), progress=False)
     path = save_checkpoint(state, tmp_path / "checkpoint.pt")
-    generator, config = load_generator(path)
+    generator, config = load_checkpoint_generator(path)
     assert not generator.training and config == state.config
     _assert_same_weights(generator, state.ema_generator)

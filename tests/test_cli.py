@@ -31,7 +31,22 @@ def test_resume_extends_a_run(tmp_path, capsys):
     assert "resuming" in capsys.readouterr().out
     assert torch.load(out / "checkpoint.pt", weights_only=True)["step"] == 20
     assert main(["train", "--resume", str(out / "checkpoint.pt"), "--out", str(out), "--loss", "hinge"]) == 1
-    assert "only --epochs, --steps" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert "only --epochs, --steps" in error and "--loss (saved: 'non-saturating')" in error
+
+
+def test_resume_accepts_the_settings_the_run_already_has(tmp_path, capsys):
+    out = tmp_path / "run"
+    first = ["--dataset", "ring", "--steps", "10", "--width", "16", "--no-progress"]
+    assert main(["train", *first, "--out", str(out)]) == 0
+    again = ["--dataset", "ring", "--steps", "20", "--width", "16", "--loss", "non-saturating", "--lr-decay"]
+    assert main(["train", "--resume", str(out / "checkpoint.pt"), "--out", str(out), *again, "--no-progress"]) == 0
+    assert torch.load(out / "checkpoint.pt", weights_only=True)["step"] == 20
+    capsys.readouterr()
+    changed = ["--dataset", "ring", "--width", "32"]
+    assert main(["train", "--resume", str(out / "checkpoint.pt"), "--out", str(out), *changed]) == 1
+    error = capsys.readouterr().err
+    assert "--width (saved: 16)" in error and "--dataset" not in error.split("not ")[-1]
 
 
 def test_sample_png_and_npy_for_images(tmp_path):
@@ -86,9 +101,11 @@ def test_unknown_dataset_and_bad_option_exit_with_usage(tmp_path):
     result = subprocess.run([sys.executable, "-m", "gan_teach", "train", "--dataset", "cifar", "--out", "x"],
                             capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 2 and "invalid choice: 'cifar'" in result.stderr and "Traceback" not in result.stderr
+    # Values are checked in one place, TrainConfig: one line, no traceback.
     result = subprocess.run([sys.executable, "-m", "gan_teach", "train", "--steps", "0", "--out", "x"],
                             capture_output=True, text=True, cwd=tmp_path)
-    assert result.returncode == 2 and "must be a positive integer" in result.stderr
+    assert result.returncode == 1 and "steps must be a positive integer, got 0" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_missing_dataset_is_one_clear_line(tmp_path):

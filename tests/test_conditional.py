@@ -4,7 +4,10 @@ import pytest
 import torch
 
 from gan_teach import TrainConfig, generate, train
-from gan_teach.conditional import ConditionalDCGANDiscriminator, ConditionalDCGANGenerator
+from gan_teach.conditional import (
+    ConditionalDCGANDiscriminator,
+    ConditionalDCGANGenerator,
+)
 from gan_teach.config import build_models
 from gan_teach.models import DCGANGenerator
 
@@ -75,7 +78,7 @@ def test_generate_balances_classes_and_takes_labels():
 
 
 def test_the_single_steps_need_labels_exactly_for_a_conditional_model():
-    from gan_teach.train import create_state, discriminator_step, generator_step
+    from gan_teach import create_state, discriminator_step, generator_step
 
     state = create_state(TrainConfig(dataset="mnist", model="conditional", width=4, latent_dim=8, steps=1))
     with pytest.raises(ValueError, match="needs the class labels"):

@@ -3,7 +3,14 @@ import os
 import pytest
 import torch
 
-from gan_teach import DataNotFoundError, load_dataset, load_images, load_toy, resolve_data_root, toy_distribution
+from gan_teach import (
+    DataNotFoundError,
+    load_dataset,
+    load_images,
+    load_toy,
+    resolve_data_root,
+    toy_distribution,
+)
 from gan_teach.data import TOY_DISTRIBUTIONS
 
 

@@ -13,7 +13,7 @@ def test_torchrun_two_processes(tmp_path):
     out = tmp_path / "run"
     environment = {**os.environ, "OMP_NUM_THREADS": "1"}
     command = [
-        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=0" if False else "--standalone",
+        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--standalone",
         "-m", "gan_teach", "train", "--dataset", "ring", "--steps", "20", "--width", "16", "--batch-size", "64",
         "--out", str(out), "--no-progress",
     ]

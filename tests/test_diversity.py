@@ -19,7 +19,7 @@ from gan_teach.diversity import (
     mmd_squared_unbiased,
     polynomial_kernel,
 )
-from gan_teach.metrics import diversity_metrics as reexported_diversity_metrics
+from gan_teach import diversity_metrics as reexported_diversity_metrics
 
 SMALL = 2000  # MNIST images per set: seconds, and enough for stable k-NN balls at k = 5
 

@@ -1,6 +1,6 @@
 """The live lab's JavaScript trainer does what gan_teach.train does, number for number.
 
-``gan_teach.lab_page.record_lab_run`` drives the Python lab (``LabSession``, hence the library's
+``gan_teach.instruments.lab.page.record_lab_run`` drives the Python lab (``LabSession``, hence the library's
 ``discriminator_step`` / ``generator_step`` / ``train_step``) and records the initial weights, every real
 batch and every noise draw. ``tests/lab_js_replay.js`` replays that record under Node in
 ``book/_ext/live_lab/gan_lab_engine.js``, the file the book's page loads. Every parameter after every
@@ -29,8 +29,8 @@ import numpy as np
 import pytest
 import torch
 
-from gan_teach.lab import LabSettings
-from gan_teach.lab_page import record_lab_run
+from gan_teach.instruments.lab import LabSettings
+from gan_teach.instruments.lab.page import record_lab_run
 from gan_teach.losses import LOSSES
 
 REPO = Path(__file__).resolve().parents[1]

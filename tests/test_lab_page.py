@@ -1,4 +1,4 @@
-"""gan_teach.lab_page: the live lab's settings come from the library, and its runs record what a replay needs."""
+"""gan_teach.instruments.lab.page: the live lab's settings come from the library, and its runs record what a replay needs."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import json
 import pytest
 
 from gan_teach.data import toy_distribution
-from gan_teach.lab import LAB_DATASETS, LabSettings, lab_bounds
-from gan_teach.lab_page import page_data, page_data_script, record_lab_run
+from gan_teach.instruments.lab import LAB_DATASETS, LabSettings, lab_bounds
+from gan_teach.instruments.lab.page import page_data, page_data_script, record_lab_run
 from gan_teach.losses import LOSSES
 
 

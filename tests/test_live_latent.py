@@ -132,7 +132,7 @@ def test_page_runs_from_file_with_nothing_from_the_network(page):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_page_draws_what_pytorch_generates(page, name):
-    from gan_teach.latent import sample_latents
+    from gan_teach.instruments.latent import sample_latents
     from gan_teach.models import generate
     from gan_teach.pretrained import load_generator
 
@@ -151,8 +151,8 @@ def test_page_draws_what_pytorch_generates(page, name):
 
 
 def test_first_views_are_the_recorded_figures(page):
-    from gan_teach.latent import interpolate, principal_directions, sample_latents, style_grid, walk
-    from gan_teach.latent import render as torch_render
+    from gan_teach.instruments.latent import interpolate, principal_directions, sample_latents, style_grid, walk
+    from gan_teach.instruments.latent import render as torch_render
     from gan_teach.pretrained import load_generator
 
     generator, conditional = load_generator("mnist-dcgan"), load_generator("mnist-conditional")
@@ -248,7 +248,7 @@ def test_a_bad_file_gets_one_clear_line(page, tmp_path, content):
 
 def test_a_generator_of_ones_own_loads_and_draws_what_pytorch_draws(page, tmp_path):
     from gan_teach import TrainConfig, create_state, save_checkpoint
-    from gan_teach.checkpoints import load_generator
+    from gan_teach.checkpoints import load_checkpoint_generator as load_generator
     from gan_teach.cli import main
     from gan_teach.models import generate
 
@@ -264,7 +264,7 @@ def test_a_generator_of_ones_own_loads_and_draws_what_pytorch_draws(page, tmp_pa
     rounded = {key: value.half().float() for key, value in generator.state_dict().items() if value.is_floating_point()}
     generator.load_state_dict(rounded, strict=False)  # the web format ships float16 weights, like gan-teach export
     expected = generate(generator, 4, seed=5)
-    from gan_teach.latent import sample_latents
+    from gan_teach.instruments.latent import sample_latents
 
     drawn = page.execute_script("return window.ganTeachLive.render('my-generator', arguments[0])",
                                 sample_latents(32, 4, seed=5).flatten().tolist())

@@ -3,7 +3,13 @@ import math
 import pytest
 import torch
 
-from gan_teach import LOSSES, DCGANDiscriminator, MLPDiscriminator, get_loss, gradient_penalty
+from gan_teach import (
+    LOSSES,
+    DCGANDiscriminator,
+    MLPDiscriminator,
+    get_loss,
+    gradient_penalty,
+)
 from gan_teach.losses import bce_discriminator_loss
 
 REAL = torch.tensor([2.0, -1.0])

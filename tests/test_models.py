@@ -1,7 +1,14 @@
 import pytest
 import torch
 
-from gan_teach import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, count_parameters, generate
+from gan_teach import (
+    DCGANDiscriminator,
+    DCGANGenerator,
+    MLPDiscriminator,
+    MLPGenerator,
+    count_parameters,
+    generate,
+)
 
 
 @pytest.mark.parametrize("image_size,channels", [(28, 1), (32, 3), (64, 3), (64, 1)])

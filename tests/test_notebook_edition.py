@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gan_teach.notebook_edition import Edition, MystLeftError, convert_notebook, make_notebook_edition
+from gan_teach.course.notebook_edition import Edition, MystLeftError, convert_notebook, make_notebook_edition
 
 REPO = Path(__file__).resolve().parents[1]
 BOOK = sorted((REPO / "book").glob("*.ipynb"))

@@ -145,3 +145,23 @@ def test_solutions_are_folded(browser):
     )
     assert solutions, "the math chapter should have solutions"
     assert all(solutions), "every solution should be a dropdown"
+
+
+INCLUDING_PAGES = ["book/algorithm", "book/concepts", "book/lab", "book/practice", "book/latent",
+                   "book/failures", "book/applications", "book/tools"]
+
+
+@pytest.mark.parametrize("page", INCLUDING_PAGES)
+def test_included_library_code_does_not_scroll_sideways(browser, page):
+    """Library code shown by {literalinclude} fits the code column at 1280 px (76 characters).
+
+    Included blocks are highlight-python or highlight-default; notebook cells are ipython3.
+    ruff's line-length (76, pyproject.toml) is chosen for this column."""
+    _open(browser, page)
+    blocks = browser.execute_script(
+        "return [...document.querySelectorAll('div.highlight-python pre, div.highlight-default pre')].map(pre => "
+        "[pre.scrollWidth - pre.clientWidth, pre.textContent.split('\\n')[0].slice(0, 60)]);"
+    )
+    assert blocks, f"{page} should show library code with literalinclude"
+    scrolling = [first_line for overflow, first_line in blocks if overflow > 1]
+    assert scrolling == [], f"{page}: these included blocks scroll sideways: {scrolling}"

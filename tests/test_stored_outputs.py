@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from gan_teach.stored_outputs import code_fingerprint, stamp, stamp_problems, stored_errors
+from gan_teach.course.stored_outputs import code_fingerprint, stamp, stamp_problems, stored_errors
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((REPO / "book").glob("*.ipynb"))
@@ -73,7 +73,7 @@ def test_a_stamp_holds_until_the_code_changes_and_only_a_full_run_counts():
 def test_execute_writes_outputs_and_a_stamp_and_leaves_a_failed_notebook_alone(tmp_path):
     import nbformat
 
-    from gan_teach.stored_outputs import execute_notebook
+    from gan_teach.course.stored_outputs import execute_notebook
 
     good = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
         "from gan_teach import fast_mode\nprint('fast' if fast_mode() else 'full')")])
@@ -94,7 +94,7 @@ def test_execute_writes_outputs_and_a_stamp_and_leaves_a_failed_notebook_alone(t
 def test_adopting_outputs_without_a_run_says_so_in_the_stamp(tmp_path, capsys):
     import nbformat
 
-    from gan_teach.stored_outputs import main
+    from gan_teach.course.stored_outputs import main
 
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
     nbformat.write(notebook, tmp_path / "a.ipynb")
@@ -115,7 +115,7 @@ def test_adopting_the_outputs_of_an_older_commit_keeps_later_code_changes_visibl
 
     import nbformat
 
-    from gan_teach.stored_outputs import main
+    from gan_teach.course.stored_outputs import main
 
     def git(*args):
         subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path, check=True,
@@ -140,7 +140,7 @@ def test_adopting_the_outputs_of_an_older_commit_keeps_later_code_changes_visibl
 def test_provenance_finds_the_commit_that_stored_the_run_and_code_changed_since(tmp_path):
     import subprocess
 
-    from gan_teach.stored_outputs import provenance
+    from gan_teach.course.stored_outputs import provenance
 
     def git(*args):
         subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path, check=True,

@@ -1,12 +1,20 @@
+import dataclasses
 import math
 
 import pytest
 import torch
 
-from gan_teach import TrainConfig, TrainingDivergedError, create_state, load_toy, train, train_step
+from gan_teach import (
+    TrainConfig,
+    TrainingDivergedError,
+    create_state,
+    load_toy,
+    train,
+    train_step,
+)
+from gan_teach.data import toy_distribution
 from gan_teach.metrics import toy_metrics
 from gan_teach.models import generate
-from gan_teach.data import toy_distribution
 
 TINY = dict(dataset="ring", width=16, latent_dim=4, batch_size=32)
 
@@ -182,3 +190,73 @@ def test_progress_bar_only_when_asked_or_interactive(capsys):
     assert "step" not in capsys.readouterr().err
     train(TrainConfig(**TINY, steps=3), progress=True)
     assert "ring non-saturating" in capsys.readouterr().err
+
+
+def test_callback_every_n_steps_sees_the_history_so_far():
+    seen = []
+
+    def record(state):
+        seen.append((state.step, len(state.history["g_loss"])))
+
+    train(TrainConfig(**TINY, steps=10), data=load_toy("ring", 96), callback=record, every=4, progress=False)
+    assert seen == [(4, 4), (8, 8)]
+
+
+def test_callback_without_every_runs_after_each_epoch():
+    steps = []
+    train(TrainConfig(**TINY, epochs=3), data=load_toy("ring", 64), callback=lambda s: steps.append(s.step),
+          progress=False)
+    assert steps == [2, 4, 6]  # 64 examples / batches of 32: 2 steps per epoch
+
+
+def test_a_callback_changes_nothing_in_the_run():
+    config, data = TrainConfig(**TINY, steps=9), load_toy("ring", 96)
+    plain = train(config, data=data, progress=False)
+    watched = train(config, data=data, callback=lambda state: state.sampling_generator, every=2, progress=False)
+    assert plain.history == watched.history
+
+
+@pytest.mark.parametrize("every", [0, -3, 2.5])
+def test_every_must_be_a_positive_number_of_steps(every):
+    with pytest.raises(ValueError, match="every must be a positive number of steps"):
+        train(TrainConfig(**TINY, steps=2), data=load_toy("ring", 64), callback=print, every=every)
+
+
+def test_samples_kept_by_a_callback_equal_training_in_chunks():
+    """What the practice chapter did by continuing `train` in chunks, one run with a callback does."""
+    config, data = TrainConfig(**TINY, steps=12, lr_decay=False), load_toy("ring", 96)  # 3 steps an epoch
+    chunked = create_state(config)
+    for chunk in range(1, 7):
+        chunked.config = dataclasses.replace(chunked.config, steps=2 * chunk)
+        chunked = train(state=chunked, data=data, progress=False)
+
+    def keep_samples(state):
+        state.samples.append((state.step, state.fixed_samples()))
+
+    watched = train(config, data=data, callback=keep_samples, every=2, progress=False)
+    assert [step for step, _ in watched.samples] == [step for step, _ in chunked.samples] == [0, 2, 3, 4, 6, 8, 9, 10, 12]
+    assert all(torch.equal(a, b) for (_, a), (_, b) in zip(watched.samples, chunked.samples))
+    assert watched.history == chunked.history
+
+
+def test_snapshots_by_callback_equal_checkpoint_and_resume(tmp_path):
+    """What the future chapter did by resuming a checkpoint at longer lengths, one run with a callback does."""
+    import copy
+
+    data, snapshot_steps = load_toy("ring", 96), [2, 6]
+    resumed = {}
+    for steps in snapshot_steps:
+        checkpoint = tmp_path / "checkpoint.pt"
+        state = train(TrainConfig(**TINY, steps=steps, lr_decay=False), data=data, out_dir=tmp_path,
+                      resume=checkpoint if checkpoint.exists() else None, progress=False)
+        resumed[steps] = copy.deepcopy(state.sampling_generator)
+    watched = {}
+
+    def keep_generator(state):
+        if state.step in snapshot_steps:
+            watched[state.step] = copy.deepcopy(state.sampling_generator)
+
+    train(TrainConfig(**TINY, steps=6, lr_decay=False), data=data, callback=keep_generator, every=2, progress=False)
+    for steps in snapshot_steps:
+        for a, b in zip(resumed[steps].parameters(), watched[steps].parameters()):
+            assert torch.equal(a, b)

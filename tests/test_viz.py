@@ -13,19 +13,17 @@ import torch
 from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 
-from gan_teach.data import toy_distribution
-from gan_teach.models import MLPDiscriminator
-from gan_teach.utils import seed_everything
 from gan_teach.animation import animation_html, progress_animation
-from gan_teach.viz import (
-    image_grid,
+from gan_teach.curves import (
     plot_discriminator_outputs,
     plot_gradient_norms,
     plot_history,
-    plot_toy,
     plot_training,
-    save_figure,
 )
+from gan_teach.data import toy_distribution
+from gan_teach.models import MLPDiscriminator
+from gan_teach.utils import seed_everything
+from gan_teach.viz import image_grid, plot_toy, save_figure
 
 # An animation that is built but never rendered warns when it is garbage collected; these tests do that on purpose.
 pytestmark = pytest.mark.filterwarnings("ignore:Animation was deleted without rendering")

@@ -11,8 +11,8 @@ import torch
 from gan_teach import TrainConfig, create_state, save_checkpoint
 from gan_teach.cli import main
 from gan_teach.config import build_models
-from gan_teach.latent import principal_directions, render, sample_latents
-from gan_teach.webexport import decode_array, export_web_checkpoint, read_web_generator, web_generator, write_web_generator
+from gan_teach.instruments.latent import principal_directions, render, sample_latents
+from gan_teach.instruments.webexport import decode_array, export_web_checkpoint, read_web_generator, web_generator, write_web_generator
 
 
 def _small_generator(model: str = "dcgan", latent_dim: int = 16) -> torch.nn.Module:

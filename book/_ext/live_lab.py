@@ -4,7 +4,7 @@ A page holds a lab where its Markdown has raw HTML with a ``data-gan-live-lab`` 
 chapter does). Such a page, and only such a page, gets four files as classic ``<script>``/``<link>``
 tags, which browsers load from ``file://`` as well as over http:
 
-- ``gan_lab_data.js``: every setting of the lab, written from ``gan_teach.lab_page.page_data()`` when the
+- ``gan_lab_data.js``: every setting of the lab, written from ``gan_teach.instruments.lab.page.page_data()`` when the
   book is built, so that the page cannot drift from the library (one source of truth);
 - ``gan_lab_engine.js``: the trainer (tested against ``gan_teach.train`` by ``tests/test_lab_js_parity.py``);
 - ``gan_lab_page.js`` and ``gan_lab.css``: the controls and the pictures.
@@ -25,7 +25,7 @@ STYLESHEET = "gan_lab.css"
 
 def _write_page_data(app) -> None:
     """Write ``gan_lab_data.js`` from the library into a build folder that Sphinx copies to ``_static``."""
-    from gan_teach.lab_page import page_data_script
+    from gan_teach.instruments.lab.page import page_data_script
 
     generated = Path(app.doctreedir) / "live_lab"
     generated.mkdir(parents=True, exist_ok=True)

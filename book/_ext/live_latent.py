@@ -2,7 +2,7 @@
 
 At the end of an HTML build it writes ``_static/live-latent/``: the runtime (``gan_teach/web/live_latent.js``
 and its stylesheet) and one web generator per shipped generator, exported by
-:func:`gan_teach.webexport.export_web_pretrained` from the weights in ``gan_teach/weights`` (so nothing
+:func:`gan_teach.instruments.webexport.export_web_pretrained` from the weights in ``gan_teach/weights`` (so nothing
 generated is committed, and the page always runs the weights the notebooks load). Only the pages that
 hold a live widget (a ``<div class="gan-live">``) load these scripts, as classic ``<script src>`` tags,
 which browsers run from ``file://`` too; a generator no widget opens with loads when a reader picks it. An export is reused while the weights and the exporting code are unchanged.
@@ -56,8 +56,8 @@ def _write_assets(app, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
     import gan_teach
-    import gan_teach.latent
-    import gan_teach.webexport
+    import gan_teach.instruments.latent
+    import gan_teach.instruments.webexport
     from gan_teach.pretrained import model_card
 
     web = Path(gan_teach.__file__).parent / "web"  # the runtime of the installed package, like its weights
@@ -70,12 +70,12 @@ def _write_assets(app, exception: Exception | None) -> None:
     stamps: dict[str, Any] = json.loads(stamps_path.read_text()) if stamps_path.exists() else {}
     cache = Path(app.doctreedir) / STATIC
     # An export depends on the weights and on the code that exports them.
-    code = hashlib.sha256(b"".join(Path(module.__file__).read_bytes() for module in (gan_teach.webexport, gan_teach.latent)))
+    code = hashlib.sha256(b"".join(Path(module.__file__).read_bytes() for module in (gan_teach.instruments.webexport, gan_teach.instruments.latent)))
     for name in GENERATORS:
         digest = model_card(name)["sha256"] + ":" + code.hexdigest()
         cached = cache / f"{name}.js"
         if stamps.get(name) != digest or not cached.exists():
-            gan_teach.webexport.export_web_pretrained(name, cache)
+            gan_teach.instruments.webexport.export_web_pretrained(name, cache)
             stamps[name] = digest
         shutil.copyfile(cached, target / f"{name}.js")
     stamps_path.write_text(json.dumps(stamps, indent=2))

@@ -2,7 +2,7 @@
  *
  * A classic script (no module, no fetch, no WebAssembly), so it works from file:// in any browser. The
  * generators arrive as classic scripts too, written by `gan-teach export --format web`
- * (gan_teach/webexport.py), each pushing one JSON object onto window.ganTeachWebGenerators. Everything a
+ * (gan_teach/instruments/webexport.py), each pushing one JSON object onto window.ganTeachWebGenerators. Everything a
  * generator needs (its layers, weights, principal directions and the latent vectors of its seeds) is in
  * that object; this file only knows how to run the layer types the export writes.
  *
@@ -276,7 +276,7 @@
   // ---------------------------------------------------------------- latent vectors
   function lerp(z0, z1, t) { const z = new Float32Array(z0.length); for (let i = 0; i < z.length; i++) z[i] = (1 - t) * z0[i] + t * z1[i]; return z; }
   function norm(z) { let s = 0; for (let i = 0; i < z.length; i++) s += z[i] * z[i]; return Math.sqrt(s); }
-  // gan_teach.latent.slerp: unit directions along their great circle, the norm interpolated linearly.
+  // gan_teach.instruments.latent.slerp: unit directions along their great circle, the norm interpolated linearly.
   function slerp(z0, z1, t) {
     const n0 = norm(z0), n1 = norm(z1);
     let cosine = 0;

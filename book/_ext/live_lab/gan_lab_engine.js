@@ -8,7 +8,7 @@
  *                     penalty (the double backward written out: see gradientPenaltyBackward).
  *   the optimizers    torch.optim.Adam (bias correction, eps added after the square root) and plain SGD.
  *   the updates       gan_teach.train.discriminator_step, generator_step and train_step (k D steps, one G step).
- *   the pictures      gan_teach.lab: discriminator_heatmap, generator_manifold, generator_gradients, and
+ *   the pictures      gan_teach.instruments.lab: discriminator_heatmap, generator_manifold, generator_gradients, and
  *                     gan_teach.metrics.toy_metrics (modes covered, high-quality share).
  *
  * Everything is Float64Array and loops: no library, no DOM, so that the same file runs in the page (a
@@ -522,7 +522,7 @@
 
   // ------------------------------------------------------------------------------------------------ the pictures
 
-  /** gan_teach.lab._plane_grid: (R * R, 2), row by row from the bottom. */
+  /** gan_teach.instruments.lab.pictures._plane_grid: (R * R, 2), row by row from the bottom. */
   function planeGrid(bounds, resolution) {
     var points = new Float64Array(resolution * resolution * 2);
     for (var row = 0; row < resolution; row++) {
@@ -536,14 +536,14 @@
     return points;
   }
 
-  /** gan_teach.lab.discriminator_heatmap: sigmoid(D) (or the raw score for critics) on the grid, (R * R,). */
+  /** gan_teach.instruments.lab.discriminator_heatmap: sigmoid(D) (or the raw score for critics) on the grid, (R * R,). */
   Trainer.prototype.heatmap = function (bounds, resolution, usesSigmoid) {
     var scores = this.score(planeGrid(bounds, resolution), resolution * resolution);
     if (usesSigmoid) for (var i = 0; i < scores.length; i++) scores[i] = sigmoid(scores[i]);
     return scores;
   };
 
-  /** gan_teach.lab.generator_manifold: G on two families of latent lines; {rows, columns}, each (L * P, 2). */
+  /** gan_teach.instruments.lab.generator_manifold: G on two families of latent lines; {rows, columns}, each (L * P, 2). */
   Trainer.prototype.manifold = function (numLines, pointsPerLine, latentRange) {
     var latentDim = this.settings.latentDim, count = numLines * pointsPerLine;
     var families = [];
@@ -564,7 +564,7 @@
   };
 
   /**
-   * gan_teach.lab.generator_gradients: the gradient of each point's own generator loss, (N, 2). The lab
+   * gan_teach.instruments.lab.generator_gradients: the gradient of each point's own generator loss, (N, 2). The lab
    * draws minus it: where a generator step pushes each fake.
    */
   Trainer.prototype.pointGradients = function (points, count) {

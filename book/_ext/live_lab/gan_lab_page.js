@@ -2,16 +2,16 @@
  *
  * The training itself is gan_lab_engine.js (GanLabEngine), tested against gan_teach.train; every setting
  * (the toy distributions, the losses' Adam betas, the lab's defaults) comes from window.GAN_LAB_DATA,
- * which the book's live_lab extension writes from gan_teach.lab_page.page_data() at build time.
- * This file mirrors gan_teach.lab.LabSession (the updates, the log, the quality every 10 updates) and
- * draws what gan_teach.lab.draw_frame draws. A lab appears in every element with data-gan-live-lab.
+ * which the book's live_lab extension writes from gan_teach.instruments.lab.page.page_data() at build time.
+ * This file mirrors gan_teach.instruments.lab.LabSession (the updates, the log, the quality every 10 updates) and
+ * draws what gan_teach.instruments.lab.draw_frame draws. A lab appears in every element with data-gan-live-lab.
  */
 (function () {
   "use strict";
 
   var REAL_COLOR = "rgba(0, 0, 0, 0.5)", FAKE_COLOR = "#ff7f0e", ARROW_COLOR = "#9467bd";
   var D_COLOR = "#1f77b4", G_COLOR = "#2ca02c";
-  var CURVES = [ // the keys of the log, as gan_teach.lab.draw_curves plots them
+  var CURVES = [ // the keys of the log, as gan_teach.instruments.lab.draw_curves plots them
     { key: "d_real", label: "D(x)", color: "#000000" }, { key: "d_fake", label: "D(G(z))", color: FAKE_COLOR },
     { key: "d_loss", label: "D loss", color: D_COLOR }, { key: "g_loss", label: "G loss", color: G_COLOR },
   ];
@@ -382,7 +382,7 @@
                      6, size - 6);
   };
 
-  /** Minus the gradient of each fake's own generator loss (gan_teach.lab.generator_gradients), cut to max_arrow. */
+  /** Minus the gradient of each fake's own generator loss (gan_teach.instruments.lab.generator_gradients), cut to max_arrow. */
   LiveLab.prototype._drawArrows = function (context, fakes, toX, toY) {
     var pictures = this.data.pictures, count = pictures.num_arrows;
     var tails = fakes.subarray(0, 2 * count);

@@ -1,0 +1,299 @@
+"""The machinery around the algorithm that the book does not show.
+
+:mod:`gan_teach.train` reads like the paper because the engineering sits here, behind one call each:
+
+- :func:`players`: G and D as plain functions of their input, with the class labels bound for a
+  conditional GAN and mixed precision (autocast) inside; they return float32.
+- :func:`penalties`: WGAN-GP's gradient penalty and R1, computed in float32 outside autocast.
+- :func:`update`: zero the gradients, backpropagate (through the AMP loss scaler if any), record the
+  gradient norm, step the optimizer, and for the generator update its moving average.
+- distributed training (:func:`init_distributed`, :func:`wrap_distributed`, :func:`rank`), the
+  shuffled index blocks of an epoch (:func:`epoch_batches`), and the deferred NaN check
+  (:func:`flush_metrics`), which moves the metrics to the CPU once every few steps.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.utils.data import DistributedSampler
+from torchvision.utils import save_image
+
+from .losses import gradient_penalty, r1_penalty
+from .state import TrainState
+from .utils import unwrap
+
+__all__ = [
+    "TrainingDivergedError",
+    "players",
+    "conditioned",
+    "penalties",
+    "score_metrics",
+    "update",
+    "update_ema",
+    "gradient_norm",
+    "set_learning_rates",
+    "init_distributed",
+    "wrap_distributed",
+    "rank",
+    "world_size",
+    "epoch_sampler",
+    "epoch_batches",
+    "flush_metrics",
+    "save_grid",
+]
+
+Network = Callable[[torch.Tensor], torch.Tensor]
+
+
+class TrainingDivergedError(FloatingPointError):
+    """A loss became NaN or infinite; the message names the step and the last good checkpoint."""
+
+
+def conditioned(network: nn.Module, labels: torch.Tensor | None) -> Network:
+    """``network`` as a function of its first input: ``x -> network(x, labels)`` if labels."""
+    if labels is None:
+        return network
+    return lambda inputs: network(inputs, labels)
+
+
+def players(
+    state: TrainState, labels: torch.Tensor | None = None, *, draw_labels: int = 0
+) -> tuple[Network, Network]:
+    """G and D as functions of ``z`` and ``x``: labels bound, autocast inside, float32 out.
+
+    Args:
+        state: the run (its networks, its autocast dtype).
+        labels: for a conditional GAN, the class of each example ``(B,)``.
+        draw_labels: for a conditional GAN given no labels, draw this many uniformly at
+            random instead (the generator's update does); 0: labels are required.
+
+    Returns:
+        ``(generator, discriminator)``.
+    """
+    if state.conditional and labels is None:
+        if not draw_labels:
+            raise ValueError(
+                "a conditional GAN needs the class labels of each real batch (real_labels=...)"
+            )
+        num_classes = unwrap(state.generator).num_classes
+        labels = torch.randint(num_classes, (draw_labels,), device=state.device)
+    if not state.conditional and labels is not None:
+        raise ValueError(
+            f"labels were given, but model {state.config.model!r} is not conditional"
+        )
+
+    def play(network: nn.Module) -> Network:
+        def forward(inputs: torch.Tensor) -> torch.Tensor:
+            with _autocast(state):
+                outputs = conditioned(network, labels)(inputs)
+            return outputs.float()
+
+        return forward
+
+    return play(state.generator), play(state.discriminator)
+
+
+def _autocast(state: TrainState) -> contextlib.AbstractContextManager:
+    if state.amp_dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=state.device.type, dtype=state.amp_dtype)
+
+
+def penalties(
+    state: TrainState,
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    labels: torch.Tensor | None = None,
+) -> tuple[torch.Tensor | float, dict[str, torch.Tensor]]:
+    """The discriminator's penalties in use (WGAN-GP, R1), weighted and summed; 0.0 if none.
+
+    Returns:
+        ``(total, metrics)``; ``metrics`` holds ``gradient_penalty`` / ``r1_penalty`` unweighted.
+    """
+    critic = conditioned(state.discriminator, labels)  # in float32, outside autocast
+    total: torch.Tensor | float = 0.0
+    metrics: dict[str, torch.Tensor] = {}
+    weight = state.loss.gradient_penalty_weight
+    if weight:
+        penalty = gradient_penalty(critic, real.float(), fake.float())
+        total = total + weight * penalty
+        metrics["gradient_penalty"] = penalty.detach()
+    config = state.config
+    if config.r1_gamma and state.epoch >= config.r1_start_epoch:
+        r1 = r1_penalty(critic, real.float())
+        total = total + config.r1_gamma / 2 * r1
+        metrics["r1_penalty"] = r1.detach()
+    return total, metrics
+
+
+def score_metrics(
+    d_loss: torch.Tensor,
+    real_logits: torch.Tensor,
+    fake_logits: torch.Tensor,
+    d_grad_norm: torch.Tensor,
+) -> dict[str, torch.Tensor]:
+    """What a discriminator step records: its loss, D's mean outputs and raw scores, its norm."""
+    real_logits, fake_logits = real_logits.detach(), fake_logits.detach()
+    return {
+        "d_loss": d_loss.detach(),
+        "d_real": torch.sigmoid(real_logits).mean(),
+        "d_fake": torch.sigmoid(fake_logits).mean(),
+        "real_score": real_logits.mean(),
+        "fake_score": fake_logits.mean(),
+        "d_grad_norm": d_grad_norm,
+    }
+
+
+def update(state: TrainState, player: str, loss: torch.Tensor) -> torch.Tensor:
+    """One optimizer step of ``player`` ("generator" or "discriminator") on ``loss``.
+
+    Zeroes the gradients, backpropagates (through the float16 loss scaler if any), steps the
+    optimizer, and for the generator updates its moving average.
+
+    Returns:
+        The L2 norm of the player's gradients (unscaled).
+    """
+    if player not in ("generator", "discriminator"):
+        raise ValueError(f"player must be 'generator' or 'discriminator', got {player!r}")
+    module = getattr(state, player)
+    optimizer = getattr(state, f"{player}_optimizer")
+    scaler = getattr(state, f"{player}_scaler")
+    optimizer.zero_grad(set_to_none=True)
+    if scaler is None:
+        loss.backward()
+        norm = gradient_norm(module)
+        optimizer.step()
+    else:
+        scaler.scale(loss).backward()
+        scaler.unscale_(optimizer)  # so that the recorded norm is the true one
+        norm = gradient_norm(module)
+        scaler.step(optimizer)
+        scaler.update()
+    if player == "generator" and state.ema_generator is not None:
+        update_ema(state.ema_generator, unwrap(module), state.config.ema_decay)
+    return norm
+
+
+def gradient_norm(module: nn.Module) -> torch.Tensor:
+    """The L2 norm of all of a module's gradients together."""
+    norms = [p.grad.detach().norm(2) for p in module.parameters() if p.grad is not None]
+    return torch.stack(norms).norm(2) if norms else torch.zeros(())
+
+
+def update_ema(ema_generator: nn.Module, generator: nn.Module, decay: float) -> None:
+    """``ema <- decay * ema + (1 - decay) * weights``; buffers (batch norm's) are copied."""
+    with torch.no_grad():
+        for ema_parameter, parameter in zip(
+            ema_generator.parameters(), generator.parameters()
+        ):
+            ema_parameter.lerp_(parameter, 1 - decay)
+        for ema_buffer, buffer in zip(ema_generator.buffers(), generator.buffers()):
+            ema_buffer.copy_(buffer)
+
+
+def set_learning_rates(state: TrainState, fraction: float) -> None:
+    """Both optimizers' learning rates at ``fraction`` of the configured ones."""
+    config = state.config
+    for optimizer, base in (
+        (state.generator_optimizer, config.lr_generator),
+        (state.discriminator_optimizer, config.lr_discriminator),
+    ):
+        for group in optimizer.param_groups:
+            group["lr"] = base * fraction
+
+
+def rank() -> int:
+    """This process's number under ``torchrun`` (0 when not distributed)."""
+    return dist.get_rank() if dist.is_initialized() else 0
+
+
+def world_size() -> int:
+    """The number of processes under ``torchrun`` (1 when not distributed)."""
+    return dist.get_world_size() if dist.is_initialized() else 1
+
+
+def init_distributed() -> bool:
+    """Join the process group when launched by ``torchrun`` (``WORLD_SIZE`` > 1)."""
+    if dist.is_initialized():
+        return True
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return False
+    dist.init_process_group(backend="nccl" if torch.cuda.is_available() else "gloo")
+    return True
+
+
+def wrap_distributed(state: TrainState) -> None:
+    """Wrap both networks in DistributedDataParallel (once), so gradients are averaged."""
+    if isinstance(state.generator, nn.parallel.DistributedDataParallel):
+        return
+    device_ids = [state.device.index] if state.device.type == "cuda" else None
+    DDP = nn.parallel.DistributedDataParallel
+    state.generator = DDP(state.generator, device_ids=device_ids)
+    state.discriminator = DDP(state.discriminator, device_ids=device_ids)
+
+
+def epoch_sampler(data: torch.Tensor, seed: int) -> DistributedSampler:
+    """This process's share of each epoch's shuffle.
+
+    A DistributedSampler also serves a single process: its shuffle depends only on
+    ``(seed, epoch)``, which makes resuming exact.
+    """
+    return DistributedSampler(
+        data, num_replicas=world_size(), rank=rank(), shuffle=True, seed=seed, drop_last=True
+    )
+
+
+def epoch_batches(
+    sampler: DistributedSampler, epoch: int, steps: int, d_steps: int, batch_size: int,
+    device: torch.device,
+) -> torch.Tensor:
+    """The epoch's shuffled example indices, one block of ``d_steps`` batches per step.
+
+    Returns:
+        ``(steps, d_steps, batch_size)`` indices.
+    """
+    sampler.set_epoch(epoch)
+    order = torch.tensor(list(sampler), device=device)  # this process's shuffled indices
+    return order[: steps * d_steps * batch_size].view(steps, d_steps, batch_size)
+
+
+def flush_metrics(
+    state: TrainState, pending: list[dict[str, torch.Tensor]], checkpoint: Path | None
+) -> None:
+    """Move pending metrics to the history (one device sync); stop if a loss is not finite."""
+    if not pending:
+        return
+    first_step = state.step - len(pending)
+    keys = list(pending[0])
+    # (steps, keys)
+    values = torch.stack([torch.stack([m[k].float() for k in keys]) for m in pending]).cpu()
+    for row_index, row in enumerate(values.tolist()):
+        for key, value in zip(keys, row):
+            if key in ("d_loss", "g_loss") and not math.isfinite(value):
+                step = first_step + row_index + 1
+                if checkpoint and checkpoint.exists():
+                    where = f"the last good checkpoint is {checkpoint}"
+                else:
+                    where = "no checkpoint was written"
+                raise TrainingDivergedError(
+                    f"{key} became {value} at step {step} (epoch {state.epoch + 1}); "
+                    f"{where}. Lower the learning rates, or try loss 'non-saturating' "
+                    "or 'wgan-gp'."
+                )
+            state.history.setdefault(key, []).append(value)
+    pending.clear()
+
+
+def save_grid(images: torch.Tensor, path: Path) -> None:
+    """Save images in [-1, 1] as one square PNG grid."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nrow = int(math.sqrt(len(images))) or 1
+    save_image(images, path, nrow=nrow, normalize=True, value_range=(-1, 1))

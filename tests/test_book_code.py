@@ -1,0 +1,87 @@
+"""The library code the book shows with ``{literalinclude}``: it exists and fits the page.
+
+Each ``:pyobject:`` block must name a definition that is in the file (a move or rename would
+otherwise break the book at build time), and its lines must fit the code column (ruff's
+line-length, 76: what the rendered column holds at 1280 px; the browser test
+measures it).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
+
+import pytest
+import tomllib
+
+ROOT = Path(__file__).resolve().parent.parent
+BOOK = ROOT / "book"
+WIDTH = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["ruff"]["line-length"]
+INCLUDE = re.compile(r"```\{literalinclude\}\s+(\S+)\s*\n((?::\w+:.*\n)*)")
+
+
+def _book_texts() -> dict[str, str]:
+    texts = {}
+    for path in sorted(BOOK.glob("*.ipynb")):
+        cells = json.loads(path.read_text())["cells"]
+        texts[path.name] = "\n".join("".join(cell["source"]) + "\n" for cell in cells)
+    for path in sorted(BOOK.glob("*.md")):
+        texts[path.name] = path.read_text()
+    return texts
+
+
+def _includes() -> list[tuple[str, str, str]]:
+    found = []
+    for page, text in _book_texts().items():
+        for match in INCLUDE.finditer(text):
+            options = dict(re.findall(r":(\w+):\s*(.*)", match.group(2)))
+            found.append((page, match.group(1), options.get("pyobject", "")))
+    return found
+
+
+def _definition_source(path: Path, dotted: str) -> str:
+    source = path.read_text()
+    body = ast.parse(source).body
+    node = None
+    for name in dotted.split("."):
+        node = next((n for n in body if getattr(n, "name", None) == name), None)
+        if node is None:
+            return ""
+        body = getattr(node, "body", [])
+    start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+    return "\n".join(source.splitlines()[start - 1 : node.end_lineno])
+
+
+INCLUDES = _includes()
+
+
+def test_the_book_includes_library_code():
+    assert len(INCLUDES) >= 10
+
+
+@pytest.mark.parametrize("page,target,pyobject", INCLUDES, ids=[f"{p}:{o}" for p, _, o in INCLUDES])
+def test_included_code_exists_and_fits_the_page(page, target, pyobject):
+    path = (BOOK / target).resolve()
+    assert path.is_file(), f"{page} includes {target}, which does not exist"
+    if not pyobject:
+        return
+    source = _definition_source(path, pyobject)
+    assert source, f"{page} includes {pyobject} from {target}, which does not define it"
+    wide = [line for line in source.splitlines() if len(line) > WIDTH]
+    assert wide == [], f"{pyobject} ({target}) has lines wider than {WIDTH}: {wide}"
+
+
+def test_the_algorithm_chapter_shows_the_two_blocks_without_excuses():
+    text = _book_texts()["algorithm.ipynb"]
+    shown = {pyobject for page, _, pyobject in INCLUDES if page == "algorithm.ipynb"}
+    assert {"discriminator_step", "generator_step", "train_step"} <= shown
+    assert "_conditioned" not in text and "_optimizer_step" not in text
+    tree = ast.parse((ROOT / "gan_teach" / "train.py").read_text())
+    for node in tree.body:
+        if getattr(node, "name", None) in ("discriminator_step", "generator_step"):
+            body_start = node.body[1].lineno  # after the docstring
+            assert node.end_lineno - body_start + 1 <= 20, f"{node.name}: keep it the paper's short block"
+            segment = ast.get_source_segment((ROOT / "gan_teach" / "train.py").read_text(), node)
+            assert len(re.findall(r"# \(\d\) Update", segment)) == 1, f"{node.name}: one numbered banner"
