@@ -19,12 +19,24 @@ import torch
 from gan_teach import TrainConfig, create_state, train_step
 
 
-def milliseconds_per_step(cpu_bfloat16: bool, width: int, steps: int, repeats: int) -> float:
+def milliseconds_per_step(
+    cpu_bfloat16: bool, width: int, steps: int, repeats: int
+) -> float:
     """The median over ``repeats`` rounds of the mean time of one ``train_step`` (one D and one G update)."""
-    config = TrainConfig(dataset="mnist", width=width, device="cpu", cpu_bfloat16=cpu_bfloat16, ema_decay=0.999)
+    config = TrainConfig(
+        dataset="mnist",
+        width=width,
+        device="cpu",
+        cpu_bfloat16=cpu_bfloat16,
+        ema_decay=0.999,
+    )
     state = create_state(config)
-    real = torch.rand(config.resolve().batch_size, 1, 28, 28) * 2 - 1  # (128, 1, 28, 28): the speed, not the data
-    for _ in range(3):  # warm-up: oneDNN picks its kernels on the first calls
+    real = (
+        torch.rand(config.resolve().batch_size, 1, 28, 28) * 2 - 1
+    )  # (128, 1, 28, 28): the speed, not the data
+    for _ in range(
+        3
+    ):  # warm-up: oneDNN picks its kernels on the first calls
         train_step(state, [real])
     rounds = []
     for _ in range(repeats):
@@ -41,14 +53,20 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU capability "
-          f"{torch.backends.cpu.get_cpu_capability()}")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU capability "
+        f"{torch.backends.cpu.get_cpu_capability()}"
+    )
     results = {}
     for cpu_bfloat16 in (False, True):
-        results[cpu_bfloat16] = milliseconds_per_step(cpu_bfloat16, args.width, args.steps, args.repeats)
+        results[cpu_bfloat16] = milliseconds_per_step(
+            cpu_bfloat16, args.width, args.steps, args.repeats
+        )
         name = "bfloat16 autocast" if cpu_bfloat16 else "float32"
-        print(f"width {args.width}, {name:>17}: {results[cpu_bfloat16]:6.1f} ms per step "
-              f"({results[cpu_bfloat16] * 468 / 1000:5.1f} s per MNIST epoch of 468 steps)")
+        print(
+            f"width {args.width}, {name:>17}: {results[cpu_bfloat16]:6.1f} ms per step "
+            f"({results[cpu_bfloat16] * 468 / 1000:5.1f} s per MNIST epoch of 468 steps)"
+        )
     print(f"speed-up: {results[False] / results[True]:.2f}x")
 
 

@@ -58,9 +58,15 @@ def node_cpu_milliseconds() -> dict:
 
     node = shutil.which("node")
     if node is None:
-        raise FileNotFoundError("node is missing: install Node.js to time the trainer's CPU work")
-    done = subprocess.run([node, "-e", NODE_TIMING, str(ENGINE), json.dumps(page_data())], capture_output=True,
-                          text=True, check=True)
+        raise FileNotFoundError(
+            "node is missing: install Node.js to time the trainer's CPU work"
+        )
+    done = subprocess.run(
+        [node, "-e", NODE_TIMING, str(ENGINE), json.dumps(page_data())],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(done.stdout)
 
 
@@ -70,30 +76,53 @@ def measure(seconds: float, screenshot: Path | None = None) -> dict:
     from selenium.webdriver.chrome.service import Service
 
     if not PAGE.exists():
-        raise FileNotFoundError(f"no built lab chapter at {PAGE}: build the book first (make book)")
+        raise FileNotFoundError(
+            f"no built lab chapter at {PAGE}: build the book first (make book)"
+        )
     binary = shutil.which("chromium") or shutil.which("chromium-browser")
     driver_path = shutil.which("chromedriver")
     if binary is None or driver_path is None:
-        raise FileNotFoundError("headless Chromium is missing: apt-get install chromium chromium-driver")
+        raise FileNotFoundError(
+            "headless Chromium is missing: apt-get install chromium chromium-driver"
+        )
     options = webdriver.ChromeOptions()
     options.binary_location = binary
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1280,900"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,900",
+    ):
         options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
+    driver = webdriver.Chrome(
+        service=Service(executable_path=driver_path), options=options
+    )
     driver.set_script_timeout(4 * seconds + 60)
     try:
         driver.get(PAGE.as_uri())
-        driver.execute_script("document.querySelector('[data-gan-live-lab]').scrollIntoView();")
+        driver.execute_script(
+            "document.querySelector('[data-gan-live-lab]').scrollIntoView();"
+        )
         results = {}
-        for name, drawing in (("with drawing", True), ("without drawing", False)):
+        for name, drawing in (
+            ("with drawing", True),
+            ("without drawing", False),
+        ):
             driver.execute_script("window.ganLiveLabs[0].reset();")
             results[name] = driver.execute_async_script(
                 "const done = arguments[arguments.length - 1];"
-                "window.ganLiveLabs[0].benchmark(arguments[0], arguments[1]).then(done);", seconds * 1000, drawing)
+                "window.ganLiveLabs[0].benchmark(arguments[0], arguments[1]).then(done);",
+                seconds * 1000,
+                drawing,
+            )
         if screenshot is not None:
-            driver.find_element("css selector", ".gan-live-lab").screenshot(str(screenshot))
-        results["user_agent"] = driver.execute_script("return navigator.userAgent;")
+            driver.find_element("css selector", ".gan-live-lab").screenshot(
+                str(screenshot)
+            )
+        results["user_agent"] = driver.execute_script(
+            "return navigator.userAgent;"
+        )
         return results
     finally:
         driver.quit()
@@ -101,24 +130,48 @@ def measure(seconds: float, screenshot: Path | None = None) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=10.0, help="how long each measurement runs")
-    parser.add_argument("--screenshot", type=Path, default=None, help="save a picture of the lab afterwards")
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=10.0,
+        help="how long each measurement runs",
+    )
+    parser.add_argument(
+        "--screenshot",
+        type=Path,
+        default=None,
+        help="save a picture of the lab afterwards",
+    )
     arguments = parser.parse_args()
     load_before = os.getloadavg()
     results = measure(arguments.seconds, arguments.screenshot)
     results["node_cpu_ms"] = node_cpu_milliseconds()
-    results["machine"] = {"platform": platform.platform(), "cpus": os.cpu_count(),
-                          "load_average_before": load_before, "load_average_after": os.getloadavg()}
+    results["machine"] = {
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg(),
+    }
     for name in ("with drawing", "without drawing"):
         result = results[name]
-        extra = f", {result['drawMs']:.0f} ms a picture" if name == "with drawing" and result.get("drawMs") else ""
-        print(f"{name}: {result['stepsPerSecond']:.0f} steps/s ({result['steps']} steps in {result['seconds']:.1f} s{extra})")
+        extra = (
+            f", {result['drawMs']:.0f} ms a picture"
+            if name == "with drawing" and result.get("drawMs")
+            else ""
+        )
+        print(
+            f"{name}: {result['stepsPerSecond']:.0f} steps/s ({result['steps']} steps in {result['seconds']:.1f} s{extra})"
+        )
     cpu = results["node_cpu_ms"]
-    print(f"CPU time under Node: {cpu['full_step']:.1f} ms a full step, {cpu['heatmap']:.1f} ms a heat map, "
-          f"{cpu['manifold']:.1f} ms a manifold")
+    print(
+        f"CPU time under Node: {cpu['full_step']:.1f} ms a full step, {cpu['heatmap']:.1f} ms a heat map, "
+        f"{cpu['manifold']:.1f} ms a manifold"
+    )
     load = results["machine"]
-    print(f"{load['cpus']} CPUs; 1-minute load average {load['load_average_before'][0]:.1f} before, "
-          f"{load['load_average_after'][0]:.1f} after (other jobs share the cores: the figures are wall-clock)")
+    print(
+        f"{load['cpus']} CPUs; 1-minute load average {load['load_average_before'][0]:.1f} before, "
+        f"{load['load_average_after'][0]:.1f} after (other jobs share the cores: the figures are wall-clock)"
+    )
     print(json.dumps(results))
 
 

@@ -37,15 +37,28 @@ def open_page():
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or shutil.which("chromium-browser")
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900"):
+    options.binary_location = shutil.which("chromium") or shutil.which(
+        "chromium-browser"
+    )
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,900",
+    ):
         options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(executable_path=shutil.which("chromedriver")), options=options)
+    driver = webdriver.Chrome(
+        service=Service(executable_path=shutil.which("chromedriver")),
+        options=options,
+    )
     driver.set_script_timeout(600)
     driver.get(PAGE.as_uri())
     deadline = time.monotonic() + 60
-    while not driver.execute_script("return window.ganTeachLive && window.ganTeachLive.widgets.length === 3 && "
-                                    "window.ganTeachLive.widgets.every(w => w.draws >= 1)"):
+    while not driver.execute_script(
+        "return window.ganTeachLive && window.ganTeachLive.widgets.length === 3 && "
+        "window.ganTeachLive.widgets.every(w => w.draws >= 1)"
+    ):
         if time.monotonic() > deadline:
             raise RuntimeError("the live widgets did not draw within 60 s")
         time.sleep(0.1)
@@ -80,14 +93,25 @@ done(times);
 
 def summary(times: list[float]) -> dict[str, float]:
     # The fastest run is what the page costs on an idle core; median and worst are what a reader sees here.
-    return {"median_ms": round(statistics.median(times), 1), "worst_ms": round(max(times), 1),
-            "fastest_ms": round(min(times), 1), "runs": len(times)}
+    return {
+        "median_ms": round(statistics.median(times), 1),
+        "worst_ms": round(max(times), 1),
+        "fastest_ms": round(min(times), 1),
+        "runs": len(times),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--repeats", type=int, default=30, help="timed redraws per measurement (default: 30)")
-    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "live_latent.json")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=30,
+        help="timed redraws per measurement (default: 30)",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=REPO / "benchmarks" / "live_latent.json"
+    )
     args = parser.parse_args()
     if not PAGE.exists():
         raise SystemExit(f"no built book at {PAGE}: run `make book` first")
@@ -95,36 +119,72 @@ def main() -> None:
     driver = open_page()
     try:
         results = {"grid_4x4": {}}
-        for name in driver.execute_script("return window.ganTeachLive.available()"):
-            error = driver.execute_async_script("window.ganTeachLive.ensure(arguments[0], arguments[arguments.length - 1])", name)
+        for name in driver.execute_script(
+            "return window.ganTeachLive.available()"
+        ):
+            error = driver.execute_async_script(
+                "window.ganTeachLive.ensure(arguments[0], arguments[arguments.length - 1])",
+                name,
+            )
             if error:
                 raise RuntimeError(error)
-            results["grid_4x4"][name] = summary(driver.execute_async_script(GRID, name, args.repeats))
-        results["explorer_drag_1_image"] = summary(driver.execute_async_script(EXPLORER, args.repeats, False))
-        results["explorer_release_25_images"] = summary(driver.execute_async_script(EXPLORER, args.repeats, True))
+            results["grid_4x4"][name] = summary(
+                driver.execute_async_script(GRID, name, args.repeats)
+            )
+        results["explorer_drag_1_image"] = summary(
+            driver.execute_async_script(EXPLORER, args.repeats, False)
+        )
+        results["explorer_release_25_images"] = summary(
+            driver.execute_async_script(EXPLORER, args.repeats, True)
+        )
         browser = driver.capabilities.get("browserVersion")
     finally:
         driver.quit()
     weight = {}
     for path in sorted(ASSETS.iterdir()):
         data = path.read_bytes()
-        weight[path.name] = {"bytes": len(data), "gzip_bytes": len(gzip.compress(data, 9))}
-    weight["total"] = {key: sum(entry[key] for entry in weight.values()) for key in ("bytes", "gzip_bytes")}
+        weight[path.name] = {
+            "bytes": len(data),
+            "gzip_bytes": len(gzip.compress(data, 9)),
+        }
+    weight["total"] = {
+        key: sum(entry[key] for entry in weight.values())
+        for key in ("bytes", "gzip_bytes")
+    }
     record = {
-        "machine": {"platform": platform.platform(), "processor": platform.processor(), "cpus": os.cpu_count(),
-                    "chromium": browser, "load_average_start": load_before, "load_average_end": os.getloadavg()},
-        "repeats": args.repeats, **results, "page_weight": weight,
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.processor(),
+            "cpus": os.cpu_count(),
+            "chromium": browser,
+            "load_average_start": load_before,
+            "load_average_end": os.getloadavg(),
+        },
+        "repeats": args.repeats,
+        **results,
+        "page_weight": weight,
     }
     args.out.write_text(json.dumps(record, indent=2) + "\n")
     for name, entry in results["grid_4x4"].items():
-        print(f"4x4 grid, {name:<20}: median {entry['median_ms']:6.1f} ms, worst {entry['worst_ms']:6.1f} ms, "
-              f"fastest {entry['fastest_ms']:6.1f} ms")
-    for label, key in (("explorer drag (1 image)", "explorer_drag_1_image"), ("explorer release (25 images)", "explorer_release_25_images")):
+        print(
+            f"4x4 grid, {name:<20}: median {entry['median_ms']:6.1f} ms, worst {entry['worst_ms']:6.1f} ms, "
+            f"fastest {entry['fastest_ms']:6.1f} ms"
+        )
+    for label, key in (
+        ("explorer drag (1 image)", "explorer_drag_1_image"),
+        ("explorer release (25 images)", "explorer_release_25_images"),
+    ):
         entry = results[key]
-        print(f"{label:<31}: median {entry['median_ms']:6.1f} ms, worst {entry['worst_ms']:6.1f} ms, fastest {entry['fastest_ms']:6.1f} ms")
+        print(
+            f"{label:<31}: median {entry['median_ms']:6.1f} ms, worst {entry['worst_ms']:6.1f} ms, fastest {entry['fastest_ms']:6.1f} ms"
+        )
     for name, entry in weight.items():
-        print(f"{name:<24} {entry['bytes']:>10,} bytes ({entry['gzip_bytes']:>9,} gzip)")
-    print(f"load average {load_before[0]:.2f} at start, {record['machine']['load_average_end'][0]:.2f} at the end; wrote {args.out}")
+        print(
+            f"{name:<24} {entry['bytes']:>10,} bytes ({entry['gzip_bytes']:>9,} gzip)"
+        )
+    print(
+        f"load average {load_before[0]:.2f} at start, {record['machine']['load_average_end'][0]:.2f} at the end; wrote {args.out}"
+    )
 
 
 if __name__ == "__main__":

@@ -52,19 +52,29 @@ class ReferenceGenerator(nn.Module):
         super().__init__()
         width = GENERATOR_WIDTH
         self.main = nn.Sequential(
-            nn.ConvTranspose2d(LATENT_DIM, width * 8, 4, 1, 0, bias=False),  # (B, 100, 1, 1) -> (B, 512, 4, 4)
+            nn.ConvTranspose2d(
+                LATENT_DIM, width * 8, 4, 1, 0, bias=False
+            ),  # (B, 100, 1, 1) -> (B, 512, 4, 4)
             nn.BatchNorm2d(width * 8),
             nn.ReLU(True),
-            nn.ConvTranspose2d(width * 8, width * 4, 4, 2, 1, bias=False),  # -> (B, 256, 8, 8)
+            nn.ConvTranspose2d(
+                width * 8, width * 4, 4, 2, 1, bias=False
+            ),  # -> (B, 256, 8, 8)
             nn.BatchNorm2d(width * 4),
             nn.ReLU(True),
-            nn.ConvTranspose2d(width * 4, width * 2, 4, 2, 1, bias=False),  # -> (B, 128, 16, 16)
+            nn.ConvTranspose2d(
+                width * 4, width * 2, 4, 2, 1, bias=False
+            ),  # -> (B, 128, 16, 16)
             nn.BatchNorm2d(width * 2),
             nn.ReLU(True),
-            nn.ConvTranspose2d(width * 2, width, 4, 2, 1, bias=False),  # -> (B, 64, 32, 32)
+            nn.ConvTranspose2d(
+                width * 2, width, 4, 2, 1, bias=False
+            ),  # -> (B, 64, 32, 32)
             nn.BatchNorm2d(width),
             nn.ReLU(True),
-            nn.ConvTranspose2d(width, CHANNELS, 4, 2, 1, bias=False),  # -> (B, 1, 64, 64)
+            nn.ConvTranspose2d(
+                width, CHANNELS, 4, 2, 1, bias=False
+            ),  # -> (B, 1, 64, 64)
             nn.Tanh(),
         )
 
@@ -79,15 +89,23 @@ class ReferenceDiscriminator(nn.Module):
         super().__init__()
         width = DISCRIMINATOR_WIDTH
         self.main = nn.Sequential(
-            nn.Conv2d(CHANNELS, width, 4, 2, 1, bias=False),  # (B, 1, 64, 64) -> (B, 64, 32, 32)
+            nn.Conv2d(
+                CHANNELS, width, 4, 2, 1, bias=False
+            ),  # (B, 1, 64, 64) -> (B, 64, 32, 32)
             nn.LeakyReLU(0.2, inplace=True),
-            nn.Conv2d(width, width * 2, 4, 2, 1, bias=False),  # -> (B, 128, 16, 16)
+            nn.Conv2d(
+                width, width * 2, 4, 2, 1, bias=False
+            ),  # -> (B, 128, 16, 16)
             nn.BatchNorm2d(width * 2),
             nn.LeakyReLU(0.2, inplace=True),
-            nn.Conv2d(width * 2, width * 4, 4, 2, 1, bias=False),  # -> (B, 256, 8, 8)
+            nn.Conv2d(
+                width * 2, width * 4, 4, 2, 1, bias=False
+            ),  # -> (B, 256, 8, 8)
             nn.BatchNorm2d(width * 4),
             nn.LeakyReLU(0.2, inplace=True),
-            nn.Conv2d(width * 4, width * 8, 4, 2, 1, bias=False),  # -> (B, 512, 4, 4)
+            nn.Conv2d(
+                width * 4, width * 8, 4, 2, 1, bias=False
+            ),  # -> (B, 512, 4, 4)
             nn.BatchNorm2d(width * 8),
             nn.LeakyReLU(0.2, inplace=True),
             nn.Conv2d(width * 8, 1, 4, 1, 0, bias=False),  # -> (B, 1, 1, 1)
@@ -95,7 +113,9 @@ class ReferenceDiscriminator(nn.Module):
         )
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.main(images).view(-1, 1).squeeze(1)  # (B, 1, 1, 1) -> (B,)
+        return (
+            self.main(images).view(-1, 1).squeeze(1)
+        )  # (B, 1, 1, 1) -> (B,)
 
 
 class ReferenceDCGAN:
@@ -109,20 +129,37 @@ class ReferenceDCGAN:
         self.discriminator = ReferenceDiscriminator().to(self.device)
         self.discriminator.apply(weights_init)
         self.criterion = nn.BCELoss()
-        self.generator_optimizer = torch.optim.Adam(self.generator.parameters(), lr=LEARNING_RATE, betas=BETAS)
-        self.discriminator_optimizer = torch.optim.Adam(self.discriminator.parameters(), lr=LEARNING_RATE, betas=BETAS)
+        self.generator_optimizer = torch.optim.Adam(
+            self.generator.parameters(), lr=LEARNING_RATE, betas=BETAS
+        )
+        self.discriminator_optimizer = torch.optim.Adam(
+            self.discriminator.parameters(), lr=LEARNING_RATE, betas=BETAS
+        )
 
-    def train_step(self, real_images: torch.Tensor) -> dict[str, torch.Tensor]:
+    def train_step(
+        self, real_images: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
         """One iteration of ``dcgan/main.py``'s inner loop on ``real_images`` ``(B, 1, 64, 64)``; returns detached losses."""
-        generator, discriminator, criterion = self.generator, self.discriminator, self.criterion
+        generator, discriminator, criterion = (
+            self.generator,
+            self.discriminator,
+            self.criterion,
+        )
         batch_size = real_images.shape[0]
 
         # (1) Update D network: maximize log(D(x)) + log(1 - D(G(z)))
         discriminator.zero_grad()
-        label = torch.full((batch_size,), REAL_LABEL, dtype=real_images.dtype, device=real_images.device)  # (B,)
+        label = torch.full(
+            (batch_size,),
+            REAL_LABEL,
+            dtype=real_images.dtype,
+            device=real_images.device,
+        )  # (B,)
         d_loss_real = criterion(discriminator(real_images), label)
         d_loss_real.backward()
-        noise = torch.randn(batch_size, LATENT_DIM, 1, 1, device=real_images.device)  # (B, 100, 1, 1)
+        noise = torch.randn(
+            batch_size, LATENT_DIM, 1, 1, device=real_images.device
+        )  # (B, 100, 1, 1)
         fake_images = generator(noise)  # (B, 1, 64, 64)
         label.fill_(FAKE_LABEL)
         d_loss_fake = criterion(discriminator(fake_images.detach()), label)
@@ -135,19 +172,31 @@ class ReferenceDCGAN:
         g_loss = criterion(discriminator(fake_images), label)
         g_loss.backward()
         self.generator_optimizer.step()
-        return {"d_loss": (d_loss_real + d_loss_fake).detach(), "g_loss": g_loss.detach()}
+        return {
+            "d_loss": (d_loss_real + d_loss_fake).detach(),
+            "g_loss": g_loss.detach(),
+        }
 
 
-def resize_to_64(images: torch.Tensor, chunk_size: int = 4096) -> torch.Tensor:
+def resize_to_64(
+    images: torch.Tensor, chunk_size: int = 4096
+) -> torch.Tensor:
     """MNIST ``(N, 1, 28, 28)`` -> ``(N, 1, 64, 64)``, bilinear like ``transforms.Resize(64)``; the range is kept.
 
     Done once, up front, so that the reference pays nothing for data loading during training.
     """
     resized = [
-        F.interpolate(chunk, size=(IMAGE_SIZE, IMAGE_SIZE), mode="bilinear", align_corners=False)  # (n, 1, 64, 64)
+        F.interpolate(
+            chunk,
+            size=(IMAGE_SIZE, IMAGE_SIZE),
+            mode="bilinear",
+            align_corners=False,
+        )  # (n, 1, 64, 64)
         for chunk in images.split(chunk_size)
     ]
-    return torch.cat(resized)  # bilinear weights are convex: values stay in [-1, 1]
+    return torch.cat(
+        resized
+    )  # bilinear weights are convex: values stay in [-1, 1]
 
 
 class DownsampledGenerator(nn.Module):
@@ -162,5 +211,9 @@ class DownsampledGenerator(nn.Module):
         self.latent_dim = LATENT_DIM  # what gan_teach.models.generate reads
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        images = self.generator(z[:, :, None, None])  # (N, 100) -> (N, 100, 1, 1) -> (N, 1, 64, 64)
-        return F.interpolate(images, size=(28, 28), mode="area")  # -> (N, 1, 28, 28)
+        images = self.generator(
+            z[:, :, None, None]
+        )  # (N, 100) -> (N, 100, 1, 1) -> (N, 1, 64, 64)
+        return F.interpolate(
+            images, size=(28, 28), mode="area"
+        )  # -> (N, 1, 28, 28)

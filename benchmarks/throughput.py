@@ -45,8 +45,16 @@ from gan_teach import (
 
 HERE = Path(__file__).resolve().parent
 # --quick replaces these settings: a few steps, 500-sample FID, a data subset (no 1 GB 64x64 copy).
-QUICK_SETTINGS = dict(warmup_steps=1, steps=2, seconds=20.0, repeats=1, minutes=0.05, checkpoints=2,
-                      fid_samples=500, num_images=2048)
+QUICK_SETTINGS = dict(
+    warmup_steps=1,
+    steps=2,
+    seconds=20.0,
+    repeats=1,
+    minutes=0.05,
+    checkpoints=2,
+    fid_samples=500,
+    num_images=2048,
+)
 
 
 @dataclass
@@ -57,8 +65,12 @@ class Contender:
     images: torch.Tensor  # its training set, in memory on the device: (N, 1, 28, 28) or (N, 1, 64, 64)
     batch_size: int  # real images per discriminator update
     batches_per_step: int  # discriminator updates per generator update (k)
-    step: Callable[[list[torch.Tensor]], object]  # one training update on k real batches
-    fid_generator: nn.Module  # z (N, latent_dim) -> (N, 1, 28, 28) in [-1, 1], for the metrics
+    step: Callable[
+        [list[torch.Tensor]], object
+    ]  # one training update on k real batches
+    fid_generator: (
+        nn.Module
+    )  # z (N, latent_dim) -> (N, 1, 28, 28) in [-1, 1], for the metrics
     details: dict  # what the results file records about it
 
     @property
@@ -66,9 +78,13 @@ class Contender:
         return self.batch_size * self.batches_per_step
 
 
-def build_ours(images: torch.Tensor, device: torch.device, seed: int) -> Contender:
+def build_ours(
+    images: torch.Tensor, device: torch.device, seed: int
+) -> Contender:
     """gan_teach's DCGAN with the MNIST recipe of ``TrainConfig``, trained by the library's ``train_step``."""
-    state = create_state(TrainConfig(dataset="mnist", device=str(device), seed=seed))
+    state = create_state(
+        TrainConfig(dataset="mnist", device=str(device), seed=seed)
+    )
     config = state.config
     return Contender(
         name="gan_teach",
@@ -77,15 +93,25 @@ def build_ours(images: torch.Tensor, device: torch.device, seed: int) -> Contend
         batches_per_step=config.d_steps,
         step=lambda real_batches: train_step(state, real_batches),
         fid_generator=state.sampling_generator,
-        details={"image_size": 28, "latent_dim": config.latent_dim, "width": config.width,
-                 "batch_size": config.batch_size, "d_steps": config.d_steps, "loss": config.loss,
-                 "mixed_precision": str(state.amp_dtype),
-                 "generator_parameters": count_parameters(state.generator),
-                 "discriminator_parameters": count_parameters(state.discriminator)},
+        details={
+            "image_size": 28,
+            "latent_dim": config.latent_dim,
+            "width": config.width,
+            "batch_size": config.batch_size,
+            "d_steps": config.d_steps,
+            "loss": config.loss,
+            "mixed_precision": str(state.amp_dtype),
+            "generator_parameters": count_parameters(state.generator),
+            "discriminator_parameters": count_parameters(
+                state.discriminator
+            ),
+        },
     )
 
 
-def build_reference(images_64: torch.Tensor, device: torch.device, seed: int) -> Contender:
+def build_reference(
+    images_64: torch.Tensor, device: torch.device, seed: int
+) -> Contender:
     """The pytorch/examples DCGAN (see reference_dcgan.py) on MNIST resized to 64x64."""
     seed_everything(seed)
     reference = ReferenceDCGAN(device)
@@ -96,26 +122,47 @@ def build_reference(images_64: torch.Tensor, device: torch.device, seed: int) ->
         batches_per_step=1,
         step=lambda real_batches: reference.train_step(real_batches[0]),
         fid_generator=DownsampledGenerator(reference.generator),
-        details={"image_size": 64, "latent_dim": 100, "width": 64, "batch_size": reference.batch_size,
-                 "d_steps": 1, "loss": "BCELoss on a sigmoid", "mixed_precision": "None",
-                 "generator_parameters": count_parameters(reference.generator),
-                 "discriminator_parameters": count_parameters(reference.discriminator)},
+        details={
+            "image_size": 64,
+            "latent_dim": 100,
+            "width": 64,
+            "batch_size": reference.batch_size,
+            "d_steps": 1,
+            "loss": "BCELoss on a sigmoid",
+            "mixed_precision": "None",
+            "generator_parameters": count_parameters(reference.generator),
+            "discriminator_parameters": count_parameters(
+                reference.discriminator
+            ),
+        },
     )
 
 
-def batch_indices(num_images: int, contender: Contender, seed: int) -> Iterator[torch.Tensor]:
+def batch_indices(
+    num_images: int, contender: Contender, seed: int
+) -> Iterator[torch.Tensor]:
     """Endless shuffled epochs of indices, ``(k, B)`` per training step."""
     if num_images < contender.images_per_step:
-        raise ValueError(f"{contender.name} needs at least {contender.images_per_step} images per step, got {num_images}")
+        raise ValueError(
+            f"{contender.name} needs at least {contender.images_per_step} images per step, got {num_images}"
+        )
     random = torch.Generator().manual_seed(seed)
     while True:
         order = torch.randperm(num_images, generator=random)  # (N,)
-        for start in range(0, num_images - contender.images_per_step + 1, contender.images_per_step):
-            yield order[start:start + contender.images_per_step].view(contender.batches_per_step, contender.batch_size)
+        for start in range(
+            0,
+            num_images - contender.images_per_step + 1,
+            contender.images_per_step,
+        ):
+            yield order[start : start + contender.images_per_step].view(
+                contender.batches_per_step, contender.batch_size
+            )
 
 
 def one_step(contender: Contender, indices: Iterator[torch.Tensor]) -> None:
-    contender.step([contender.images[batch] for batch in next(indices)])  # k batches of (B, 1, S, S)
+    contender.step(
+        [contender.images[batch] for batch in next(indices)]
+    )  # k batches of (B, 1, S, S)
 
 
 def synchronize(device: torch.device) -> None:
@@ -124,7 +171,12 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def measure_throughput(contender: Contender, indices: Iterator[torch.Tensor], args, device: torch.device) -> dict:
+def measure_throughput(
+    contender: Contender,
+    indices: Iterator[torch.Tensor],
+    args,
+    device: torch.device,
+) -> dict:
     """Images per second over ``args.steps`` steps (or ``args.seconds``, whichever ends first), after a warm-up."""
     for _ in range(args.warmup_steps):
         one_step(contender, indices)
@@ -135,10 +187,19 @@ def measure_throughput(contender: Contender, indices: Iterator[torch.Tensor], ar
         steps += 1
     synchronize(device)
     seconds = time.perf_counter() - start
-    return {"steps": steps, "seconds": seconds, "images_per_second": steps * contender.images_per_step / seconds}
+    return {
+        "steps": steps,
+        "seconds": seconds,
+        "images_per_second": steps * contender.images_per_step / seconds,
+    }
 
 
-def fid_against_time(contender: Contender, indices: Iterator[torch.Tensor], args, device: torch.device) -> list[dict]:
+def fid_against_time(
+    contender: Contender,
+    indices: Iterator[torch.Tensor],
+    args,
+    device: torch.device,
+) -> list[dict]:
     """Train for ``args.minutes`` of training time; score the FID at ``args.checkpoints`` evenly spaced times."""
     from gan_teach.metrics import (
         classifier_fid,  # imported late: the throughput part does not need it
@@ -151,24 +212,52 @@ def fid_against_time(contender: Contender, indices: Iterator[torch.Tensor], args
         start = time.perf_counter()
         while train_seconds + time.perf_counter() - start < deadline:
             one_step(contender, indices)
-            synchronize(device)  # so that the deadline is checked against finished work
+            synchronize(
+                device
+            )  # so that the deadline is checked against finished work
             steps += 1
         train_seconds += time.perf_counter() - start
-        evaluation_start = time.perf_counter()  # from here on the training clock is stopped
-        fid = classifier_fid(contender.fid_generator, "mnist", num_samples=args.fid_samples,
-                             root=args.data_root, seed=args.seed)
-        series.append({"train_seconds": round(train_seconds, 2), "steps": steps,
-                       "images_seen": steps * contender.images_per_step, "fid": fid,
-                       "evaluation_seconds": round(time.perf_counter() - evaluation_start, 2)})
-        print(f"  {contender.name:<24} {train_seconds:8.1f} s  step {steps:6d}  FID {fid:8.2f}", flush=True)
+        evaluation_start = (
+            time.perf_counter()
+        )  # from here on the training clock is stopped
+        fid = classifier_fid(
+            contender.fid_generator,
+            "mnist",
+            num_samples=args.fid_samples,
+            root=args.data_root,
+            seed=args.seed,
+        )
+        series.append(
+            {
+                "train_seconds": round(train_seconds, 2),
+                "steps": steps,
+                "images_seen": steps * contender.images_per_step,
+                "fid": fid,
+                "evaluation_seconds": round(
+                    time.perf_counter() - evaluation_start, 2
+                ),
+            }
+        )
+        print(
+            f"  {contender.name:<24} {train_seconds:8.1f} s  step {steps:6d}  FID {fid:8.2f}",
+            flush=True,
+        )
     return series
 
 
 def machine_info(device: torch.device) -> dict:
-    info = {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-            "cpu_count": os.cpu_count(), "usable_cpus": usable_cpu_count(), "torch": torch.__version__,
-            "threads": torch.get_num_threads(), "device": str(device),
-            "load_average_at_start": os.getloadavg() if hasattr(os, "getloadavg") else None}
+    info = {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "usable_cpus": usable_cpu_count(),
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "device": str(device),
+        "load_average_at_start": os.getloadavg()
+        if hasattr(os, "getloadavg")
+        else None,
+    }
     if device.type == "cuda":
         info["gpu"] = torch.cuda.get_device_name(device)
     return info
@@ -176,37 +265,112 @@ def machine_info(device: torch.device) -> dict:
 
 def usable_cpu_count() -> int:
     """The cores this process may run on (a container can allow fewer than ``os.cpu_count()``)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return (
+        len(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
+        else os.cpu_count() or 1
+    )
 
 
 def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help=f"smoke run; replaces {', '.join(QUICK_SETTINGS)}")
-    parser.add_argument("--threads", type=int, default=usable_cpu_count(), help="torch threads, both models (default: all cores)")
-    parser.add_argument("--device", default="cpu", help="cpu (default) or cuda; both models run there")
-    parser.add_argument("--warmup-steps", type=int, default=5, help="untimed steps before each throughput round")
-    parser.add_argument("--steps", type=int, default=100, help="timed steps per throughput round")
-    parser.add_argument("--seconds", type=float, default=120.0, help="a throughput round also ends after this long")
-    parser.add_argument("--repeats", type=int, default=3, help="throughput rounds per model, alternating the order")
-    parser.add_argument("--minutes", type=float, default=8.0, help="training-time budget per model for FID against time")
-    parser.add_argument("--checkpoints", type=int, default=4, help="FID evaluations per model, evenly spaced in time")
-    parser.add_argument("--fid-samples", type=int, default=10_000, help="generated images per FID")
-    parser.add_argument("--num-images", type=int, default=None, help="use only the first N training images (default: all)")
-    parser.add_argument("--skip-fid", action="store_true", help="measure throughput only (no gan_teach.metrics needed)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"smoke run; replaces {', '.join(QUICK_SETTINGS)}",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=usable_cpu_count(),
+        help="torch threads, both models (default: all cores)",
+    )
+    parser.add_argument(
+        "--device",
+        default="cpu",
+        help="cpu (default) or cuda; both models run there",
+    )
+    parser.add_argument(
+        "--warmup-steps",
+        type=int,
+        default=5,
+        help="untimed steps before each throughput round",
+    )
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=100,
+        help="timed steps per throughput round",
+    )
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=120.0,
+        help="a throughput round also ends after this long",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="throughput rounds per model, alternating the order",
+    )
+    parser.add_argument(
+        "--minutes",
+        type=float,
+        default=8.0,
+        help="training-time budget per model for FID against time",
+    )
+    parser.add_argument(
+        "--checkpoints",
+        type=int,
+        default=4,
+        help="FID evaluations per model, evenly spaced in time",
+    )
+    parser.add_argument(
+        "--fid-samples",
+        type=int,
+        default=10_000,
+        help="generated images per FID",
+    )
+    parser.add_argument(
+        "--num-images",
+        type=int,
+        default=None,
+        help="use only the first N training images (default: all)",
+    )
+    parser.add_argument(
+        "--skip-fid",
+        action="store_true",
+        help="measure throughput only (no gan_teach.metrics needed)",
+    )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--data-root", default=None, help="MNIST folder; default $GAN_TEACH_DATA")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="results JSON (default: benchmarks/results.json, or results_quick.json with --quick)")
+    parser.add_argument(
+        "--data-root",
+        default=None,
+        help="MNIST folder; default $GAN_TEACH_DATA",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="results JSON (default: benchmarks/results.json, or results_quick.json with --quick)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         vars(args).update(QUICK_SETTINGS)
     if args.out is None:
-        args.out = HERE / ("results_quick.json" if args.quick else "results.json")
+        args.out = HERE / (
+            "results_quick.json" if args.quick else "results.json"
+        )
     for name in ("threads", "steps", "repeats", "checkpoints"):
         if getattr(args, name) < 1:
-            raise ValueError(f"--{name} must be at least 1, got {getattr(args, name)}")
+            raise ValueError(
+                f"--{name} must be at least 1, got {getattr(args, name)}"
+            )
     if args.fid_samples < 2:
-        raise ValueError(f"--fid-samples must be at least 2 (a covariance needs two samples), got {args.fid_samples}")
+        raise ValueError(
+            f"--fid-samples must be at least 2 (a covariance needs two samples), got {args.fid_samples}"
+        )
     return args
 
 
@@ -214,44 +378,99 @@ def main(argv: list[str] | None = None) -> dict:
     args = parse_arguments(argv)
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
-    images = load_images("mnist", args.data_root, train=True)[: args.num_images]  # (N, 1, 28, 28) in [-1, 1]
-    images_64 = resize_to_64(images)  # (N, 1, 64, 64): once, up front, held in memory
-    results = {"machine": machine_info(device), "settings": vars(args), "num_training_images": len(images)}
-    print(f"{len(images)} MNIST images, {args.threads} thread(s), device {device}, torch {torch.__version__}")
+    images = load_images("mnist", args.data_root, train=True)[
+        : args.num_images
+    ]  # (N, 1, 28, 28) in [-1, 1]
+    images_64 = resize_to_64(
+        images
+    )  # (N, 1, 64, 64): once, up front, held in memory
+    results = {
+        "machine": machine_info(device),
+        "settings": vars(args),
+        "num_training_images": len(images),
+    }
+    print(
+        f"{len(images)} MNIST images, {args.threads} thread(s), device {device}, torch {torch.__version__}"
+    )
 
-    builders = {"ours": lambda: build_ours(images, device, args.seed),
-                "reference": lambda: build_reference(images_64, device, args.seed)}
+    builders = {
+        "ours": lambda: build_ours(images, device, args.seed),
+        "reference": lambda: build_reference(images_64, device, args.seed),
+    }
     contenders = {key: build() for key, build in builders.items()}
-    results["models"] = {key: {"name": c.name, **c.details} for key, c in contenders.items()}
-    indices = {key: batch_indices(len(images), c, args.seed) for key, c in contenders.items()}
+    results["models"] = {
+        key: {"name": c.name, **c.details} for key, c in contenders.items()
+    }
+    indices = {
+        key: batch_indices(len(images), c, args.seed)
+        for key, c in contenders.items()
+    }
     rounds: dict[str, list[dict]] = {key: [] for key in contenders}
     print("\nThroughput (real images per second of training):")
     for repeat in range(args.repeats):
-        order = list(contenders) if repeat % 2 == 0 else list(reversed(contenders))  # neither always goes first
+        order = (
+            list(contenders)
+            if repeat % 2 == 0
+            else list(reversed(contenders))
+        )  # neither always goes first
         for key in order:
-            measured = measure_throughput(contenders[key], indices[key], args, device)
+            measured = measure_throughput(
+                contenders[key], indices[key], args, device
+            )
             rounds[key].append(measured)
-            print(f"  round {repeat + 1}  {contenders[key].name:<24} {measured['images_per_second']:9.1f} images/s"
-                  f"  ({measured['steps']} steps in {measured['seconds']:.1f} s)", flush=True)
-    medians = {key: statistics.median(r["images_per_second"] for r in rounds[key]) for key in rounds}
+            print(
+                f"  round {repeat + 1}  {contenders[key].name:<24} {measured['images_per_second']:9.1f} images/s"
+                f"  ({measured['steps']} steps in {measured['seconds']:.1f} s)",
+                flush=True,
+            )
+    medians = {
+        key: statistics.median(r["images_per_second"] for r in rounds[key])
+        for key in rounds
+    }
     ratio = medians["ours"] / medians["reference"]
-    results["throughput"] = {"rounds": rounds, "median_images_per_second": medians, "ratio_ours_over_reference": ratio}
-    print(f"  median: ours {medians['ours']:.1f}, reference {medians['reference']:.1f}; ours / reference = {ratio:.2f}x")
+    results["throughput"] = {
+        "rounds": rounds,
+        "median_images_per_second": medians,
+        "ratio_ours_over_reference": ratio,
+    }
+    print(
+        f"  median: ours {medians['ours']:.1f}, reference {medians['reference']:.1f}; ours / reference = {ratio:.2f}x"
+    )
 
     if not args.skip_fid:
         from gan_teach.metrics import classifier_fid_floor
 
-        print(f"\nFID ({args.fid_samples} samples) against training time, {args.minutes:g} min per model:")
+        print(
+            f"\nFID ({args.fid_samples} samples) against training time, {args.minutes:g} min per model:"
+        )
         results["fid_against_time"] = {}
-        for key, build in builders.items():  # fresh networks: the throughput rounds above trained the others
+        for (
+            key,
+            build,
+        ) in (
+            builders.items()
+        ):  # fresh networks: the throughput rounds above trained the others
             contender = build()
-            results["fid_against_time"][key] = fid_against_time(contender, batch_indices(len(images), contender, args.seed),
-                                                                args, device)
-        floor = classifier_fid_floor("mnist", root=args.data_root, num_samples=args.fid_samples, seed=args.seed)
+            results["fid_against_time"][key] = fid_against_time(
+                contender,
+                batch_indices(len(images), contender, args.seed),
+                args,
+                device,
+            )
+        floor = classifier_fid_floor(
+            "mnist",
+            root=args.data_root,
+            num_samples=args.fid_samples,
+            seed=args.seed,
+        )
         results["fid_floor"] = floor
-        print(f"  FID floor (real training images, same sample size): {floor:.2f}")
+        print(
+            f"  FID floor (real training images, same sample size): {floor:.2f}"
+        )
 
-    results["machine"]["load_average_at_end"] = os.getloadavg() if hasattr(os, "getloadavg") else None
+    results["machine"]["load_average_at_end"] = (
+        os.getloadavg() if hasattr(os, "getloadavg") else None
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2, default=str) + "\n")
     print(f"\nwrote {args.out}")

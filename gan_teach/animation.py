@@ -21,7 +21,12 @@ from matplotlib.figure import Figure
 from .data import ToyDistribution
 from .viz import Bounds, default_bounds, image_grid, plot_toy, to_cpu
 
-__all__ = ["progress_animation", "animation_html", "html_player", "offline_player"]
+__all__ = [
+    "progress_animation",
+    "animation_html",
+    "html_player",
+    "offline_player",
+]
 
 # matplotlib's player draws its buttons with Font Awesome icons loaded from a CDN: offline, or in a book
 # that must not depend on the network, the buttons would be blank. Plain characters need no font file.
@@ -37,7 +42,9 @@ _BUTTON_SYMBOLS = {
     "fa fa-fast-forward": "&#9654;&#9654;|",
 }
 _ICON = re.compile(r'<i class="(fa [^"]+)"></i>')
-_REMOTE_STYLESHEET = re.compile(r'<link rel="stylesheet"\s+href="https?://[^"]*"\s*/?>')
+_REMOTE_STYLESHEET = re.compile(
+    r'<link rel="stylesheet"\s+href="https?://[^"]*"\s*/?>'
+)
 
 
 def offline_player(html: str) -> str:
@@ -47,21 +54,32 @@ def offline_player(html: str) -> str:
     '&#9654;'
     """
     html = _REMOTE_STYLESHEET.sub("", html)
-    return _ICON.sub(lambda match: _BUTTON_SYMBOLS.get(match.group(1), match.group(0)), html)
+    return _ICON.sub(
+        lambda match: _BUTTON_SYMBOLS.get(match.group(1), match.group(0)),
+        html,
+    )
 
 
 def _check_progress(samples: Sequence[tuple[int, torch.Tensor]]) -> None:
     if len(samples) == 0:
-        raise ValueError("there are no samples to animate: train first (a TrainState's .samples gains one per epoch)")
+        raise ValueError(
+            "there are no samples to animate: train first (a TrainState's .samples gains one per epoch)"
+        )
     first = samples[0]
-    if not (isinstance(first, (tuple, list)) and len(first) == 2 and torch.is_tensor(first[1])):
+    if not (
+        isinstance(first, (tuple, list))
+        and len(first) == 2
+        and torch.is_tensor(first[1])
+    ):
         raise ValueError(
             "expected a list of (step, tensor) pairs, like a TrainState's .samples, "
             f"got a list of {type(first).__name__}"
         )
     shape = tuple(first[1].shape)
     if len(shape) != 4 and not (len(shape) == 2 and shape[1] in (1, 2)):
-        raise ValueError(f"each sample tensor must be images (N, C, H, W) or points (N, 2) / (N, 1), got {shape}")
+        raise ValueError(
+            f"each sample tensor must be images (N, C, H, W) or points (N, 2) / (N, 1), got {shape}"
+        )
 
 
 def _frame_indices(count: int, max_frames: int) -> list[int]:
@@ -74,7 +92,9 @@ def _frame_indices(count: int, max_frames: int) -> list[int]:
         raise ValueError(f"max_frames must be at least 1, got {max_frames}")
     if count <= max_frames:
         return list(range(count))
-    return np.linspace(0, count - 1, max_frames).round().astype(int).tolist()  # spacing > 1: all distinct
+    return (
+        np.linspace(0, count - 1, max_frames).round().astype(int).tolist()
+    )  # spacing > 1: all distinct
 
 
 def progress_animation(
@@ -105,13 +125,23 @@ def progress_animation(
         The animation. In a notebook: ``IPython.display.HTML(animation_html(samples))``.
     """
     _check_progress(samples)
-    frames = [(int(step), to_cpu(tensor)) for step, tensor in
-              (samples[i] for i in _frame_indices(len(samples), max_frames))]
+    frames = [
+        (int(step), to_cpu(tensor))
+        for step, tensor in (
+            samples[i] for i in _frame_indices(len(samples), max_frames)
+        )
+    ]
     is_images = frames[0][1].dim() == 4
-    if not is_images and bounds is None:  # one view for every frame, so that movement is visible
-        bounds = default_bounds(torch.cat([points for _, points in frames]), distribution)
+    if (
+        not is_images and bounds is None
+    ):  # one view for every frame, so that movement is visible
+        bounds = default_bounds(
+            torch.cat([points for _, points in frames]), distribution
+        )
     if ax is None:
-        figure = Figure(figsize=figsize, dpi=dpi, layout="constrained")  # untracked by pyplot: no stray static copy
+        figure = Figure(
+            figsize=figsize, dpi=dpi, layout="constrained"
+        )  # untracked by pyplot: no stray static copy
         ax = figure.subplots()
 
     def draw(frame: tuple[int, torch.Tensor]) -> list:
@@ -124,7 +154,14 @@ def progress_animation(
         ax.set_title(f"step {step}")
         return []
 
-    return FuncAnimation(ax.figure, draw, frames=frames, init_func=lambda: [], interval=interval, blit=False)
+    return FuncAnimation(
+        ax.figure,
+        draw,
+        frames=frames,
+        init_func=lambda: [],
+        interval=interval,
+        blit=False,
+    )
 
 
 def animation_html(
@@ -149,15 +186,21 @@ def animation_html(
     if frame_format is None:
         frame_format = "jpeg" if samples[0][1].dim() == 4 else "png"
     if frame_format not in ("png", "jpeg"):
-        raise ValueError(f"frame_format must be 'png' or 'jpeg', got {frame_format!r}")
+        raise ValueError(
+            f"frame_format must be 'png' or 'jpeg', got {frame_format!r}"
+        )
     animation = progress_animation(samples, distribution, **options)
     html = html_player(animation, frame_format)
     if options.get("ax") is not None:
-        plt.close(options["ax"].figure)  # a pyplot figure would otherwise also show as a still
+        plt.close(
+            options["ax"].figure
+        )  # a pyplot figure would otherwise also show as a still
     return html
 
 
-def html_player(animation: FuncAnimation, frame_format: str = "jpeg", mode: str = "once") -> str:
+def html_player(
+    animation: FuncAnimation, frame_format: str = "jpeg", mode: str = "once"
+) -> str:
     """Any matplotlib animation as a self-contained HTML player: every frame embedded, no network.
 
     Args:

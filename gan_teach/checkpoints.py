@@ -24,11 +24,26 @@ from .config import TrainConfig, build_models
 from .state import TrainState, create_state
 from .utils import get_device, unwrap
 
-__all__ = ["CheckpointError", "save_checkpoint", "read_checkpoint", "load_checkpoint", "load_checkpoint_generator"]
+__all__ = [
+    "CheckpointError",
+    "save_checkpoint",
+    "read_checkpoint",
+    "load_checkpoint",
+    "load_checkpoint_generator",
+]
 
 FORMAT = "gan-teach-checkpoint"
 VERSION = 1
-_REQUIRED = ("config", "generator", "discriminator", "generator_optimizer", "discriminator_optimizer", "epoch", "step", "rng")
+_REQUIRED = (
+    "config",
+    "generator",
+    "discriminator",
+    "generator_optimizer",
+    "discriminator_optimizer",
+    "epoch",
+    "step",
+    "rng",
+)
 
 
 class CheckpointError(ValueError):
@@ -40,14 +55,20 @@ def _rng_states(device: torch.device) -> dict[str, Any]:
     python_version, python_state, python_gauss = random.getstate()
     return {
         "torch": torch.get_rng_state(),
-        "cuda": torch.cuda.get_rng_state_all() if device.type == "cuda" else [],
+        "cuda": torch.cuda.get_rng_state_all()
+        if device.type == "cuda"
+        else [],
         "numpy": {
             "keys": torch.from_numpy(numpy_state[1].astype(np.int64)),
             "position": int(numpy_state[2]),
             "has_gauss": int(numpy_state[3]),
             "cached_gaussian": float(numpy_state[4]),
         },
-        "python": {"version": python_version, "state": list(python_state), "gauss": python_gauss},
+        "python": {
+            "version": python_version,
+            "state": list(python_state),
+            "gauss": python_gauss,
+        },
     }
 
 
@@ -57,18 +78,33 @@ def _restore_rng_states(states: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(states["cuda"])
     numpy_state = states["numpy"]
     np.random.set_state(
-        ("MT19937", numpy_state["keys"].numpy().astype(np.uint32), numpy_state["position"],
-         numpy_state["has_gauss"], numpy_state["cached_gaussian"])
+        (
+            "MT19937",
+            numpy_state["keys"].numpy().astype(np.uint32),
+            numpy_state["position"],
+            numpy_state["has_gauss"],
+            numpy_state["cached_gaussian"],
+        )
     )
     python_state = states["python"]
-    random.setstate((python_state["version"], tuple(python_state["state"]), python_state["gauss"]))
+    random.setstate(
+        (
+            python_state["version"],
+            tuple(python_state["state"]),
+            python_state["gauss"],
+        )
+    )
 
 
 def _device_name(device: torch.device) -> str:
     """What trained the run, for model cards: the GPU's name, or the CPU's core count."""
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
-    return f"{os.cpu_count()}-core CPU" if device.type == "cpu" else device.type
+    return (
+        f"{os.cpu_count()}-core CPU"
+        if device.type == "cpu"
+        else device.type
+    )
 
 
 def _state_dict_or_none(thing: Any) -> Any:
@@ -93,7 +129,9 @@ def save_checkpoint(state: TrainState, path: str | os.PathLike) -> Path:
         "generator_optimizer": state.generator_optimizer.state_dict(),
         "discriminator_optimizer": state.discriminator_optimizer.state_dict(),
         "generator_scaler": _state_dict_or_none(state.generator_scaler),
-        "discriminator_scaler": _state_dict_or_none(state.discriminator_scaler),
+        "discriminator_scaler": _state_dict_or_none(
+            state.discriminator_scaler
+        ),
         "epoch": state.epoch,
         "step": state.step,
         "epoch_step": state.epoch_step,
@@ -101,11 +139,15 @@ def save_checkpoint(state: TrainState, path: str | os.PathLike) -> Path:
         "fixed_noise": state.fixed_noise.cpu(),
         "train_seconds": float(state.train_seconds),
         "device_name": _device_name(state.device),
-        "torch_version": str(torch.__version__),  # a plain str: weights_only loading refuses TorchVersion objects
+        "torch_version": str(
+            torch.__version__
+        ),  # a plain str: weights_only loading refuses TorchVersion objects
         "samples": [[step, samples] for step, samples in state.samples],
         "rng": _rng_states(state.device),
     }
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    handle, temporary = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
+    )
     try:
         with os.fdopen(handle, "wb") as file:
             torch.save(checkpoint, file)
@@ -127,31 +169,55 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {path}; training writes DIR/checkpoint.pt (see 'gan-teach train --out DIR')")
+        raise FileNotFoundError(
+            f"no checkpoint at {path}; training writes DIR/checkpoint.pt (see 'gan-teach train --out DIR')"
+        )
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
-        if "weights only" in str(error).lower() or "weights_only" in str(error).lower():
+        if (
+            "weights only" in str(error).lower()
+            or "weights_only" in str(error).lower()
+        ):
             raise CheckpointError(
                 f"refused to load {path}: it contains pickled Python objects, which could run code when loaded. "
                 "gan-teach checkpoints hold only tensors and plain data; re-save the weights as state_dicts."
             ) from None
-        raise CheckpointError(f"{path} is not a PyTorch checkpoint, or it is corrupt ({error})") from None
+        raise CheckpointError(
+            f"{path} is not a PyTorch checkpoint, or it is corrupt ({error})"
+        ) from None
     except Exception as error:  # noqa: BLE001 - torch raises many types for damaged files (RuntimeError, EOFError, KeyError, ...)
-        raise CheckpointError(f"{path} is truncated or corrupt and cannot be read ({type(error).__name__}: {error})") from None
-    if not isinstance(checkpoint, dict) or checkpoint.get("format") != FORMAT:
-        found = sorted(checkpoint)[:8] if isinstance(checkpoint, dict) else type(checkpoint).__name__
-        raise CheckpointError(f"{path} is a PyTorch file but not a gan-teach checkpoint (found {found})")
+        raise CheckpointError(
+            f"{path} is truncated or corrupt and cannot be read ({type(error).__name__}: {error})"
+        ) from None
+    if (
+        not isinstance(checkpoint, dict)
+        or checkpoint.get("format") != FORMAT
+    ):
+        found = (
+            sorted(checkpoint)[:8]
+            if isinstance(checkpoint, dict)
+            else type(checkpoint).__name__
+        )
+        raise CheckpointError(
+            f"{path} is a PyTorch file but not a gan-teach checkpoint (found {found})"
+        )
     if checkpoint.get("version") != VERSION:
-        raise CheckpointError(f"{path} has checkpoint format version {checkpoint.get('version')}; this gan_teach reads version {VERSION}")
+        raise CheckpointError(
+            f"{path} has checkpoint format version {checkpoint.get('version')}; this gan_teach reads version {VERSION}"
+        )
     missing = [key for key in _REQUIRED if key not in checkpoint]
     if missing:
-        raise CheckpointError(f"{path} is an incomplete gan-teach checkpoint: missing {missing}")
+        raise CheckpointError(
+            f"{path} is an incomplete gan-teach checkpoint: missing {missing}"
+        )
     return checkpoint
 
 
 def load_checkpoint(
-    path: str | os.PathLike, device: str | None = None, config_overrides: dict[str, Any] | None = None
+    path: str | os.PathLike,
+    device: str | None = None,
+    config_overrides: dict[str, Any] | None = None,
 ) -> TrainState:
     """Rebuild the full training state saved at ``path``, ready to continue training exactly.
 
@@ -168,17 +234,33 @@ def load_checkpoint(
     state = create_state(TrainConfig.from_dict(values))
     unwrap(state.generator).load_state_dict(checkpoint["generator"])
     unwrap(state.discriminator).load_state_dict(checkpoint["discriminator"])
-    if state.ema_generator is not None and checkpoint.get("ema_generator") is not None:
+    if (
+        state.ema_generator is not None
+        and checkpoint.get("ema_generator") is not None
+    ):
         state.ema_generator.load_state_dict(checkpoint["ema_generator"])
-    state.generator_optimizer.load_state_dict(checkpoint["generator_optimizer"])
-    state.discriminator_optimizer.load_state_dict(checkpoint["discriminator_optimizer"])
-    for scaler, key in ((state.generator_scaler, "generator_scaler"), (state.discriminator_scaler, "discriminator_scaler")):
+    state.generator_optimizer.load_state_dict(
+        checkpoint["generator_optimizer"]
+    )
+    state.discriminator_optimizer.load_state_dict(
+        checkpoint["discriminator_optimizer"]
+    )
+    for scaler, key in (
+        (state.generator_scaler, "generator_scaler"),
+        (state.discriminator_scaler, "discriminator_scaler"),
+    ):
         if scaler is not None and checkpoint.get(key):
             scaler.load_state_dict(checkpoint[key])
     state.epoch, state.step = checkpoint["epoch"], checkpoint["step"]
     state.epoch_step = checkpoint.get("epoch_step", 0)
-    state.history = {key: list(values) for key, values in checkpoint.get("history", {}).items()}
-    state.samples = [(int(step), samples) for step, samples in checkpoint.get("samples", [])]
+    state.history = {
+        key: list(values)
+        for key, values in checkpoint.get("history", {}).items()
+    }
+    state.samples = [
+        (int(step), samples)
+        for step, samples in checkpoint.get("samples", [])
+    ]
     state.train_seconds = float(checkpoint.get("train_seconds", 0.0))
     if checkpoint.get("fixed_noise") is not None:
         state.fixed_noise = checkpoint["fixed_noise"].to(state.device)
@@ -186,7 +268,9 @@ def load_checkpoint(
     return state
 
 
-def load_checkpoint_generator(path: str | os.PathLike, device: str | None = None) -> tuple[nn.Module, TrainConfig]:
+def load_checkpoint_generator(
+    path: str | os.PathLike, device: str | None = None
+) -> tuple[nn.Module, TrainConfig]:
     """The generator saved at ``path`` (its EMA weights if it has them), in eval mode, and its configuration.
 
     Only the generator is rebuilt: no optimizer, no data, nothing random is touched.

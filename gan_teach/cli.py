@@ -47,46 +47,113 @@ __all__ = ["main", "build_parser", "run"]
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+        raise argparse.ArgumentTypeError(
+            f"must be a positive integer, got {text}"
+        )
     return value
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the learner's commands."""
-    parser = argparse.ArgumentParser(prog="gan-teach", description="Train, sample and evaluate GANs.")
+    parser = argparse.ArgumentParser(
+        prog="gan-teach", description="Train, sample and evaluate GANs."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    train_parser = commands.add_parser("train", help="train a GAN and write checkpoints into --out")
-    train_parser.add_argument("--out", required=True, type=Path, help="folder for checkpoint.pt and sample images")
-    train_parser.add_argument("--resume", type=Path, metavar="CKPT", help="continue the run saved in CKPT")
-    train_parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                              help="show a progress bar (default: when the terminal is interactive)")
-    add_config_options(train_parser.add_argument_group("settings (default: the dataset's recipe)"))
+    train_parser = commands.add_parser(
+        "train", help="train a GAN and write checkpoints into --out"
+    )
+    train_parser.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        help="folder for checkpoint.pt and sample images",
+    )
+    train_parser.add_argument(
+        "--resume",
+        type=Path,
+        metavar="CKPT",
+        help="continue the run saved in CKPT",
+    )
+    train_parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show a progress bar (default: when the terminal is interactive)",
+    )
+    add_config_options(
+        train_parser.add_argument_group(
+            "settings (default: the dataset's recipe)"
+        )
+    )
 
-    sample_parser = commands.add_parser("sample", help="draw samples from a checkpoint into a .png grid or a .npy array")
+    sample_parser = commands.add_parser(
+        "sample",
+        help="draw samples from a checkpoint into a .png grid or a .npy array",
+    )
     sample_parser.add_argument("--checkpoint", required=True, type=Path)
-    sample_parser.add_argument("--n", type=_positive_int, default=64, help="number of samples (default: 64)")
-    sample_parser.add_argument("--out", required=True, type=Path, help="FILE.png (a grid or scatter) or FILE.npy (raw samples)")
+    sample_parser.add_argument(
+        "--n",
+        type=_positive_int,
+        default=64,
+        help="number of samples (default: 64)",
+    )
+    sample_parser.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        help="FILE.png (a grid or scatter) or FILE.npy (raw samples)",
+    )
     sample_parser.add_argument("--seed", type=int, default=0)
     sample_parser.add_argument("--device")
 
-    evaluate_parser = commands.add_parser("evaluate", help="print the metrics of a checkpoint on its dataset")
+    evaluate_parser = commands.add_parser(
+        "evaluate", help="print the metrics of a checkpoint on its dataset"
+    )
     evaluate_parser.add_argument("--checkpoint", required=True, type=Path)
-    evaluate_parser.add_argument("--num-samples", type=_positive_int, default=10_000)
+    evaluate_parser.add_argument(
+        "--num-samples", type=_positive_int, default=10_000
+    )
     evaluate_parser.add_argument("--data-root")
     evaluate_parser.add_argument("--seed", type=int, default=0)
     evaluate_parser.add_argument("--device")
 
-    export_parser = commands.add_parser("export", help="ship a checkpoint's generator as float16 weights with a model card")
+    export_parser = commands.add_parser(
+        "export",
+        help="ship a checkpoint's generator as float16 weights with a model card",
+    )
     export_parser.add_argument("--checkpoint", required=True, type=Path)
-    export_parser.add_argument("--format", choices=("pt", "web"), default="pt",
-                               help="pt: NAME.pt and a model card (default); web: one .js file for the book's live latent page")
-    export_parser.add_argument("--name", help="e.g. mnist-dcgan; writes NAME.pt and its card in pretrained.json (web: the name shown)")
-    export_parser.add_argument("--out", type=Path, help="with --format web: the .js file to write, e.g. my-generator.js")
-    export_parser.add_argument("--weights-dir", type=Path, help="default: the package's weights folder")
-    export_parser.add_argument("--num-samples", type=_positive_int, default=10_000, help="samples for the FID (default: 10000)")
+    export_parser.add_argument(
+        "--format",
+        choices=("pt", "web"),
+        default="pt",
+        help="pt: NAME.pt and a model card (default); web: one .js file for the book's live latent page",
+    )
+    export_parser.add_argument(
+        "--name",
+        help="e.g. mnist-dcgan; writes NAME.pt and its card in pretrained.json (web: the name shown)",
+    )
+    export_parser.add_argument(
+        "--out",
+        type=Path,
+        help="with --format web: the .js file to write, e.g. my-generator.js",
+    )
+    export_parser.add_argument(
+        "--weights-dir",
+        type=Path,
+        help="default: the package's weights folder",
+    )
+    export_parser.add_argument(
+        "--num-samples",
+        type=_positive_int,
+        default=10_000,
+        help="samples for the FID (default: 10000)",
+    )
     export_parser.add_argument("--data-root")
-    export_parser.add_argument("--notes", help="a sentence for the card: what its numbers don't say")
+    export_parser.add_argument(
+        "--notes",
+        help="a sentence for the card: what its numbers don't say",
+    )
     return parser
 
 
@@ -97,16 +164,34 @@ def resume_overrides(checkpoint: Path, given: dict) -> dict:
     ``--data-root`` and ``--device`` may change; any other change is refused.
     """
     saved = read_checkpoint(checkpoint)["config"]
-    changed = sorted(name for name, value in given.items()
-                     if name not in CAN_CHANGE_ON_RESUME and saved.get(name) != value)
+    changed = sorted(
+        name
+        for name, value in given.items()
+        if name not in CAN_CHANGE_ON_RESUME and saved.get(name) != value
+    )
     if changed:
-        settings = ", ".join(f"{FLAGS[name]} (saved: {saved.get(name)!r})" for name in changed)
+        settings = ", ".join(
+            f"{FLAGS[name]} (saved: {saved.get(name)!r})"
+            for name in changed
+        )
         raise ValueError(
             "--resume continues the saved run with its own settings; only --epochs, --steps, --data-root and "
             f"--device may change, not {settings}"
         )
-    overrides = {name: given[name] for name in ("data_root", "device") if name in given}
-    overrides.update(TrainConfig(**{name: given[name] for name in ("epochs", "steps") if name in given}).length_overrides())
+    overrides = {
+        name: given[name]
+        for name in ("data_root", "device")
+        if name in given
+    }
+    overrides.update(
+        TrainConfig(
+            **{
+                name: given[name]
+                for name in ("epochs", "steps")
+                if name in given
+            }
+        ).length_overrides()
+    )
     return overrides
 
 
@@ -114,26 +199,51 @@ def _train(args: argparse.Namespace) -> None:
     given = given_settings(args)
     first = rank() == 0 and _launch_rank() == 0
     if args.resume is not None:
-        state = load_checkpoint(args.resume, config_overrides=resume_overrides(args.resume, given))
+        state = load_checkpoint(
+            args.resume,
+            config_overrides=resume_overrides(args.resume, given),
+        )
         if first:
-            print(f"resuming {args.resume} at epoch {state.epoch}, step {state.step}")
+            print(
+                f"resuming {args.resume} at epoch {state.epoch}, step {state.step}"
+            )
         state = train(state=state, out_dir=args.out, progress=args.progress)
     else:
         config = TrainConfig(**given).resolve()
-        length = f"{config.steps} steps" if config.steps is not None else f"{config.epochs} epochs"
+        length = (
+            f"{config.steps} steps"
+            if config.steps is not None
+            else f"{config.epochs} epochs"
+        )
         if first:
-            print(f"training a {config.model} GAN on {config.dataset} with the {config.loss} loss for {length}")
+            print(
+                f"training a {config.model} GAN on {config.dataset} with the {config.loss} loss for {length}"
+            )
         state = train(config, out_dir=args.out, progress=args.progress)
-    if dist.is_initialized():  # under torchrun: process 0 alone reports and writes files
+    if (
+        dist.is_initialized()
+    ):  # under torchrun: process 0 alone reports and writes files
         process = dist.get_rank()
         dist.destroy_process_group()
         if process != 0:
             return
-    print(f"wrote {args.out / 'checkpoint.pt'} (epoch {state.epoch}, step {state.step})")
-    _sample_file(state.sampling_generator, state.config, 64, args.out / "samples.png", seed=0)
+    print(
+        f"wrote {args.out / 'checkpoint.pt'} (epoch {state.epoch}, step {state.step})"
+    )
+    _sample_file(
+        state.sampling_generator,
+        state.config,
+        64,
+        args.out / "samples.png",
+        seed=0,
+    )
     print(f"wrote {args.out / 'samples.png'}")
     if not is_image_dataset(state.config.dataset):
-        _print_metrics(_toy_report(state.sampling_generator, state.config, 10_000, seed=0))
+        _print_metrics(
+            _toy_report(
+                state.sampling_generator, state.config, 10_000, seed=0
+            )
+        )
 
 
 def _launch_rank() -> int:
@@ -141,49 +251,92 @@ def _launch_rank() -> int:
     return int(os.environ.get("RANK", "0"))
 
 
-def _sample_file(generator, config: TrainConfig, count: int, path: Path, seed: int) -> None:
+def _sample_file(
+    generator, config: TrainConfig, count: int, path: Path, seed: int
+) -> None:
     """Write ``count`` samples to a .png picture or a .npy array."""
     suffix = path.suffix.lower()
     if suffix not in (".png", ".npy"):
-        raise ValueError(f"--out must end in .png (a picture) or .npy (the raw samples), got {path.name!r}")
+        raise ValueError(
+            f"--out must end in .png (a picture) or .npy (the raw samples), got {path.name!r}"
+        )
     samples = generate(generator, count, seed=seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".npy":
         np.save(path, samples.numpy())
     elif is_image_dataset(config.dataset):
         # A conditional generator's samples cycle through the classes: one column per class.
-        columns = generator.num_classes if is_conditional(generator) else max(1, int(count**0.5))
-        save_image(samples, path, nrow=columns, normalize=True, value_range=(-1, 1))
+        columns = (
+            generator.num_classes
+            if is_conditional(generator)
+            else max(1, int(count**0.5))
+        )
+        save_image(
+            samples, path, nrow=columns, normalize=True, value_range=(-1, 1)
+        )
     else:
-        axes = plot_toy(samples, toy_distribution(config.dataset), ax=Figure().add_subplot())
+        axes = plot_toy(
+            samples,
+            toy_distribution(config.dataset),
+            ax=Figure().add_subplot(),
+        )
         axes.figure.savefig(path, dpi=100, bbox_inches="tight")
 
 
-def _toy_report(generator, config: TrainConfig, count: int, seed: int) -> dict:
-    return toy_metrics(generate(generator, count, seed=seed), toy_distribution(config.dataset))
+def _toy_report(
+    generator, config: TrainConfig, count: int, seed: int
+) -> dict:
+    return toy_metrics(
+        generate(generator, count, seed=seed),
+        toy_distribution(config.dataset),
+    )
 
 
 def _print_metrics(metrics: dict) -> None:
     for key, value in metrics.items():
-        print(f"{key}: {value:.4f}" if isinstance(value, float) else f"{key}: {value}")
+        print(
+            f"{key}: {value:.4f}"
+            if isinstance(value, float)
+            else f"{key}: {value}"
+        )
 
 
 def _sample(args: argparse.Namespace) -> None:
-    generator, config = load_checkpoint_generator(args.checkpoint, device=args.device)
+    generator, config = load_checkpoint_generator(
+        args.checkpoint, device=args.device
+    )
     _sample_file(generator, config, args.n, args.out, seed=args.seed)
     print(f"wrote {args.n} samples to {args.out}")
 
 
 def _evaluate(args: argparse.Namespace) -> None:
-    generator, config = load_checkpoint_generator(args.checkpoint, device=args.device)
+    generator, config = load_checkpoint_generator(
+        args.checkpoint, device=args.device
+    )
     print(f"dataset: {config.dataset}")
     if is_image_dataset(config.dataset):
-        root = args.data_root if args.data_root is not None else config.data_root
-        _print_metrics(evaluate_images(generator, config.dataset, num_samples=args.num_samples, root=root, seed=args.seed))
-        print("note: the floor is real training images against the test set at the same N, a reference and not "
-              "a bound; read fid_minus_floor (help(gan_teach.classifier_fid_floor) says why)")
+        root = (
+            args.data_root
+            if args.data_root is not None
+            else config.data_root
+        )
+        _print_metrics(
+            evaluate_images(
+                generator,
+                config.dataset,
+                num_samples=args.num_samples,
+                root=root,
+                seed=args.seed,
+            )
+        )
+        print(
+            "note: the floor is real training images against the test set at the same N, a reference and not "
+            "a bound; read fid_minus_floor (help(gan_teach.classifier_fid_floor) says why)"
+        )
     else:
-        _print_metrics(_toy_report(generator, config, args.num_samples, seed=args.seed))
+        _print_metrics(
+            _toy_report(generator, config, args.num_samples, seed=args.seed)
+        )
 
 
 def _export(args: argparse.Namespace) -> None:
@@ -191,31 +344,75 @@ def _export(args: argparse.Namespace) -> None:
         from .instruments.webexport import export_web_checkpoint
 
         if args.out is None:
-            raise ValueError("--format web needs --out FILE.js, the file to drop onto the book's latent-space page")
-        payload = export_web_checkpoint(args.checkpoint, args.out, name=args.name)
-        print(f"wrote {args.out} ({args.out.stat().st_size:,} bytes): {payload['name']}, {payload['model']}, "
-              f"{len(payload['layers'])} layers, {payload['seeds']['count']} seeds; open the book's latent-space page "
-              "and pick or drop this file")
+            raise ValueError(
+                "--format web needs --out FILE.js, the file to drop onto the book's latent-space page"
+            )
+        payload = export_web_checkpoint(
+            args.checkpoint, args.out, name=args.name
+        )
+        print(
+            f"wrote {args.out} ({args.out.stat().st_size:,} bytes): {payload['name']}, {payload['model']}, "
+            f"{len(payload['layers'])} layers, {payload['seeds']['count']} seeds; open the book's latent-space page "
+            "and pick or drop this file"
+        )
         return
     if args.name is None:
-        raise ValueError("export needs --name NAME (the weights are written as NAME.pt)")
-    options = {"weights_dir": args.weights_dir} if args.weights_dir is not None else {}
-    card = export_generator(args.checkpoint, args.name, num_samples=args.num_samples, root=args.data_root,
-                            notes=args.notes, **options)
-    print(f"wrote {card['file']} ({card['file_size_bytes']:,} bytes, sha256 {card['sha256'][:12]}...)")
-    keys = ("command", "epochs", "train_seconds", "machine", "fid", "fid_floor", "fid_minus_floor")
+        raise ValueError(
+            "export needs --name NAME (the weights are written as NAME.pt)"
+        )
+    options = (
+        {"weights_dir": args.weights_dir}
+        if args.weights_dir is not None
+        else {}
+    )
+    card = export_generator(
+        args.checkpoint,
+        args.name,
+        num_samples=args.num_samples,
+        root=args.data_root,
+        notes=args.notes,
+        **options,
+    )
+    print(
+        f"wrote {card['file']} ({card['file_size_bytes']:,} bytes, sha256 {card['sha256'][:12]}...)"
+    )
+    keys = (
+        "command",
+        "epochs",
+        "train_seconds",
+        "machine",
+        "fid",
+        "fid_floor",
+        "fid_minus_floor",
+    )
     _print_metrics({key: card[key] for key in keys})
 
 
-COMMANDS = {"train": _train, "sample": _sample, "evaluate": _evaluate, "export": _export}
+COMMANDS = {
+    "train": _train,
+    "sample": _sample,
+    "evaluate": _evaluate,
+    "export": _export,
+}
 
 
-def run(program: str, parser: argparse.ArgumentParser, commands: dict, argv: Sequence[str] | None) -> int:
+def run(
+    program: str,
+    parser: argparse.ArgumentParser,
+    commands: dict,
+    argv: Sequence[str] | None,
+) -> int:
     """Parse ``argv``, run the chosen command; a user error is one line on stderr and status 1."""
     args = parser.parse_args(argv)
     try:
         commands[args.command](args)
-    except (ValueError, FileNotFoundError, CheckpointError, DataNotFoundError, TrainingDivergedError) as error:
+    except (
+        ValueError,
+        FileNotFoundError,
+        CheckpointError,
+        DataNotFoundError,
+        TrainingDivergedError,
+    ) as error:
         print(f"{program} {args.command}: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

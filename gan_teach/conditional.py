@@ -20,21 +20,48 @@ from .models import (
     maybe_spectral_norm,
 )
 
-__all__ = ["ConditionalDCGANGenerator", "ConditionalDCGANDiscriminator", "check_labels"]
+__all__ = [
+    "ConditionalDCGANGenerator",
+    "ConditionalDCGANDiscriminator",
+    "check_labels",
+]
 
 
-def check_labels(module: nn.Module, labels: torch.Tensor, batch_size: int) -> None:
+def check_labels(
+    module: nn.Module, labels: torch.Tensor, batch_size: int
+) -> None:
     """Raise a ValueError unless ``labels`` is ``(batch_size,)`` integers in ``[0, module.num_classes)``."""
-    if not isinstance(labels, torch.Tensor) or labels.dtype not in (torch.int64, torch.int32, torch.int16, torch.uint8):
-        got = labels.dtype if isinstance(labels, torch.Tensor) else type(labels).__name__
+    if not isinstance(labels, torch.Tensor) or labels.dtype not in (
+        torch.int64,
+        torch.int32,
+        torch.int16,
+        torch.uint8,
+    ):
+        got = (
+            labels.dtype
+            if isinstance(labels, torch.Tensor)
+            else type(labels).__name__
+        )
         raise ValueError(
             f"{type(module).__name__} expects class labels as an integer tensor, got {got}. "
             "Use torch.tensor([3, 1, ...]) or torch.randint(num_classes, (N,))."
         )
-    check_shape(module, labels, (batch_size,), "labels", "Give one class label per example.")
+    check_shape(
+        module,
+        labels,
+        (batch_size,),
+        "labels",
+        "Give one class label per example.",
+    )
     # The range is checked on the CPU only: on a GPU, reading min and max would wait for the device at every
     # step, and an out-of-range label stops the embedding there anyway (a device-side assertion).
-    if labels.device.type == "cpu" and labels.numel() and (int(labels.min()) < 0 or int(labels.max()) >= module.num_classes):
+    if (
+        labels.device.type == "cpu"
+        and labels.numel()
+        and (
+            int(labels.min()) < 0 or int(labels.max()) >= module.num_classes
+        )
+    ):
         raise ValueError(
             f"{type(module).__name__} has {module.num_classes} classes (labels 0 to {module.num_classes - 1}), "
             f"got labels from {int(labels.min())} to {int(labels.max())}"
@@ -71,16 +98,36 @@ class ConditionalDCGANGenerator(nn.Module):
     ) -> None:
         super().__init__()
         if num_classes < 2:
-            raise ValueError(f"num_classes must be at least 2, got {num_classes}")
-        self.latent_dim, self.num_classes, self.label_dim = latent_dim, num_classes, label_dim
+            raise ValueError(
+                f"num_classes must be at least 2, got {num_classes}"
+            )
+        self.latent_dim, self.num_classes, self.label_dim = (
+            latent_dim,
+            num_classes,
+            label_dim,
+        )
         self.image_size, self.channels = image_size, channels
-        self.label_embedding = nn.Embedding(num_classes, label_dim)  # (N,) -> (N, label_dim)
-        self.body = DCGANGenerator(latent_dim + label_dim, image_size, channels, base_channels)
+        self.label_embedding = nn.Embedding(
+            num_classes, label_dim
+        )  # (N,) -> (N, label_dim)
+        self.body = DCGANGenerator(
+            latent_dim + label_dim, image_size, channels, base_channels
+        )
 
-    def forward(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        check_shape(self, z, (None, self.latent_dim), "latent vectors", "Sample z with torch.randn(N, generator.latent_dim).")
+    def forward(
+        self, z: torch.Tensor, labels: torch.Tensor
+    ) -> torch.Tensor:
+        check_shape(
+            self,
+            z,
+            (None, self.latent_dim),
+            "latent vectors",
+            "Sample z with torch.randn(N, generator.latent_dim).",
+        )
         check_labels(self, labels, z.shape[0])
-        conditioned = torch.cat([z, self.label_embedding(labels).to(z.dtype)], dim=1)  # (N, latent_dim + label_dim)
+        conditioned = torch.cat(
+            [z, self.label_embedding(labels).to(z.dtype)], dim=1
+        )  # (N, latent_dim + label_dim)
         return self.body(conditioned)
 
 
@@ -111,19 +158,45 @@ class ConditionalDCGANDiscriminator(nn.Module):
     ) -> None:
         super().__init__()
         if num_classes < 2:
-            raise ValueError(f"num_classes must be at least 2, got {num_classes}")
-        self.num_classes, self.image_size, self.channels = num_classes, image_size, channels
-        self.body = DCGANDiscriminator(image_size, channels, base_channels, normalization, spectral_norm)
+            raise ValueError(
+                f"num_classes must be at least 2, got {num_classes}"
+            )
+        self.num_classes, self.image_size, self.channels = (
+            num_classes,
+            image_size,
+            channels,
+        )
+        self.body = DCGANDiscriminator(
+            image_size,
+            channels,
+            base_channels,
+            normalization,
+            spectral_norm,
+        )
         feature_size = self.body.classify.in_features  # F = w * s * s
-        embedding = nn.Embedding(num_classes, feature_size)  # (N,) -> (N, F)
+        embedding = nn.Embedding(
+            num_classes, feature_size
+        )  # (N,) -> (N, F)
         nn.init.normal_(embedding.weight, 0.0, 0.02)
         self.label_embedding = maybe_spectral_norm(embedding, spectral_norm)
 
-    def forward(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, images: torch.Tensor, labels: torch.Tensor
+    ) -> torch.Tensor:
         expected = (None, self.channels, self.image_size, self.image_size)
-        check_shape(self, images, expected, "images", "Give images at the size this discriminator was built for.")
+        check_shape(
+            self,
+            images,
+            expected,
+            "images",
+            "Give images at the size this discriminator was built for.",
+        )
         check_labels(self, labels, images.shape[0])
-        features = self.body.features(images).flatten(1)  # (N, w, s, s) -> (N, F)
+        features = self.body.features(images).flatten(
+            1
+        )  # (N, w, s, s) -> (N, F)
         unconditional = self.body.classify(features).squeeze(1)  # (N,)
-        projection = (self.label_embedding(labels).to(features.dtype) * features).sum(dim=1)  # (N, F) . (N, F) -> (N,)
+        projection = (
+            self.label_embedding(labels).to(features.dtype) * features
+        ).sum(dim=1)  # (N, F) . (N, F) -> (N,)
         return unconditional + projection

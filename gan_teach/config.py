@@ -29,7 +29,9 @@ from .models import (
 __all__ = ["TrainConfig", "build_models", "MODELS", "NUM_CLASSES"]
 
 MODELS = ("mlp", "dcgan", "conditional")
-NUM_CLASSES = 10  # MNIST digits and Fashion-MNIST garments both have ten classes
+NUM_CLASSES = (
+    10  # MNIST digits and Fashion-MNIST garments both have ten classes
+)
 
 
 @dataclass
@@ -69,9 +71,13 @@ class TrainConfig:
     def resolve(self) -> TrainConfig:
         """A copy with every ``None`` replaced by the recipe for this dataset and loss, validated."""
         if self.dataset not in DATASETS:
-            raise ValueError(f"unknown dataset {self.dataset!r}; choose one of: {', '.join(DATASETS)}")
+            raise ValueError(
+                f"unknown dataset {self.dataset!r}; choose one of: {', '.join(DATASETS)}"
+            )
         if self.loss not in LOSSES:
-            raise ValueError(f"unknown loss {self.loss!r}; choose one of: {', '.join(LOSSES)}")
+            raise ValueError(
+                f"unknown loss {self.loss!r}; choose one of: {', '.join(LOSSES)}"
+            )
         images = self.dataset in IMAGE_DATASETS
         wasserstein = self.loss == "wgan-gp"
         recipe: dict[str, Any] = {
@@ -84,8 +90,12 @@ class TrainConfig:
             "batch_size": 128 if images else 512,
             # WGAN-GP's 1e-4 is for images; on the ring it left 2 of 8 modes after the default 6,000 steps, and
             # 5e-4 covers all 8 for seeds 0, 1 and 2 (measured; tests/instruments/test_failures.py asserts seed 0).
-            "lr_generator": 1e-4 if (wasserstein and images) else (2e-4 if images else 5e-4),
-            "lr_discriminator": 1e-4 if (wasserstein and images) else (2e-4 if images else 5e-4),
+            "lr_generator": 1e-4
+            if (wasserstein and images)
+            else (2e-4 if images else 5e-4),
+            "lr_discriminator": 1e-4
+            if (wasserstein and images)
+            else (2e-4 if images else 5e-4),
             "beta1": 0.0 if wasserstein else 0.5,
             "beta2": 0.9 if wasserstein else 0.999,
             "d_steps": 5 if wasserstein else 1,
@@ -96,7 +106,9 @@ class TrainConfig:
             "lr_decay": not images,
         }
         if self.epochs is not None or self.steps is not None:
-            recipe["epochs"] = recipe["steps"] = None  # the user chose how long to train
+            recipe["epochs"] = recipe["steps"] = (
+                None  # the user chose how long to train
+            )
         values = dataclasses.asdict(self)
         for key, default in recipe.items():
             if values[key] is None:
@@ -107,31 +119,66 @@ class TrainConfig:
 
     def _validate(self) -> None:
         if self.model not in MODELS:
-            raise ValueError(f"unknown model {self.model!r}; choose one of: {', '.join(MODELS)}")
-        if self.model in ("dcgan", "conditional") and self.dataset not in IMAGE_DATASETS:
+            raise ValueError(
+                f"unknown model {self.model!r}; choose one of: {', '.join(MODELS)}"
+            )
+        if (
+            self.model in ("dcgan", "conditional")
+            and self.dataset not in IMAGE_DATASETS
+        ):
             raise ValueError(
                 f"model {self.model!r} needs an image dataset ({', '.join(IMAGE_DATASETS)}), not {self.dataset!r}"
-                + ("; the toy distributions have no class labels" if self.model == "conditional" else "")
+                + (
+                    "; the toy distributions have no class labels"
+                    if self.model == "conditional"
+                    else ""
+                )
             )
         if self.model == "mlp" and self.dataset in IMAGE_DATASETS:
-            raise ValueError(f"model 'mlp' is for the toy datasets; use model 'dcgan' or 'conditional' for {self.dataset!r}")
+            raise ValueError(
+                f"model 'mlp' is for the toy datasets; use model 'dcgan' or 'conditional' for {self.dataset!r}"
+            )
         if self.epochs is None and self.steps is None:
             raise ValueError("set either epochs or steps")
-        for name in ("latent_dim", "width", "batch_size", "d_steps", "epochs", "steps", "num_fixed_samples"):
+        for name in (
+            "latent_dim",
+            "width",
+            "batch_size",
+            "d_steps",
+            "epochs",
+            "steps",
+            "num_fixed_samples",
+        ):
             value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or value < 1):
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            if value is not None and (
+                not isinstance(value, int) or value < 1
+            ):
+                raise ValueError(
+                    f"{name} must be a positive integer, got {value!r}"
+                )
         for name in ("lr_generator", "lr_discriminator"):
             if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+                raise ValueError(
+                    f"{name} must be positive, got {getattr(self, name)!r}"
+                )
         for name in ("beta1", "beta2"):
             if not 0 <= getattr(self, name) < 1:
-                raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)!r}")
-        if self.r1_gamma < 0 or not isinstance(self.r1_start_epoch, int) or self.r1_start_epoch < 0:
-            raise ValueError(f"r1_gamma must be >= 0 and r1_start_epoch a non-negative integer, got "
-                             f"{self.r1_gamma!r} and {self.r1_start_epoch!r}")
+                raise ValueError(
+                    f"{name} must be in [0, 1), got {getattr(self, name)!r}"
+                )
+        if (
+            self.r1_gamma < 0
+            or not isinstance(self.r1_start_epoch, int)
+            or self.r1_start_epoch < 0
+        ):
+            raise ValueError(
+                f"r1_gamma must be >= 0 and r1_start_epoch a non-negative integer, got "
+                f"{self.r1_gamma!r} and {self.r1_start_epoch!r}"
+            )
         if self.ema_decay is not None and not 0 < self.ema_decay < 1:
-            raise ValueError(f"ema_decay must be in (0, 1) or None, got {self.ema_decay!r}")
+            raise ValueError(
+                f"ema_decay must be in (0, 1) or None, got {self.ema_decay!r}"
+            )
 
     def length_overrides(self) -> dict[str, int | None]:
         """This config's run length as overrides for a resumed run: its steps, else its epochs.
@@ -155,7 +202,9 @@ class TrainConfig:
         known = {field.name for field in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise ValueError(f"unknown configuration keys {unknown}; known keys are {sorted(known)}")
+            raise ValueError(
+                f"unknown configuration keys {unknown}; known keys are {sorted(known)}"
+            )
         return cls(**values)
 
 
@@ -167,21 +216,47 @@ def build_models(config: TrainConfig) -> tuple[nn.Module, nn.Module]:
     """
     if config.model == "mlp":
         data_dim = toy_distribution(config.dataset).dim
-        generator = MLPGenerator(config.latent_dim, data_dim, config.width, batch_norm=config.generator_batch_norm)
+        generator = MLPGenerator(
+            config.latent_dim,
+            data_dim,
+            config.width,
+            batch_norm=config.generator_batch_norm,
+        )
         discriminator = MLPDiscriminator(
-            data_dim, config.width, spectral_norm=config.spectral_norm, minibatch_std=config.minibatch_std
+            data_dim,
+            config.width,
+            spectral_norm=config.spectral_norm,
+            minibatch_std=config.minibatch_std,
         )
     elif config.model == "dcgan":
-        generator = DCGANGenerator(config.latent_dim, image_size=28, channels=1, base_channels=config.width)
+        generator = DCGANGenerator(
+            config.latent_dim,
+            image_size=28,
+            channels=1,
+            base_channels=config.width,
+        )
         discriminator = DCGANDiscriminator(
-            image_size=28, channels=1, base_channels=config.width, normalization=_critic_normalization(config),
+            image_size=28,
+            channels=1,
+            base_channels=config.width,
+            normalization=_critic_normalization(config),
             spectral_norm=config.spectral_norm,
         )
     else:
-        generator = ConditionalDCGANGenerator(config.latent_dim, NUM_CLASSES, image_size=28, channels=1, base_channels=config.width)
+        generator = ConditionalDCGANGenerator(
+            config.latent_dim,
+            NUM_CLASSES,
+            image_size=28,
+            channels=1,
+            base_channels=config.width,
+        )
         discriminator = ConditionalDCGANDiscriminator(
-            NUM_CLASSES, image_size=28, channels=1, base_channels=config.width,
-            normalization=_critic_normalization(config), spectral_norm=config.spectral_norm,
+            NUM_CLASSES,
+            image_size=28,
+            channels=1,
+            base_channels=config.width,
+            normalization=_critic_normalization(config),
+            spectral_norm=config.spectral_norm,
         )
     return generator, discriminator
 

@@ -19,7 +19,12 @@ from .viz import new_axes
 if TYPE_CHECKING:
     from .state import TrainState
 
-__all__ = ["plot_history", "plot_discriminator_outputs", "plot_gradient_norms", "plot_training"]
+__all__ = [
+    "plot_history",
+    "plot_discriminator_outputs",
+    "plot_gradient_norms",
+    "plot_training",
+]
 
 History = Mapping[str, Sequence[float]]
 
@@ -43,7 +48,9 @@ def _values(history: History, key: str) -> np.ndarray:
         )
     values = np.asarray(history[key], dtype=float)
     if values.size == 0:
-        raise ValueError(f"the history's {key!r} is empty: train for at least one step first")
+        raise ValueError(
+            f"the history's {key!r} is empty: train for at least one step first"
+        )
     return values
 
 
@@ -57,20 +64,35 @@ def _moving_average(values: np.ndarray, window: int) -> np.ndarray:
     return (cumulative[window:] - cumulative[:-window]) / window
 
 
-def _plot_series(ax: Axes, history: History, keys: Sequence[str], labels: Sequence[str], smooth: int | None) -> None:
+def _plot_series(
+    ax: Axes,
+    history: History,
+    keys: Sequence[str],
+    labels: Sequence[str],
+    smooth: int | None,
+) -> None:
     """Each series against the step: faint raw values under a bold moving average (or the raw values alone)."""
     for key, label in zip(keys, labels):
         values = _values(history, key)
-        steps = np.arange(1, len(values) + 1)  # history[key][i] was recorded after generator update i + 1
+        steps = np.arange(
+            1, len(values) + 1
+        )  # history[key][i] was recorded after generator update i + 1
         window = max(1, len(values) // 50) if smooth is None else smooth
         if window < 1:
-            raise ValueError(f"smooth must be a window of at least 1 step (1: no smoothing), got {smooth}")
+            raise ValueError(
+                f"smooth must be a window of at least 1 step (1: no smoothing), got {smooth}"
+            )
         window = min(window, len(values))
         if window == 1:
             ax.plot(steps, values, label=label)
             continue
         (raw,) = ax.plot(steps, values, alpha=0.25, linewidth=0.8)
-        ax.plot(steps[window - 1 :], _moving_average(values, window), color=raw.get_color(), label=label)
+        ax.plot(
+            steps[window - 1 :],
+            _moving_average(values, window),
+            color=raw.get_color(),
+            label=label,
+        )
     ax.set_xlabel("step")
 
 
@@ -102,7 +124,10 @@ def plot_history(
 
 
 def plot_discriminator_outputs(
-    history: TrainState | History, ax: Axes | None = None, smooth: int | None = None, raw_scores: bool = False
+    history: TrainState | History,
+    ax: Axes | None = None,
+    smooth: int | None = None,
+    raw_scores: bool = False,
 ) -> Axes:
     """Plot D(x) on real and D(G(z)) on generated examples; at the equilibrium both are 0.5.
 
@@ -119,19 +144,37 @@ def plot_discriminator_outputs(
     history = _as_history(history)
     ax = new_axes(ax)
     if raw_scores:
-        _plot_series(ax, history, ("real_score", "fake_score"), ("real", "generated"), smooth)
+        _plot_series(
+            ax,
+            history,
+            ("real_score", "fake_score"),
+            ("real", "generated"),
+            smooth,
+        )
         ax.set_ylabel("mean score")
     else:
-        _plot_series(ax, history, ("d_real", "d_fake"), ("D(x)", "D(G(z))"), smooth)
+        _plot_series(
+            ax, history, ("d_real", "d_fake"), ("D(x)", "D(G(z))"), smooth
+        )
         # at the equilibrium p_g = p_data, and the best D outputs 1/2 everywhere
-        ax.axhline(0.5, color="grey", linestyle="--", linewidth=1, label="equilibrium")
+        ax.axhline(
+            0.5,
+            color="grey",
+            linestyle="--",
+            linewidth=1,
+            label="equilibrium",
+        )
         ax.set_ylim(-0.02, 1.02)
         ax.set_ylabel("mean D output")
     ax.legend()
     return ax
 
 
-def plot_gradient_norms(history: TrainState | History, ax: Axes | None = None, smooth: int | None = None) -> Axes:
+def plot_gradient_norms(
+    history: TrainState | History,
+    ax: Axes | None = None,
+    smooth: int | None = None,
+) -> Axes:
     """Plot the gradient norms of D and G on a log scale: spikes and collapse to zero show up here first.
 
     Args:
@@ -144,14 +187,18 @@ def plot_gradient_norms(history: TrainState | History, ax: Axes | None = None, s
     """
     history = _as_history(history)
     ax = new_axes(ax)
-    _plot_series(ax, history, ("d_grad_norm", "g_grad_norm"), ("D", "G"), smooth)
+    _plot_series(
+        ax, history, ("d_grad_norm", "g_grad_norm"), ("D", "G"), smooth
+    )
     ax.set_yscale("log")
     ax.set_ylabel("gradient norm")
     ax.legend()
     return ax
 
 
-def plot_training(state_or_history: TrainState | History, smooth: int | None = None) -> Figure:
+def plot_training(
+    state_or_history: TrainState | History, smooth: int | None = None
+) -> Figure:
     """Losses, D's outputs and gradient norms side by side, in a new 1 x 3 figure.
 
     Args:
@@ -165,8 +212,12 @@ def plot_training(state_or_history: TrainState | History, smooth: int | None = N
     history = _as_history(state_or_history)
     loss = getattr(state_or_history, "loss", None)
     raw_scores = loss is not None and not loss.uses_sigmoid
-    figure, (loss_ax, output_ax, norm_ax) = plt.subplots(1, 3, figsize=(14, 3.6), layout="constrained")
+    figure, (loss_ax, output_ax, norm_ax) = plt.subplots(
+        1, 3, figsize=(14, 3.6), layout="constrained"
+    )
     plot_history(history, ax=loss_ax, smooth=smooth)
-    plot_discriminator_outputs(history, ax=output_ax, smooth=smooth, raw_scores=raw_scores)
+    plot_discriminator_outputs(
+        history, ax=output_ax, smooth=smooth, raw_scores=raw_scores
+    )
     plot_gradient_norms(history, ax=norm_ax, smooth=smooth)
     return figure

@@ -74,7 +74,9 @@ class ToyDistribution:
         """The means as a ``(num_modes, dim)`` float32 tensor."""
         return torch.tensor(self.centers, dtype=torch.float32)
 
-    def sample(self, num_samples: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    def sample(
+        self, num_samples: int, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
         """Draw points from the mixture.
 
         Args:
@@ -88,28 +90,51 @@ class ToyDistribution:
         torch.Size([5, 2])
         """
         centers = self.centers_tensor()  # (K, dim)
-        which = torch.randint(self.num_modes, (num_samples,), generator=generator)  # (N,)
-        noise = torch.randn(num_samples, self.dim, generator=generator) * self.std  # (N, dim)
+        which = torch.randint(
+            self.num_modes, (num_samples,), generator=generator
+        )  # (N,)
+        noise = (
+            torch.randn(num_samples, self.dim, generator=generator)
+            * self.std
+        )  # (N, dim)
         return centers[which] + noise
 
     def log_density(self, points: torch.Tensor) -> torch.Tensor:
         """Log of the mixture's density at ``points`` of shape ``(N, dim)``; returns ``(N,)``."""
         centers = self.centers_tensor().to(points)  # (K, dim)
-        squared = ((points[:, None, :] - centers[None]) ** 2).sum(-1)  # (N, K)
-        log_component = -squared / (2 * self.std**2) - self.dim * math.log(self.std * math.sqrt(2 * math.pi))
-        return torch.logsumexp(log_component, dim=1) - math.log(self.num_modes)
+        squared = ((points[:, None, :] - centers[None]) ** 2).sum(
+            -1
+        )  # (N, K)
+        log_component = -squared / (2 * self.std**2) - self.dim * math.log(
+            self.std * math.sqrt(2 * math.pi)
+        )
+        return torch.logsumexp(log_component, dim=1) - math.log(
+            self.num_modes
+        )
 
 
-def _ring(num_modes: int = 8, radius: float = 2.0) -> tuple[tuple[float, float], ...]:
+def _ring(
+    num_modes: int = 8, radius: float = 2.0
+) -> tuple[tuple[float, float], ...]:
     angles = [2 * math.pi * k / num_modes for k in range(num_modes)]
-    return tuple((radius * math.cos(a), radius * math.sin(a)) for a in angles)
+    return tuple(
+        (radius * math.cos(a), radius * math.sin(a)) for a in angles
+    )
 
 
 TOY_DISTRIBUTIONS: dict[str, ToyDistribution] = {
     # 8 Gaussians on a circle of radius 2, std 0.02 (Metz et al. 2017, "Unrolled GANs").
     "ring": ToyDistribution("ring", _ring(8, 2.0), 0.02),
     # 5 x 5 Gaussians on the grid {-4, -2, 0, 2, 4}^2, std 0.05 (Srivastava et al. 2017, "VEEGAN").
-    "grid": ToyDistribution("grid", tuple((float(x), float(y)) for x in range(-4, 5, 2) for y in range(-4, 5, 2)), 0.05),
+    "grid": ToyDistribution(
+        "grid",
+        tuple(
+            (float(x), float(y))
+            for x in range(-4, 5, 2)
+            for y in range(-4, 5, 2)
+        ),
+        0.05,
+    ),
     # Two 1-D bumps: small enough to plot densities and D(x) on one axis.
     "mixture-1d": ToyDistribution("mixture-1d", ((-2.0,), (2.0,)), 0.5),
     # One 1-D Gaussian, the setting of Figure 1 in Goodfellow et al. 2014.
@@ -127,18 +152,24 @@ def is_image_dataset(name: str) -> bool:
 
 def _check_name(name: str) -> None:
     if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
+        raise ValueError(
+            f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}"
+        )
 
 
 def toy_distribution(name: str) -> ToyDistribution:
     """The toy distribution called ``name`` (``ring``, ``grid``, ``mixture-1d``, ``gaussian-1d``)."""
     if name not in TOY_DISTRIBUTIONS:
-        raise ValueError(f"unknown toy distribution {name!r}; choose one of: {', '.join(TOY_DISTRIBUTIONS)}")
+        raise ValueError(
+            f"unknown toy distribution {name!r}; choose one of: {', '.join(TOY_DISTRIBUTIONS)}"
+        )
     return TOY_DISTRIBUTIONS[name]
 
 
 def _user_cache() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(
+        os.path.expanduser("~"), ".cache"
+    )
     return Path(base) / "gan_teach"
 
 
@@ -160,7 +191,13 @@ def _writable_root(root: Path, folder: str) -> Path:
         return root  # already extracted: torchvision only reads
     if not raw.exists() or os.access(raw, os.W_OK):
         return root
-    mirror = _user_cache() / "extracted" / hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:12] / folder / "raw"
+    mirror = (
+        _user_cache()
+        / "extracted"
+        / hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:12]
+        / folder
+        / "raw"
+    )
     mirror.mkdir(parents=True, exist_ok=True)
     for name in _RAW_FILES:
         source, target = raw / name, mirror / name
@@ -173,27 +210,39 @@ def _writable_root(root: Path, folder: str) -> Path:
 
 
 @functools.lru_cache(maxsize=4)
-def _load_images_cached(name: str, root: str, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
+def _load_images_cached(
+    name: str, root: str, train: bool
+) -> tuple[torch.Tensor, torch.Tensor]:
     import torchvision
 
     folder = IMAGE_DATASETS[name]
     dataset_class = getattr(torchvision.datasets, folder)
     usable_root = _writable_root(Path(root), folder)
     try:
-        dataset = dataset_class(str(usable_root), train=train, download=True)
-    except (RuntimeError, OSError) as error:  # torchvision raises RuntimeError when every mirror fails
+        dataset = dataset_class(
+            str(usable_root), train=train, download=True
+        )
+    except (
+        RuntimeError,
+        OSError,
+    ) as error:  # torchvision raises RuntimeError when every mirror fails
         files = ", ".join(_RAW_FILES)
         raise DataNotFoundError(
             f"{name} is not in {Path(root) / folder / 'raw'} and could not be downloaded ({error}). "
             f"Put the four original files ({files}) into that folder, or point GAN_TEACH_DATA "
             f"(or --data-root) at a folder that holds {folder}/raw/ with them."
         ) from None
-    images = dataset.data.unsqueeze(1).float().div_(127.5).sub_(1.0)  # (N, 28, 28) uint8 -> (N, 1, 28, 28) in [-1, 1]
+    images = (
+        dataset.data.unsqueeze(1).float().div_(127.5).sub_(1.0)
+    )  # (N, 28, 28) uint8 -> (N, 1, 28, 28) in [-1, 1]
     return images, dataset.targets.clone()
 
 
 def load_images(
-    name: str, root: str | os.PathLike | None = None, train: bool = True, with_labels: bool = False
+    name: str,
+    root: str | os.PathLike | None = None,
+    train: bool = True,
+    with_labels: bool = False,
 ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
     """MNIST or Fashion-MNIST as one in-memory tensor.
 
@@ -208,12 +257,18 @@ def load_images(
         The tensors are shared by later calls: clone before changing them in place.
     """
     if name not in IMAGE_DATASETS:
-        raise ValueError(f"unknown image dataset {name!r}; choose one of: {', '.join(IMAGE_DATASETS)}")
-    images, labels = _load_images_cached(name, str(resolve_data_root(root)), bool(train))
+        raise ValueError(
+            f"unknown image dataset {name!r}; choose one of: {', '.join(IMAGE_DATASETS)}"
+        )
+    images, labels = _load_images_cached(
+        name, str(resolve_data_root(root)), bool(train)
+    )
     return (images, labels) if with_labels else images
 
 
-def load_toy(name: str, num_samples: int = 65_536, train: bool = True) -> torch.Tensor:
+def load_toy(
+    name: str, num_samples: int = 65_536, train: bool = True
+) -> torch.Tensor:
     """A fixed sample of a toy distribution: the same points on every call (seed 0 train, 1 test).
 
     Returns:
@@ -223,7 +278,13 @@ def load_toy(name: str, num_samples: int = 65_536, train: bool = True) -> torch.
     return toy_distribution(name).sample(num_samples, generator=generator)
 
 
-def load_dataset(name: str, root: str | os.PathLike | None = None, train: bool = True) -> torch.Tensor:
+def load_dataset(
+    name: str, root: str | os.PathLike | None = None, train: bool = True
+) -> torch.Tensor:
     """Any dataset by name: images for ``mnist``/``fashion-mnist``, points for the toy distributions."""
     _check_name(name)
-    return load_images(name, root, train) if name in IMAGE_DATASETS else load_toy(name, train=train)
+    return (
+        load_images(name, root, train)
+        if name in IMAGE_DATASETS
+        else load_toy(name, train=train)
+    )

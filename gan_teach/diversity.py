@@ -51,7 +51,9 @@ BOUNDARY_TOLERANCE = 1e-9
 REFERENCE_SEED = 0  # picks the test images every generator is compared with, whatever its noise seed
 
 
-def _as_features(features: torch.Tensor | np.ndarray, name: str) -> torch.Tensor:
+def _as_features(
+    features: torch.Tensor | np.ndarray, name: str
+) -> torch.Tensor:
     """A float64 ``(N, D)`` tensor of finite values, or a ValueError that says what to pass instead."""
     features = torch.as_tensor(features).detach().cpu().double()
     if features.dim() != 2:
@@ -60,11 +62,15 @@ def _as_features(features: torch.Tensor | np.ndarray, name: str) -> torch.Tensor
             "For images, take their features first: classifier_features(images, dataset)."
         )
     if not torch.isfinite(features).all():
-        raise ValueError(f"{name} contain NaN or inf: a diverged generator? Check its samples before measuring them.")
+        raise ValueError(
+            f"{name} contain NaN or inf: a diverged generator? Check its samples before measuring them."
+        )
     return features
 
 
-def _check_pair(real_features: torch.Tensor, fake_features: torch.Tensor) -> None:
+def _check_pair(
+    real_features: torch.Tensor, fake_features: torch.Tensor
+) -> None:
     if real_features.shape[1] != fake_features.shape[1]:
         raise ValueError(
             f"real and generated features must have the same width D, got {real_features.shape[1]} and "
@@ -73,7 +79,9 @@ def _check_pair(real_features: torch.Tensor, fake_features: torch.Tensor) -> Non
 
 
 @torch.no_grad()
-def classifier_features(images: torch.Tensor, dataset: str, batch_size: int = 1000) -> torch.Tensor:
+def classifier_features(
+    images: torch.Tensor, dataset: str, batch_size: int = 1000
+) -> torch.Tensor:
     """The shipped classifier's 128-d features of ``images``, the ones the classifier FID compares.
 
     Args:
@@ -89,10 +97,14 @@ def classifier_features(images: torch.Tensor, dataset: str, batch_size: int = 10
     """
     classifier = metrics.load_feature_classifier(dataset)
     metrics.check_images(images)
-    return torch.cat([
-        classifier.features(images[start:start + batch_size].to("cpu", torch.float32))  # (B, 128)
-        for start in range(0, images.shape[0], batch_size)
-    ])
+    return torch.cat(
+        [
+            classifier.features(
+                images[start : start + batch_size].to("cpu", torch.float32)
+            )  # (B, 128)
+            for start in range(0, images.shape[0], batch_size)
+        ]
+    )
 
 
 def _check_k(k: int, num_points: int, name: str) -> None:
@@ -104,7 +116,12 @@ def _check_k(k: int, num_points: int, name: str) -> None:
         )
 
 
-def knn_radii(features: torch.Tensor | np.ndarray, k: int = 5, *, chunk_size: int = CHUNK_SIZE) -> torch.Tensor:
+def knn_radii(
+    features: torch.Tensor | np.ndarray,
+    k: int = 5,
+    *,
+    chunk_size: int = CHUNK_SIZE,
+) -> torch.Tensor:
     """The distance from each point to its k-th nearest neighbour in the same set (itself excluded).
 
     Kynkäänniemi et al. (2019) estimate the manifold of a sample ``{x_1, ..., x_N}`` as the union of the
@@ -125,26 +142,42 @@ def knn_radii(features: torch.Tensor | np.ndarray, k: int = 5, *, chunk_size: in
     _check_k(k, features.shape[0], "points")
     radii = []
     for chunk in features.split(chunk_size):
-        distances = torch.cdist(chunk, features)  # (C, N); each point's own distance 0 is among the k + 1 smallest
-        radii.append(distances.topk(k + 1, dim=1, largest=False).values[:, k])  # (C,)
+        distances = torch.cdist(
+            chunk, features
+        )  # (C, N); each point's own distance 0 is among the k + 1 smallest
+        radii.append(
+            distances.topk(k + 1, dim=1, largest=False).values[:, k]
+        )  # (C,)
     return torch.cat(radii)
 
 
 def _balls_hit(
-    queries: torch.Tensor, centers: torch.Tensor, radii: torch.Tensor, chunk_size: int
+    queries: torch.Tensor,
+    centers: torch.Tensor,
+    radii: torch.Tensor,
+    chunk_size: int,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """How many balls ``B(center_i, radius_i)`` hold each query ``(Q,)``; whether each ball holds one ``(C,)``."""
-    balls_per_query, ball_is_hit = [], torch.zeros(centers.shape[0], dtype=torch.bool)
+    balls_per_query, ball_is_hit = (
+        [],
+        torch.zeros(centers.shape[0], dtype=torch.bool),
+    )
     for chunk in queries.split(chunk_size):
-        inside = torch.cdist(chunk, centers) <= radii * (1 + BOUNDARY_TOLERANCE)  # (Q_chunk, C): query j in ball i
+        inside = torch.cdist(chunk, centers) <= radii * (
+            1 + BOUNDARY_TOLERANCE
+        )  # (Q_chunk, C): query j in ball i
         balls_per_query.append(inside.sum(dim=1))  # (Q_chunk,)
         ball_is_hit |= inside.any(dim=0)  # (C,)
     return torch.cat(balls_per_query), ball_is_hit
 
 
 def manifold_metrics(
-    real_features: torch.Tensor | np.ndarray, fake_features: torch.Tensor | np.ndarray, *, k: int = 5,
-    real_radii: torch.Tensor | None = None, chunk_size: int = CHUNK_SIZE,
+    real_features: torch.Tensor | np.ndarray,
+    fake_features: torch.Tensor | np.ndarray,
+    *,
+    k: int = 5,
+    real_radii: torch.Tensor | None = None,
+    chunk_size: int = CHUNK_SIZE,
 ) -> dict[str, float]:
     """Precision and recall (Kynkäänniemi et al. 2019), density and coverage (Naeem et al. 2020).
 
@@ -172,22 +205,37 @@ def manifold_metrics(
     >>> manifold_metrics(real, real + 10, k=1)  # two far-apart sets: nothing of one near the other
     {'precision': 0.0, 'recall': 0.0, 'density': 0.0, 'coverage': 0.0}
     """
-    real_features = _as_features(real_features, "real_features")  # (N, D) float64
-    fake_features = _as_features(fake_features, "fake_features")  # (M, D) float64
+    real_features = _as_features(
+        real_features, "real_features"
+    )  # (N, D) float64
+    fake_features = _as_features(
+        fake_features, "fake_features"
+    )  # (M, D) float64
     _check_pair(real_features, fake_features)
     _check_k(k, fake_features.shape[0], "generated samples")
     if real_radii is None:
-        real_radii = knn_radii(real_features, k, chunk_size=chunk_size)  # (N,)
+        real_radii = knn_radii(
+            real_features, k, chunk_size=chunk_size
+        )  # (N,)
     elif real_radii.shape != (real_features.shape[0],):
-        raise ValueError(f"real_radii must have shape ({real_features.shape[0]},), one per real point, "
-                         f"got {tuple(real_radii.shape)}: pass knn_radii(real_features, k) or nothing")
+        raise ValueError(
+            f"real_radii must have shape ({real_features.shape[0]},), one per real point, "
+            f"got {tuple(real_radii.shape)}: pass knn_radii(real_features, k) or nothing"
+        )
     fake_radii = knn_radii(fake_features, k, chunk_size=chunk_size)  # (M,)
-    real_balls_per_fake, real_ball_is_hit = _balls_hit(fake_features, real_features, real_radii.double(), chunk_size)
-    fake_balls_per_real, _ = _balls_hit(real_features, fake_features, fake_radii, chunk_size)
+    real_balls_per_fake, real_ball_is_hit = _balls_hit(
+        fake_features, real_features, real_radii.double(), chunk_size
+    )
+    fake_balls_per_real, _ = _balls_hit(
+        real_features, fake_features, fake_radii, chunk_size
+    )
     return {
         "precision": float((real_balls_per_fake > 0).double().mean()),
         "recall": float((fake_balls_per_real > 0).double().mean()),
-        "density": float(real_balls_per_fake.double().sum() / (k * fake_features.shape[0])),
+        "density": float(
+            real_balls_per_fake.double().sum()
+            / (k * fake_features.shape[0])
+        ),
         "coverage": float(real_ball_is_hit.double().mean()),
     }
 
@@ -220,17 +268,30 @@ def mmd_squared_unbiased(x: torch.Tensor, y: torch.Tensor) -> float:
     """
     m, n = x.shape[0], y.shape[0]
     if m < 2 or n < 2:
-        raise ValueError(f"the unbiased MMD needs at least 2 points on each side, got {m} and {n}")
-    kernel_xx, kernel_yy = polynomial_kernel(x, x), polynomial_kernel(y, y)  # (m, m), (n, n)
-    within_x = (kernel_xx.sum() - kernel_xx.diagonal().sum()) / (m * (m - 1))
-    within_y = (kernel_yy.sum() - kernel_yy.diagonal().sum()) / (n * (n - 1))
+        raise ValueError(
+            f"the unbiased MMD needs at least 2 points on each side, got {m} and {n}"
+        )
+    kernel_xx, kernel_yy = (
+        polynomial_kernel(x, x),
+        polynomial_kernel(y, y),
+    )  # (m, m), (n, n)
+    within_x = (kernel_xx.sum() - kernel_xx.diagonal().sum()) / (
+        m * (m - 1)
+    )
+    within_y = (kernel_yy.sum() - kernel_yy.diagonal().sum()) / (
+        n * (n - 1)
+    )
     between = polynomial_kernel(x, y).mean()  # (m, n) -> scalar
     return float(within_x + within_y - 2 * between)
 
 
 def kernel_distance(
-    real_features: torch.Tensor | np.ndarray, fake_features: torch.Tensor | np.ndarray, *,
-    num_subsets: int = 100, subset_size: int = 1000, seed: int = 0,
+    real_features: torch.Tensor | np.ndarray,
+    fake_features: torch.Tensor | np.ndarray,
+    *,
+    num_subsets: int = 100,
+    subset_size: int = 1000,
+    seed: int = 0,
 ) -> tuple[float, float]:
     """KID (Bińkowski et al. 2018): :func:`mmd_squared_unbiased` averaged over random subsets.
 
@@ -251,8 +312,12 @@ def kernel_distance(
         ``std / sqrt(num_subsets)``. With ``subset_size`` equal to both set sizes every subset is the
         whole set, and the spread is 0.
     """
-    real_features = _as_features(real_features, "real_features")  # (N, D) float64
-    fake_features = _as_features(fake_features, "fake_features")  # (M, D) float64
+    real_features = _as_features(
+        real_features, "real_features"
+    )  # (N, D) float64
+    fake_features = _as_features(
+        fake_features, "fake_features"
+    )  # (M, D) float64
     _check_pair(real_features, fake_features)
     smallest = min(real_features.shape[0], fake_features.shape[0])
     if not 2 <= subset_size <= smallest:
@@ -262,29 +327,47 @@ def kernel_distance(
             f"Pass subset_size={min(max(smallest, 2), 1000)} or draw more samples."
         )
     if num_subsets < 1:
-        raise ValueError(f"num_subsets must be at least 1, got {num_subsets}")
-    rng = torch.Generator().manual_seed(seed)
-    estimates = torch.tensor([
-        mmd_squared_unbiased(
-            real_features[torch.randperm(real_features.shape[0], generator=rng)[:subset_size]],  # (subset_size, D)
-            fake_features[torch.randperm(fake_features.shape[0], generator=rng)[:subset_size]],
+        raise ValueError(
+            f"num_subsets must be at least 1, got {num_subsets}"
         )
-        for _ in range(num_subsets)
-    ], dtype=torch.float64)
+    rng = torch.Generator().manual_seed(seed)
+    estimates = torch.tensor(
+        [
+            mmd_squared_unbiased(
+                real_features[
+                    torch.randperm(real_features.shape[0], generator=rng)[
+                        :subset_size
+                    ]
+                ],  # (subset_size, D)
+                fake_features[
+                    torch.randperm(fake_features.shape[0], generator=rng)[
+                        :subset_size
+                    ]
+                ],
+            )
+            for _ in range(num_subsets)
+        ],
+        dtype=torch.float64,
+    )
     spread = float(estimates.std()) if num_subsets > 1 else 0.0
     return float(estimates.mean()), spread
 
 
 # --- on images, against a dataset's test set --------------------------------------------------------
 
+
 @functools.lru_cache(maxsize=4)
 def _test_features(dataset: str, root: str) -> torch.Tensor:
     """The classifier features of the whole test set ``(10000, 128)``, computed once per (dataset, root)."""
-    return classifier_features(load_images(dataset, root, train=False), dataset)
+    return classifier_features(
+        load_images(dataset, root, train=False), dataset
+    )
 
 
 @functools.lru_cache(maxsize=8)
-def _reference(dataset: str, root: str, num_samples: int, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+def _reference(
+    dataset: str, root: str, num_samples: int, k: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """A seeded random subset of ``num_samples`` test features and their k-NN radii, cached."""
     test_features = _test_features(dataset, root)
     if num_samples > test_features.shape[0]:
@@ -295,31 +378,55 @@ def _reference(dataset: str, root: str, num_samples: int, k: int) -> tuple[torch
         )
     # Not the first N images: the test file's first 5,000 MNIST digits are easier than its last 5,000.
     seeded = torch.Generator().manual_seed(REFERENCE_SEED)
-    chosen = torch.randperm(test_features.shape[0], generator=seeded)[:num_samples]
+    chosen = torch.randperm(test_features.shape[0], generator=seeded)[
+        :num_samples
+    ]
     features = test_features[chosen]  # (num_samples, 128)
     return features, knn_radii(features, k)
 
 
 def _metrics_against_test_set(
-    images: torch.Tensor, dataset: str, root: str | os.PathLike | None, k: int, kid_subsets: int, kid_subset_size: int
+    images: torch.Tensor,
+    dataset: str,
+    root: str | os.PathLike | None,
+    k: int,
+    kid_subsets: int,
+    kid_subset_size: int,
 ) -> dict[str, float | int]:
     metrics.check_image_dataset(dataset)
     metrics.check_images(images)
     num_samples = int(images.shape[0])
     _check_k(k, num_samples, "samples")
-    real_features, real_radii = _reference(dataset, str(resolve_data_root(root)), num_samples, int(k))
+    real_features, real_radii = _reference(
+        dataset, str(resolve_data_root(root)), num_samples, int(k)
+    )
     fake_features = classifier_features(images, dataset)  # (N, 128)
-    results: dict[str, float | int] = manifold_metrics(real_features, fake_features, k=k, real_radii=real_radii)
-    subset_size = max(2, min(kid_subset_size, num_samples // 2))  # at most half: subsets of all N would all be equal
-    results["kid"], results["kid_std"] = kernel_distance(real_features, fake_features, num_subsets=kid_subsets,
-                                                         subset_size=subset_size)
+    results: dict[str, float | int] = manifold_metrics(
+        real_features, fake_features, k=k, real_radii=real_radii
+    )
+    subset_size = max(
+        2, min(kid_subset_size, num_samples // 2)
+    )  # at most half: subsets of all N would all be equal
+    results["kid"], results["kid_std"] = kernel_distance(
+        real_features,
+        fake_features,
+        num_subsets=kid_subsets,
+        subset_size=subset_size,
+    )
     results.update(num_samples=num_samples, k=int(k))
     return results
 
 
 def diversity_metrics(
-    generator_or_images: torch.Tensor | nn.Module, dataset: str, *, num_samples: int = 10_000, k: int = 5,
-    root: str | os.PathLike | None = None, seed: int = 0, kid_subsets: int = 100, kid_subset_size: int = 1000,
+    generator_or_images: torch.Tensor | nn.Module,
+    dataset: str,
+    *,
+    num_samples: int = 10_000,
+    k: int = 5,
+    root: str | os.PathLike | None = None,
+    seed: int = 0,
+    kid_subsets: int = 100,
+    kid_subset_size: int = 1000,
 ) -> dict[str, float | int]:
     """Precision, recall, density, coverage and KID of a generator (or images) against the test set.
 
@@ -342,18 +449,31 @@ def diversity_metrics(
         ``{"precision", "recall", "density", "coverage", "kid", "kid_std", "num_samples", "k"}``.
     """
     images = metrics.as_images(generator_or_images, num_samples, seed)
-    return _metrics_against_test_set(images, dataset, root, k, kid_subsets, kid_subset_size)
+    return _metrics_against_test_set(
+        images, dataset, root, k, kid_subsets, kid_subset_size
+    )
 
 
 @functools.lru_cache(maxsize=8)
-def _diversity_floor(dataset: str, root: str, num_samples: int, k: int, seed: int) -> dict[str, float | int]:
+def _diversity_floor(
+    dataset: str, root: str, num_samples: int, k: int, seed: int
+) -> dict[str, float | int]:
     train_images = load_images(dataset, root, train=True)
-    chosen = torch.randperm(train_images.shape[0], generator=torch.Generator().manual_seed(seed))[:num_samples]
-    return _metrics_against_test_set(train_images[chosen], dataset, root, k, 100, 1000)
+    chosen = torch.randperm(
+        train_images.shape[0], generator=torch.Generator().manual_seed(seed)
+    )[:num_samples]
+    return _metrics_against_test_set(
+        train_images[chosen], dataset, root, k, 100, 1000
+    )
 
 
 def diversity_floor(
-    dataset: str, *, num_samples: int = 10_000, k: int = 5, root: str | os.PathLike | None = None, seed: int = 0,
+    dataset: str,
+    *,
+    num_samples: int = 10_000,
+    k: int = 5,
+    root: str | os.PathLike | None = None,
+    seed: int = 0,
 ) -> dict[str, float | int]:
     """:func:`diversity_metrics` of ``num_samples`` random *training* images: what real data scores.
 
@@ -372,4 +492,12 @@ def diversity_floor(
         The same keys as :func:`diversity_metrics`, cached per arguments (a copy: change it freely).
     """
     metrics.check_image_dataset(dataset)
-    return dict(_diversity_floor(dataset, str(resolve_data_root(root)), int(num_samples), int(k), int(seed)))
+    return dict(
+        _diversity_floor(
+            dataset,
+            str(resolve_data_root(root)),
+            int(num_samples),
+            int(k),
+            int(seed),
+        )
+    )

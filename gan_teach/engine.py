@@ -65,7 +65,10 @@ def conditioned(network: nn.Module, labels: torch.Tensor | None) -> Network:
 
 
 def players(
-    state: TrainState, labels: torch.Tensor | None = None, *, draw_labels: int = 0
+    state: TrainState,
+    labels: torch.Tensor | None = None,
+    *,
+    draw_labels: int = 0,
 ) -> tuple[Network, Network]:
     """G and D as functions of ``z`` and ``x``: labels bound, autocast inside, float32 out.
 
@@ -84,7 +87,9 @@ def players(
                 "a conditional GAN needs the class labels of each real batch (real_labels=...)"
             )
         num_classes = unwrap(state.generator).num_classes
-        labels = torch.randint(num_classes, (draw_labels,), device=state.device)
+        labels = torch.randint(
+            num_classes, (draw_labels,), device=state.device
+        )
     if not state.conditional and labels is not None:
         raise ValueError(
             f"labels were given, but model {state.config.model!r} is not conditional"
@@ -104,7 +109,9 @@ def players(
 def _autocast(state: TrainState) -> contextlib.AbstractContextManager:
     if state.amp_dtype is None:
         return contextlib.nullcontext()
-    return torch.autocast(device_type=state.device.type, dtype=state.amp_dtype)
+    return torch.autocast(
+        device_type=state.device.type, dtype=state.amp_dtype
+    )
 
 
 def penalties(
@@ -118,7 +125,9 @@ def penalties(
     Returns:
         ``(total, metrics)``; ``metrics`` holds ``gradient_penalty`` / ``r1_penalty`` unweighted.
     """
-    critic = conditioned(state.discriminator, labels)  # in float32, outside autocast
+    critic = conditioned(
+        state.discriminator, labels
+    )  # in float32, outside autocast
     total: torch.Tensor | float = 0.0
     metrics: dict[str, torch.Tensor] = {}
     weight = state.loss.gradient_penalty_weight
@@ -152,7 +161,9 @@ def score_metrics(
     }
 
 
-def update(state: TrainState, player: str, loss: torch.Tensor) -> torch.Tensor:
+def update(
+    state: TrainState, player: str, loss: torch.Tensor
+) -> torch.Tensor:
     """One optimizer step of ``player`` ("generator" or "discriminator") on ``loss``.
 
     Zeroes the gradients, backpropagates (through the float16 loss scaler if any), steps the
@@ -162,7 +173,9 @@ def update(state: TrainState, player: str, loss: torch.Tensor) -> torch.Tensor:
         The L2 norm of the player's gradients (unscaled).
     """
     if player not in ("generator", "discriminator"):
-        raise ValueError(f"player must be 'generator' or 'discriminator', got {player!r}")
+        raise ValueError(
+            f"player must be 'generator' or 'discriminator', got {player!r}"
+        )
     module = getattr(state, player)
     optimizer = getattr(state, f"{player}_optimizer")
     scaler = getattr(state, f"{player}_scaler")
@@ -173,29 +186,41 @@ def update(state: TrainState, player: str, loss: torch.Tensor) -> torch.Tensor:
         optimizer.step()
     else:
         scaler.scale(loss).backward()
-        scaler.unscale_(optimizer)  # so that the recorded norm is the true one
+        scaler.unscale_(
+            optimizer
+        )  # so that the recorded norm is the true one
         norm = gradient_norm(module)
         scaler.step(optimizer)
         scaler.update()
     if player == "generator" and state.ema_generator is not None:
-        update_ema(state.ema_generator, unwrap(module), state.config.ema_decay)
+        update_ema(
+            state.ema_generator, unwrap(module), state.config.ema_decay
+        )
     return norm
 
 
 def gradient_norm(module: nn.Module) -> torch.Tensor:
     """The L2 norm of all of a module's gradients together."""
-    norms = [p.grad.detach().norm(2) for p in module.parameters() if p.grad is not None]
+    norms = [
+        p.grad.detach().norm(2)
+        for p in module.parameters()
+        if p.grad is not None
+    ]
     return torch.stack(norms).norm(2) if norms else torch.zeros(())
 
 
-def update_ema(ema_generator: nn.Module, generator: nn.Module, decay: float) -> None:
+def update_ema(
+    ema_generator: nn.Module, generator: nn.Module, decay: float
+) -> None:
     """``ema <- decay * ema + (1 - decay) * weights``; buffers (batch norm's) are copied."""
     with torch.no_grad():
         for ema_parameter, parameter in zip(
             ema_generator.parameters(), generator.parameters()
         ):
             ema_parameter.lerp_(parameter, 1 - decay)
-        for ema_buffer, buffer in zip(ema_generator.buffers(), generator.buffers()):
+        for ema_buffer, buffer in zip(
+            ema_generator.buffers(), generator.buffers()
+        ):
             ema_buffer.copy_(buffer)
 
 
@@ -226,7 +251,9 @@ def init_distributed() -> bool:
         return True
     if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
         return False
-    dist.init_process_group(backend="nccl" if torch.cuda.is_available() else "gloo")
+    dist.init_process_group(
+        backend="nccl" if torch.cuda.is_available() else "gloo"
+    )
     return True
 
 
@@ -234,7 +261,9 @@ def wrap_distributed(state: TrainState) -> None:
     """Wrap both networks in DistributedDataParallel (once), so gradients are averaged."""
     if isinstance(state.generator, nn.parallel.DistributedDataParallel):
         return
-    device_ids = [state.device.index] if state.device.type == "cuda" else None
+    device_ids = (
+        [state.device.index] if state.device.type == "cuda" else None
+    )
     DDP = nn.parallel.DistributedDataParallel
     state.generator = DDP(state.generator, device_ids=device_ids)
     state.discriminator = DDP(state.discriminator, device_ids=device_ids)
@@ -247,12 +276,21 @@ def epoch_sampler(data: torch.Tensor, seed: int) -> DistributedSampler:
     ``(seed, epoch)``, which makes resuming exact.
     """
     return DistributedSampler(
-        data, num_replicas=world_size(), rank=rank(), shuffle=True, seed=seed, drop_last=True
+        data,
+        num_replicas=world_size(),
+        rank=rank(),
+        shuffle=True,
+        seed=seed,
+        drop_last=True,
     )
 
 
 def epoch_batches(
-    sampler: DistributedSampler, epoch: int, steps: int, d_steps: int, batch_size: int,
+    sampler: DistributedSampler,
+    epoch: int,
+    steps: int,
+    d_steps: int,
+    batch_size: int,
     device: torch.device,
 ) -> torch.Tensor:
     """The epoch's shuffled example indices, one block of ``d_steps`` batches per step.
@@ -261,12 +299,18 @@ def epoch_batches(
         ``(steps, d_steps, batch_size)`` indices.
     """
     sampler.set_epoch(epoch)
-    order = torch.tensor(list(sampler), device=device)  # this process's shuffled indices
-    return order[: steps * d_steps * batch_size].view(steps, d_steps, batch_size)
+    order = torch.tensor(
+        list(sampler), device=device
+    )  # this process's shuffled indices
+    return order[: steps * d_steps * batch_size].view(
+        steps, d_steps, batch_size
+    )
 
 
 def flush_metrics(
-    state: TrainState, pending: list[dict[str, torch.Tensor]], checkpoint: Path | None
+    state: TrainState,
+    pending: list[dict[str, torch.Tensor]],
+    checkpoint: Path | None,
 ) -> None:
     """Move pending metrics to the history (one device sync); stop if a loss is not finite."""
     if not pending:
@@ -274,7 +318,9 @@ def flush_metrics(
     first_step = state.step - len(pending)
     keys = list(pending[0])
     # (steps, keys)
-    values = torch.stack([torch.stack([m[k].float() for k in keys]) for m in pending]).cpu()
+    values = torch.stack(
+        [torch.stack([m[k].float() for k in keys]) for m in pending]
+    ).cpu()
     for row_index, row in enumerate(values.tolist()):
         for key, value in zip(keys, row):
             if key in ("d_loss", "g_loss") and not math.isfinite(value):

@@ -35,7 +35,9 @@ __all__ = [
 ]
 
 
-def bce_discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+def bce_discriminator_loss(
+    real_logits: torch.Tensor, fake_logits: torch.Tensor
+) -> torch.Tensor:
     """``-E[log D(x)] - E[log(1 - D(G(z)))]``: binary cross-entropy with real = 1 and fake = 0.
 
     >>> round(bce_discriminator_loss(torch.zeros(4), torch.zeros(4)).item(), 4)  # D(x) = 0.5: 2 log 2
@@ -49,14 +51,21 @@ def minimax_generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
     return -F.softplus(fake_logits).mean()
 
 
-def non_saturating_generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
+def non_saturating_generator_loss(
+    fake_logits: torch.Tensor,
+) -> torch.Tensor:
     """``-E[log D(G(z))]``: same fixed point as minimax, strong gradients when D rejects the fakes."""
     return F.softplus(-fake_logits).mean()
 
 
-def lsgan_discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+def lsgan_discriminator_loss(
+    real_logits: torch.Tensor, fake_logits: torch.Tensor
+) -> torch.Tensor:
     """Least squares (Mao et al. 2017): ``0.5 E[(D(x) - 1)^2] + 0.5 E[D(G(z))^2]`` on raw scores."""
-    return 0.5 * ((real_logits - 1) ** 2).mean() + 0.5 * (fake_logits**2).mean()
+    return (
+        0.5 * ((real_logits - 1) ** 2).mean()
+        + 0.5 * (fake_logits**2).mean()
+    )
 
 
 def lsgan_generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
@@ -64,12 +73,16 @@ def lsgan_generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
     return 0.5 * ((fake_logits - 1) ** 2).mean()
 
 
-def hinge_discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+def hinge_discriminator_loss(
+    real_logits: torch.Tensor, fake_logits: torch.Tensor
+) -> torch.Tensor:
     """Hinge (Lim & Ye 2017; Miyato et al. 2018): ``E[max(0, 1 - D(x))] + E[max(0, 1 + D(G(z)))]``."""
     return F.relu(1 - real_logits).mean() + F.relu(1 + fake_logits).mean()
 
 
-def wasserstein_discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+def wasserstein_discriminator_loss(
+    real_logits: torch.Tensor, fake_logits: torch.Tensor
+) -> torch.Tensor:
     """The critic's loss ``E[D(G(z))] - E[D(x)]`` (Arjovsky et al. 2017); needs a Lipschitz constraint."""
     return fake_logits.mean() - real_logits.mean()
 
@@ -79,7 +92,9 @@ def wasserstein_generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
     return -fake_logits.mean()
 
 
-def gradient_penalty(discriminator: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+def gradient_penalty(
+    discriminator: nn.Module, real: torch.Tensor, fake: torch.Tensor
+) -> torch.Tensor:
     """WGAN-GP's penalty ``E[(||grad D(x_hat)||_2 - 1)^2]`` (Gulrajani et al. 2017).
 
     ``x_hat`` lies on straight lines between real and fake examples: ``x_hat = e x + (1 - e) G(z)``
@@ -95,17 +110,29 @@ def gradient_penalty(discriminator: nn.Module, real: torch.Tensor, fake: torch.T
         A scalar tensor.
     """
     if real.shape != fake.shape:
-        raise ValueError(f"real and fake batches must have the same shape, got {tuple(real.shape)} and {tuple(fake.shape)}")
-    mix_shape = (real.shape[0],) + (1,) * (real.dim() - 1)  # one mixing weight per example: (N, 1, 1, 1) for images
+        raise ValueError(
+            f"real and fake batches must have the same shape, got {tuple(real.shape)} and {tuple(fake.shape)}"
+        )
+    mix_shape = (real.shape[0],) + (1,) * (
+        real.dim() - 1
+    )  # one mixing weight per example: (N, 1, 1, 1) for images
     epsilon = torch.rand(mix_shape, device=real.device, dtype=real.dtype)
-    interpolated = (epsilon * real + (1 - epsilon) * fake).detach().requires_grad_(True)
+    interpolated = (
+        (epsilon * real + (1 - epsilon) * fake)
+        .detach()
+        .requires_grad_(True)
+    )
     scores = discriminator(interpolated)  # (N,)
-    (gradients,) = torch.autograd.grad(scores.sum(), interpolated, create_graph=True)  # same shape as the input
+    (gradients,) = torch.autograd.grad(
+        scores.sum(), interpolated, create_graph=True
+    )  # same shape as the input
     norms = gradients.flatten(1).norm(2, dim=1)  # (N,)
     return ((norms - 1) ** 2).mean()
 
 
-def r1_penalty(discriminator: nn.Module, real: torch.Tensor) -> torch.Tensor:
+def r1_penalty(
+    discriminator: nn.Module, real: torch.Tensor
+) -> torch.Tensor:
     """R1 regulariser ``E_x[||grad D(x)||^2]`` on real data (Mescheder et al. 2018).
 
     It penalises the discriminator for changing quickly where the real data are, which makes the
@@ -120,7 +147,9 @@ def r1_penalty(discriminator: nn.Module, real: torch.Tensor) -> torch.Tensor:
     """
     real = real.detach().requires_grad_(True)
     scores = discriminator(real)  # (N,)
-    (gradients,) = torch.autograd.grad(scores.sum(), real, create_graph=True)
+    (gradients,) = torch.autograd.grad(
+        scores.sum(), real, create_graph=True
+    )
     return gradients.flatten(1).pow(2).sum(1).mean()
 
 
@@ -144,12 +173,32 @@ class GANLoss:
 
 
 LOSSES: dict[str, GANLoss] = {
-    "minimax": GANLoss("minimax", bce_discriminator_loss, minimax_generator_loss),
-    "non-saturating": GANLoss("non-saturating", bce_discriminator_loss, non_saturating_generator_loss),
-    "lsgan": GANLoss("lsgan", lsgan_discriminator_loss, lsgan_generator_loss, uses_sigmoid=False),
-    "hinge": GANLoss("hinge", hinge_discriminator_loss, wasserstein_generator_loss, uses_sigmoid=False),
+    "minimax": GANLoss(
+        "minimax", bce_discriminator_loss, minimax_generator_loss
+    ),
+    "non-saturating": GANLoss(
+        "non-saturating",
+        bce_discriminator_loss,
+        non_saturating_generator_loss,
+    ),
+    "lsgan": GANLoss(
+        "lsgan",
+        lsgan_discriminator_loss,
+        lsgan_generator_loss,
+        uses_sigmoid=False,
+    ),
+    "hinge": GANLoss(
+        "hinge",
+        hinge_discriminator_loss,
+        wasserstein_generator_loss,
+        uses_sigmoid=False,
+    ),
     "wgan-gp": GANLoss(
-        "wgan-gp", wasserstein_discriminator_loss, wasserstein_generator_loss, gradient_penalty_weight=10.0, uses_sigmoid=False
+        "wgan-gp",
+        wasserstein_discriminator_loss,
+        wasserstein_generator_loss,
+        gradient_penalty_weight=10.0,
+        uses_sigmoid=False,
     ),
 }
 
@@ -157,5 +206,7 @@ LOSSES: dict[str, GANLoss] = {
 def get_loss(name: str) -> GANLoss:
     """The loss called ``name``: ``minimax``, ``non-saturating``, ``lsgan``, ``hinge`` or ``wgan-gp``."""
     if name not in LOSSES:
-        raise ValueError(f"unknown loss {name!r}; choose one of: {', '.join(LOSSES)}")
+        raise ValueError(
+            f"unknown loss {name!r}; choose one of: {', '.join(LOSSES)}"
+        )
     return LOSSES[name]

@@ -51,7 +51,9 @@ __all__ = [
 ]
 
 WEIGHTS_DIR = Path(__file__).with_name("weights")
-RECOMMENDED_NUM_SAMPLES = 10_000  # FID is biased upward at small N; 10k is the usual minimum
+RECOMMENDED_NUM_SAMPLES = (
+    10_000  # FID is biased upward at small N; 10k is the usual minimum
+)
 NUM_TRAINING_IMAGES = 60_000  # both MNIST and Fashion-MNIST
 HELD_OUT_NUM_IMAGES = 20_000  # training images the held-out classifier never saw: room for two disjoint 10k samples
 
@@ -69,17 +71,27 @@ class FeatureClassifier(nn.Module):
     torch.Size([3, 128])
     """
 
-    def __init__(self, feature_dim: int = 128, num_classes: int = 10) -> None:
+    def __init__(
+        self, feature_dim: int = 128, num_classes: int = 10
+    ) -> None:
         super().__init__()
         self.feature_dim = feature_dim
         self.convolutions = nn.Sequential(
-            nn.Conv2d(1, 16, 4, stride=2, padding=1),  # (N, 1, 28, 28) -> (N, 16, 14, 14)
+            nn.Conv2d(
+                1, 16, 4, stride=2, padding=1
+            ),  # (N, 1, 28, 28) -> (N, 16, 14, 14)
             nn.ReLU(),
-            nn.Conv2d(16, 32, 4, stride=2, padding=1),  # (N, 16, 14, 14) -> (N, 32, 7, 7)
+            nn.Conv2d(
+                16, 32, 4, stride=2, padding=1
+            ),  # (N, 16, 14, 14) -> (N, 32, 7, 7)
             nn.ReLU(),
         )  # strided convolutions instead of conv + max-pool: about half the training time on a CPU
-        self.embed = nn.Sequential(nn.Linear(32 * 7 * 7, feature_dim), nn.ReLU())  # (N, 1568) -> (N, feature_dim)
-        self.classify = nn.Linear(feature_dim, num_classes)  # (N, feature_dim) -> (N, num_classes)
+        self.embed = nn.Sequential(
+            nn.Linear(32 * 7 * 7, feature_dim), nn.ReLU()
+        )  # (N, 1568) -> (N, feature_dim)
+        self.classify = nn.Linear(
+            feature_dim, num_classes
+        )  # (N, feature_dim) -> (N, num_classes)
 
     def features(self, images: torch.Tensor) -> torch.Tensor:
         """The penultimate layer's activations, ``(N, feature_dim)``: what FID compares."""
@@ -88,10 +100,14 @@ class FeatureClassifier(nn.Module):
                 f"FeatureClassifier expects images of shape (N, 1, 28, 28), got {tuple(images.shape)}. "
                 "A batch of grey 28x28 images needs the channel axis: images.unsqueeze(1) adds it."
             )
-        return self.embed(self.convolutions(images).flatten(1))  # (N, 32, 7, 7) -> (N, 1568) -> (N, feature_dim)
+        return self.embed(
+            self.convolutions(images).flatten(1)
+        )  # (N, 32, 7, 7) -> (N, 1568) -> (N, feature_dim)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.classify(self.features(images))  # (N, num_classes) logits
+        return self.classify(
+            self.features(images)
+        )  # (N, num_classes) logits
 
 
 def check_image_dataset(dataset: str) -> None:
@@ -106,7 +122,9 @@ def read_classifier_records() -> dict:
     """The training records of the shipped classifiers (sha256, accuracy, command, FID floor), by dataset."""
     path = WEIGHTS_DIR / "classifiers.json"
     if not path.exists():
-        raise FileNotFoundError(f"{path} is missing; rebuild it with scripts/train_classifier.py --dataset mnist")
+        raise FileNotFoundError(
+            f"{path} is missing; rebuild it with scripts/train_classifier.py --dataset mnist"
+        )
     return json.loads(path.read_text())
 
 
@@ -130,11 +148,15 @@ def held_out_indices(dataset: str) -> torch.Tensor:
     torch.Size([20000])
     """
     check_image_dataset(dataset)
-    return torch.randperm(NUM_TRAINING_IMAGES, generator=torch.Generator().manual_seed(0))[:HELD_OUT_NUM_IMAGES]
+    return torch.randperm(
+        NUM_TRAINING_IMAGES, generator=torch.Generator().manual_seed(0)
+    )[:HELD_OUT_NUM_IMAGES]
 
 
 @functools.cache
-def load_feature_classifier(dataset: str, *, held_out: bool = False) -> FeatureClassifier:
+def load_feature_classifier(
+    dataset: str, *, held_out: bool = False
+) -> FeatureClassifier:
     """The shipped classifier for ``dataset``, checked against its recorded SHA-256, in eval mode.
 
     Args:
@@ -147,9 +169,17 @@ def load_feature_classifier(dataset: str, *, held_out: bool = False) -> FeatureC
         A frozen :class:`FeatureClassifier` on the CPU, shared by every caller: do not train it.
     """
     check_image_dataset(dataset)
-    name = f"{dataset}-held-out" if held_out else dataset  # its key in classifiers.json
-    path = WEIGHTS_DIR / (f"{dataset}-classifier-held-out.pt" if held_out else f"{dataset}-classifier.pt")
-    rebuild = f"python scripts/train_classifier.py --dataset {dataset}" + (" --held-out" if held_out else "")
+    name = (
+        f"{dataset}-held-out" if held_out else dataset
+    )  # its key in classifiers.json
+    path = WEIGHTS_DIR / (
+        f"{dataset}-classifier-held-out.pt"
+        if held_out
+        else f"{dataset}-classifier.pt"
+    )
+    rebuild = f"python scripts/train_classifier.py --dataset {dataset}" + (
+        " --held-out" if held_out else ""
+    )
     if not path.exists():
         raise FileNotFoundError(
             f"the {name} classifier's weights are missing from {path}. "
@@ -164,7 +194,9 @@ def load_feature_classifier(dataset: str, *, held_out: bool = False) -> FeatureC
         )
     classifier = FeatureClassifier()
     weights = torch.load(path, map_location="cpu", weights_only=True)
-    classifier.load_state_dict({key: value.float() for key, value in weights.items()})  # the held-out one is float16
+    classifier.load_state_dict(
+        {key: value.float() for key, value in weights.items()}
+    )  # the held-out one is float16
     return classifier.eval().requires_grad_(False)
 
 
@@ -175,8 +207,10 @@ def _to_float64(array: np.ndarray | torch.Tensor) -> np.ndarray:
 
 
 def frechet_distance(
-    mu1: np.ndarray | torch.Tensor, sigma1: np.ndarray | torch.Tensor,
-    mu2: np.ndarray | torch.Tensor, sigma2: np.ndarray | torch.Tensor,
+    mu1: np.ndarray | torch.Tensor,
+    sigma1: np.ndarray | torch.Tensor,
+    mu2: np.ndarray | torch.Tensor,
+    sigma2: np.ndarray | torch.Tensor,
 ) -> float:
     """Squared Fréchet (2-Wasserstein) distance of two Gaussians (float64).
 
@@ -201,47 +235,92 @@ def frechet_distance(
     >>> frechet_distance(np.zeros(2), np.eye(2), np.ones(2), 4 * np.eye(2))
     4.0
     """
-    mu1, sigma1, mu2, sigma2 = (_to_float64(a) for a in (mu1, sigma1, mu2, sigma2))
+    mu1, sigma1, mu2, sigma2 = (
+        _to_float64(a) for a in (mu1, sigma1, mu2, sigma2)
+    )
     dim = mu1.shape[0] if mu1.ndim == 1 else -1
-    if mu2.shape != (dim,) or sigma1.shape != (dim, dim) or sigma2.shape != (dim, dim):
+    if (
+        mu2.shape != (dim,)
+        or sigma1.shape != (dim, dim)
+        or sigma2.shape != (dim, dim)
+    ):
         raise ValueError(
             "frechet_distance expects means of shape (D,) and covariances "
             "of shape (D, D), one D for all four; got "
             f"mu1 {mu1.shape}, sigma1 {sigma1.shape}, "
             f"mu2 {mu2.shape}, sigma2 {sigma2.shape}."
         )
-    eigenvalues, eigenvectors = np.linalg.eigh(sigma1)  # sigma1 = V diag(w) V^T
-    sqrt_sigma1 = (eigenvectors * np.sqrt(np.clip(eigenvalues, 0, None))) @ eigenvectors.T  # (D, D)
-    middle = sqrt_sigma1 @ sigma2 @ sqrt_sigma1  # symmetric PSD, same eigenvalues as sigma1 @ sigma2
-    middle = (middle + middle.T) / 2  # remove rounding asymmetry before eigvalsh
+    eigenvalues, eigenvectors = np.linalg.eigh(
+        sigma1
+    )  # sigma1 = V diag(w) V^T
+    sqrt_sigma1 = (
+        eigenvectors * np.sqrt(np.clip(eigenvalues, 0, None))
+    ) @ eigenvectors.T  # (D, D)
+    middle = (
+        sqrt_sigma1 @ sigma2 @ sqrt_sigma1
+    )  # symmetric PSD, same eigenvalues as sigma1 @ sigma2
+    middle = (
+        middle + middle.T
+    ) / 2  # remove rounding asymmetry before eigvalsh
     trace_sqrt = np.sqrt(np.clip(np.linalg.eigvalsh(middle), 0, None)).sum()
     difference = mu1 - mu2
-    distance = difference @ difference + np.trace(sigma1) + np.trace(sigma2) - 2 * trace_sqrt
-    return float(max(distance, 0.0))  # rounding can turn an exact 0 into -1e-13
+    distance = (
+        difference @ difference
+        + np.trace(sigma1)
+        + np.trace(sigma2)
+        - 2 * trace_sqrt
+    )
+    return float(
+        max(distance, 0.0)
+    )  # rounding can turn an exact 0 into -1e-13
 
 
 def check_images(images: torch.Tensor) -> None:
     """Images must be ``(N, 1, 28, 28)`` finite values in ``[-1, 1]``, the range of the data and of a tanh."""
-    if not isinstance(images, torch.Tensor) or images.dim() != 4 or tuple(images.shape[1:]) != (1, 28, 28):
-        shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
-        raise ValueError(f"expected images of shape (N, 1, 28, 28), got {shape}")
+    if (
+        not isinstance(images, torch.Tensor)
+        or images.dim() != 4
+        or tuple(images.shape[1:]) != (1, 28, 28)
+    ):
+        shape = (
+            tuple(images.shape)
+            if isinstance(images, torch.Tensor)
+            else type(images).__name__
+        )
+        raise ValueError(
+            f"expected images of shape (N, 1, 28, 28), got {shape}"
+        )
     if images.shape[0] < 2:
-        raise ValueError(f"a covariance needs at least 2 images, got {images.shape[0]}")
+        raise ValueError(
+            f"a covariance needs at least 2 images, got {images.shape[0]}"
+        )
     if not torch.isfinite(images).all():
-        raise ValueError("the images contain NaN or inf: the generator has probably diverged; check its losses")
+        raise ValueError(
+            "the images contain NaN or inf: the generator has probably diverged; check its losses"
+        )
     low, high = images.min().item(), images.max().item()
     if high > 1.0 + 1e-3 or low < -1.0 - 1e-3:
-        advice = "Pixels in [0, 255] become [-1, 1] with images / 127.5 - 1."
-    elif low >= 0.0:  # real digits and tanh outputs have a black (-1) background
+        advice = (
+            "Pixels in [0, 255] become [-1, 1] with images / 127.5 - 1."
+        )
+    elif (
+        low >= 0.0
+    ):  # real digits and tanh outputs have a black (-1) background
         advice = "They have no negative value, like [0, 1] data, whose background reads as grey: use images * 2 - 1."
     else:
         return
-    raise ValueError(f"images must lie in [-1, 1] like gan_teach's data, got values in [{low:.3g}, {high:.3g}]. {advice}")
+    raise ValueError(
+        f"images must lie in [-1, 1] like gan_teach's data, got values in [{low:.3g}, {high:.3g}]. {advice}"
+    )
 
 
 @torch.no_grad()
 def feature_statistics(
-    images: torch.Tensor, dataset: str, batch_size: int = 1000, *, held_out: bool = False
+    images: torch.Tensor,
+    dataset: str,
+    batch_size: int = 1000,
+    *,
+    held_out: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Mean and covariance of the shipped classifier's features over ``images``.
 
@@ -256,43 +335,72 @@ def feature_statistics(
     """
     classifier = load_feature_classifier(dataset, held_out=held_out)
     check_images(images)
-    features = torch.cat([
-        classifier.features(images[start:start + batch_size].to("cpu", torch.float32))
-        for start in range(0, images.shape[0], batch_size)
-    ]).double().numpy()  # (N, feature_dim)
+    features = (
+        torch.cat(
+            [
+                classifier.features(
+                    images[start : start + batch_size].to(
+                        "cpu", torch.float32
+                    )
+                )
+                for start in range(0, images.shape[0], batch_size)
+            ]
+        )
+        .double()
+        .numpy()
+    )  # (N, feature_dim)
     return features.mean(axis=0), np.cov(features, rowvar=False)
 
 
 @functools.lru_cache(maxsize=8)
-def _test_statistics(dataset: str, root: str, held_out: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def _test_statistics(
+    dataset: str, root: str, held_out: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """The reference: statistics of the full 10,000-image test set, computed once per (dataset, root, classifier)."""
-    return feature_statistics(load_images(dataset, root, train=False), dataset, held_out=held_out)
+    return feature_statistics(
+        load_images(dataset, root, train=False), dataset, held_out=held_out
+    )
 
 
-def as_images(images_or_generator: torch.Tensor | nn.Module, num_samples: int, seed: int) -> torch.Tensor:
+def as_images(
+    images_or_generator: torch.Tensor | nn.Module,
+    num_samples: int,
+    seed: int,
+) -> torch.Tensor:
     if isinstance(images_or_generator, nn.Module):
         if not hasattr(images_or_generator, "latent_dim"):
-            raise ValueError("a generator passed to the metrics needs a latent_dim attribute, like gan_teach's generators")
+            raise ValueError(
+                "a generator passed to the metrics needs a latent_dim attribute, like gan_teach's generators"
+            )
         return generate(images_or_generator, num_samples, seed=seed)
     return images_or_generator
 
 
-def _fid_of_images(images: torch.Tensor, dataset: str, root: str | os.PathLike | None) -> float:
+def _fid_of_images(
+    images: torch.Tensor, dataset: str, root: str | os.PathLike | None
+) -> float:
     check_image_dataset(dataset)
     check_images(images)
     if images.shape[0] < RECOMMENDED_NUM_SAMPLES:
         warnings.warn(
             f"FID from {images.shape[0]} samples is biased upward (it shrinks as N grows); compare scores "
             f"only at equal N, with the floor at that N, and use {RECOMMENDED_NUM_SAMPLES:,} for reported numbers.",
-            UserWarning, stacklevel=3,
+            UserWarning,
+            stacklevel=3,
         )
     reference = _test_statistics(dataset, str(resolve_data_root(root)))
-    return frechet_distance(*feature_statistics(images, dataset), *reference)
+    return frechet_distance(
+        *feature_statistics(images, dataset), *reference
+    )
 
 
 def classifier_fid(
-    images_or_generator: torch.Tensor | nn.Module, dataset: str, *,
-    num_samples: int = 10_000, root: str | os.PathLike | None = None, seed: int = 0,
+    images_or_generator: torch.Tensor | nn.Module,
+    dataset: str,
+    *,
+    num_samples: int = 10_000,
+    root: str | os.PathLike | None = None,
+    seed: int = 0,
 ) -> float:
     """FID on the shipped classifier's features, against the full test set of ``dataset``.
 
@@ -312,22 +420,40 @@ def classifier_fid(
 
 
 @functools.lru_cache(maxsize=16)
-def _floor(dataset: str, root: str, num_samples: int, seed: int, held_out: bool) -> float:
+def _floor(
+    dataset: str, root: str, num_samples: int, seed: int, held_out: bool
+) -> float:
     train_images = load_images(dataset, root, train=True)
-    pool = held_out_indices(dataset) if held_out else torch.arange(train_images.shape[0])  # where the subset is drawn
+    pool = (
+        held_out_indices(dataset)
+        if held_out
+        else torch.arange(train_images.shape[0])
+    )  # where the subset is drawn
     if not 2 <= num_samples <= pool.shape[0]:
         raise ValueError(
             f"num_samples must be between 2 and {pool.shape[0]:,} (the {'held-out' if held_out else 'training'} "
             f"images), got {num_samples:,}. Use the number of generated images you compare with."
         )
     # A seeded random subset: the first N images of a dataset file are not a fair sample of it.
-    chosen = pool[torch.randperm(pool.shape[0], generator=torch.Generator().manual_seed(seed))[:num_samples]]
-    statistics = feature_statistics(train_images[chosen], dataset, held_out=held_out)
-    return frechet_distance(*statistics, *_test_statistics(dataset, root, held_out))
+    chosen = pool[
+        torch.randperm(
+            pool.shape[0], generator=torch.Generator().manual_seed(seed)
+        )[:num_samples]
+    ]
+    statistics = feature_statistics(
+        train_images[chosen], dataset, held_out=held_out
+    )
+    return frechet_distance(
+        *statistics, *_test_statistics(dataset, root, held_out)
+    )
 
 
 def classifier_fid_floor(
-    dataset: str, *, root: str | os.PathLike | None = None, num_samples: int = 10_000, seed: int = 0,
+    dataset: str,
+    *,
+    root: str | os.PathLike | None = None,
+    num_samples: int = 10_000,
+    seed: int = 0,
     held_out: bool = False,
 ) -> float:
     """FID of ``num_samples`` random real training images against the test set: a reference, not a bound.
@@ -359,11 +485,21 @@ def classifier_fid_floor(
         The floor, a float, cached per arguments.
     """
     check_image_dataset(dataset)
-    return _floor(dataset, str(resolve_data_root(root)), int(num_samples), int(seed), bool(held_out))
+    return _floor(
+        dataset,
+        str(resolve_data_root(root)),
+        int(num_samples),
+        int(seed),
+        bool(held_out),
+    )
 
 
 def fid_between_test_halves(
-    dataset: str, *, root: str | os.PathLike | None = None, seed: int = 0, held_out: bool = False
+    dataset: str,
+    *,
+    root: str | os.PathLike | None = None,
+    seed: int = 0,
+    held_out: bool = False,
 ) -> float:
     """FID of a random half of the test set (5,000 images) against the other half.
 
@@ -382,16 +518,30 @@ def fid_between_test_halves(
         The FID between the two halves, a float.
     """
     check_image_dataset(dataset)
-    test_images = load_images(dataset, root, train=False)  # (10000, 1, 28, 28)
-    order = torch.randperm(test_images.shape[0], generator=torch.Generator().manual_seed(seed))
-    first, second = order.chunk(2)  # two disjoint random halves, (5000,) each
-    return frechet_distance(*feature_statistics(test_images[first], dataset, held_out=held_out),
-                            *feature_statistics(test_images[second], dataset, held_out=held_out))
+    test_images = load_images(
+        dataset, root, train=False
+    )  # (10000, 1, 28, 28)
+    order = torch.randperm(
+        test_images.shape[0], generator=torch.Generator().manual_seed(seed)
+    )
+    first, second = order.chunk(
+        2
+    )  # two disjoint random halves, (5000,) each
+    return frechet_distance(
+        *feature_statistics(test_images[first], dataset, held_out=held_out),
+        *feature_statistics(
+            test_images[second], dataset, held_out=held_out
+        ),
+    )
 
 
 def evaluate_images(
-    generator_or_images: torch.Tensor | nn.Module, dataset: str, *,
-    num_samples: int = 10_000, root: str | os.PathLike | None = None, seed: int = 0,
+    generator_or_images: torch.Tensor | nn.Module,
+    dataset: str,
+    *,
+    num_samples: int = 10_000,
+    root: str | os.PathLike | None = None,
+    seed: int = 0,
 ) -> dict[str, float | int]:
     """The FID, the floor at the same sample size, and FID minus floor, in one dictionary.
 
@@ -407,11 +557,20 @@ def evaluate_images(
     """
     images = as_images(generator_or_images, num_samples, seed)
     fid = _fid_of_images(images, dataset, root)
-    floor = classifier_fid_floor(dataset, root=root, num_samples=images.shape[0])
-    return {"fid": fid, "fid_floor": floor, "fid_minus_floor": fid - floor, "num_samples": int(images.shape[0])}
+    floor = classifier_fid_floor(
+        dataset, root=root, num_samples=images.shape[0]
+    )
+    return {
+        "fid": fid,
+        "fid_floor": floor,
+        "fid_minus_floor": fid - floor,
+        "num_samples": int(images.shape[0]),
+    }
 
 
-def toy_metrics(samples: torch.Tensor | np.ndarray, distribution: ToyDistribution | str) -> dict:
+def toy_metrics(
+    samples: torch.Tensor | np.ndarray, distribution: ToyDistribution | str
+) -> dict:
     """Mode coverage and sample quality of points drawn for a toy mixture of Gaussians.
 
     Each sample goes to its nearest mode center; it is *high quality* if that center is closer than
@@ -433,16 +592,28 @@ def toy_metrics(samples: torch.Tensor | np.ndarray, distribution: ToyDistributio
     if isinstance(distribution, str):
         distribution = toy_distribution(distribution)
     samples = torch.as_tensor(samples).detach().cpu().double()
-    if samples.dim() != 2 or samples.shape[1] != distribution.dim or samples.shape[0] == 0:
+    if (
+        samples.dim() != 2
+        or samples.shape[1] != distribution.dim
+        or samples.shape[0] == 0
+    ):
         raise ValueError(
             f"{distribution.name} points have shape (N, {distribution.dim}), got {tuple(samples.shape)}"
-            + (". A 1-D batch of N numbers needs samples.unsqueeze(1)." if samples.dim() == 1 else ".")
+            + (
+                ". A 1-D batch of N numbers needs samples.unsqueeze(1)."
+                if samples.dim() == 1
+                else "."
+            )
         )
     centers = distribution.centers_tensor().double()  # (K, dim)
-    distances = torch.cdist(samples, centers)  # (N, K); in 1-D this is the absolute difference
+    distances = torch.cdist(
+        samples, centers
+    )  # (N, K); in 1-D this is the absolute difference
     nearest_distance, nearest_mode = distances.min(dim=1)  # (N,), (N,)
     high_quality = nearest_distance < 3 * distribution.std  # (N,)
-    counts = torch.bincount(nearest_mode[high_quality], minlength=distribution.num_modes)  # (K,)
+    counts = torch.bincount(
+        nearest_mode[high_quality], minlength=distribution.num_modes
+    )  # (K,)
     fair_share = samples.shape[0] / distribution.num_modes
     return {
         "modes_covered": int((counts >= 0.1 * fair_share).sum()),
@@ -454,12 +625,25 @@ def toy_metrics(samples: torch.Tensor | np.ndarray, distribution: ToyDistributio
 
 def _to_uint8_rgb(images: torch.Tensor, name: str) -> torch.Tensor:
     if images.dim() != 4 or images.shape[1] not in (1, 3):
-        raise ValueError(f"{name} must have shape (N, 1 or 3, H, W), got {tuple(images.shape)}")
-    pixels = ((images.detach().float().cpu() + 1) * 127.5).round().clamp(0, 255).to(torch.uint8)  # [-1, 1] -> {0..255}
-    return pixels.repeat(1, 3, 1, 1) if pixels.shape[1] == 1 else pixels  # grey (N, 1, H, W) -> (N, 3, H, W)
+        raise ValueError(
+            f"{name} must have shape (N, 1 or 3, H, W), got {tuple(images.shape)}"
+        )
+    pixels = (
+        ((images.detach().float().cpu() + 1) * 127.5)
+        .round()
+        .clamp(0, 255)
+        .to(torch.uint8)
+    )  # [-1, 1] -> {0..255}
+    return (
+        pixels.repeat(1, 3, 1, 1) if pixels.shape[1] == 1 else pixels
+    )  # grey (N, 1, H, W) -> (N, 3, H, W)
 
 
-def inception_fid(real_images: torch.Tensor, fake_images: torch.Tensor, batch_size: int = 250) -> float:
+def inception_fid(
+    real_images: torch.Tensor,
+    fake_images: torch.Tensor,
+    batch_size: int = 250,
+) -> float:
     """The standard FID on Inception-v3 features, through ``torchmetrics``, for comparison with papers.
 
     Args:
@@ -472,9 +656,14 @@ def inception_fid(real_images: torch.Tensor, fake_images: torch.Tensor, batch_si
     Raises:
         RuntimeError: if ``torchmetrics`` is not installed or Inception's weights cannot be downloaded.
     """
-    real, fake = _to_uint8_rgb(real_images, "real_images"), _to_uint8_rgb(fake_images, "fake_images")
-    advice = ("Use gan_teach.metrics.classifier_fid instead: it runs offline on a CPU, on a classifier "
-              "shipped with the package (its values are not comparable to Inception FIDs).")
+    real, fake = (
+        _to_uint8_rgb(real_images, "real_images"),
+        _to_uint8_rgb(fake_images, "fake_images"),
+    )
+    advice = (
+        "Use gan_teach.metrics.classifier_fid instead: it runs offline on a CPU, on a classifier "
+        "shipped with the package (its values are not comparable to Inception FIDs)."
+    )
     try:
         from torchmetrics.image.fid import FrechetInceptionDistance
     except ImportError:
@@ -484,9 +673,13 @@ def inception_fid(real_images: torch.Tensor, fake_images: torch.Tensor, batch_si
     try:
         metric = FrechetInceptionDistance(feature=2048)
     except Exception as error:  # missing torch-fidelity, or no network for the ~100 MB Inception weights
-        raise RuntimeError(f"torchmetrics could not load Inception-v3 ({error}). {advice}") from error
+        raise RuntimeError(
+            f"torchmetrics could not load Inception-v3 ({error}). {advice}"
+        ) from error
     with torch.no_grad():
         for images, is_real in ((real, True), (fake, False)):
             for start in range(0, images.shape[0], batch_size):
-                metric.update(images[start:start + batch_size], real=is_real)
+                metric.update(
+                    images[start : start + batch_size], real=is_real
+                )
         return float(metric.compute())

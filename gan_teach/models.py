@@ -31,12 +31,27 @@ __all__ = [
 _IMAGE_PLANS = {28: (7, 2), 32: (4, 3), 64: (4, 4)}
 
 
-def check_shape(module: nn.Module, tensor: torch.Tensor, expected: tuple[int | None, ...], what: str, hint: str) -> None:
+def check_shape(
+    module: nn.Module,
+    tensor: torch.Tensor,
+    expected: tuple[int | None, ...],
+    what: str,
+    hint: str,
+) -> None:
     """Raise a ValueError naming the expected and the received shape (``None`` matches any size)."""
     shape = tuple(tensor.shape)
-    if len(shape) != len(expected) or any(e is not None and e != s for e, s in zip(expected, shape)):
-        wanted = "(" + ", ".join("N" if e is None else str(e) for e in expected) + ("," if len(expected) == 1 else "") + ")"
-        raise ValueError(f"{type(module).__name__} expects {what} of shape {wanted}, got {shape}. {hint}")
+    if len(shape) != len(expected) or any(
+        e is not None and e != s for e, s in zip(expected, shape)
+    ):
+        wanted = (
+            "("
+            + ", ".join("N" if e is None else str(e) for e in expected)
+            + ("," if len(expected) == 1 else "")
+            + ")"
+        )
+        raise ValueError(
+            f"{type(module).__name__} expects {what} of shape {wanted}, got {shape}. {hint}"
+        )
 
 
 def count_parameters(module: nn.Module) -> int:
@@ -61,7 +76,11 @@ def dcgan_init_(module: nn.Module) -> None:
 
 
 def maybe_spectral_norm(layer: nn.Module, spectral_norm: bool) -> nn.Module:
-    return nn.utils.parametrizations.spectral_norm(layer) if spectral_norm else layer
+    return (
+        nn.utils.parametrizations.spectral_norm(layer)
+        if spectral_norm
+        else layer
+    )
 
 
 class MLPGenerator(nn.Module):
@@ -80,23 +99,38 @@ class MLPGenerator(nn.Module):
     """
 
     def __init__(
-        self, latent_dim: int = 16, data_dim: int = 2, hidden_dim: int = 128, num_layers: int = 3, batch_norm: bool = False
+        self,
+        latent_dim: int = 16,
+        data_dim: int = 2,
+        hidden_dim: int = 128,
+        num_layers: int = 3,
+        batch_norm: bool = False,
     ) -> None:
         super().__init__()
         self.latent_dim, self.data_dim = latent_dim, data_dim
         layers: list[nn.Module] = []
         width_in = latent_dim
         for _ in range(num_layers):
-            layers.append(nn.Linear(width_in, hidden_dim))  # (N, width_in) -> (N, hidden_dim)
+            layers.append(
+                nn.Linear(width_in, hidden_dim)
+            )  # (N, width_in) -> (N, hidden_dim)
             if batch_norm:
                 layers.append(nn.BatchNorm1d(hidden_dim))
             layers.append(nn.ReLU())
             width_in = hidden_dim
-        layers.append(nn.Linear(width_in, data_dim))  # (N, hidden_dim) -> (N, data_dim); no tanh: the plane is unbounded
+        layers.append(
+            nn.Linear(width_in, data_dim)
+        )  # (N, hidden_dim) -> (N, data_dim); no tanh: the plane is unbounded
         self.net = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        check_shape(self, z, (None, self.latent_dim), "latent vectors", "Sample z with torch.randn(N, generator.latent_dim).")
+        check_shape(
+            self,
+            z,
+            (None, self.latent_dim),
+            "latent vectors",
+            "Sample z with torch.randn(N, generator.latent_dim).",
+        )
         return self.net(z)
 
 
@@ -126,17 +160,32 @@ class MLPDiscriminator(nn.Module):
         layers: list[nn.Module] = []
         width_in = data_dim
         for _ in range(num_layers):
-            layers += [maybe_spectral_norm(nn.Linear(width_in, hidden_dim), spectral_norm), nn.LeakyReLU(0.2)]
+            layers += [
+                maybe_spectral_norm(
+                    nn.Linear(width_in, hidden_dim), spectral_norm
+                ),
+                nn.LeakyReLU(0.2),
+            ]
             width_in = hidden_dim
         self.hidden = nn.Sequential(*layers)
         # (N, hidden_dim [+ 1]) -> (N, 1): a logit, no sigmoid
-        self.classify = maybe_spectral_norm(nn.Linear(width_in + int(minibatch_std), 1), spectral_norm)
+        self.classify = maybe_spectral_norm(
+            nn.Linear(width_in + int(minibatch_std), 1), spectral_norm
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_shape(self, x, (None, self.data_dim), "points", f"Each point has {self.data_dim} coordinate(s).")
+        check_shape(
+            self,
+            x,
+            (None, self.data_dim),
+            "points",
+            f"Each point has {self.data_dim} coordinate(s).",
+        )
         features = self.hidden(x)  # (N, hidden_dim)
         if self.minibatch_std:
-            features = _append_minibatch_std(features)  # (N, hidden_dim + 1)
+            features = _append_minibatch_std(
+                features
+            )  # (N, hidden_dim + 1)
         return self.classify(features).squeeze(1)  # (N, 1) -> (N,)
 
 
@@ -146,7 +195,11 @@ def _append_minibatch_std(features: torch.Tensor) -> torch.Tensor:
     A collapsed generator makes batches with almost no variation, which the discriminator can then
     see and punish: ``(N, F) -> (N, F + 1)``.
     """
-    spread = features.std(dim=0, unbiased=False).mean() if len(features) > 1 else features.new_zeros(())
+    spread = (
+        features.std(dim=0, unbiased=False).mean()
+        if len(features) > 1
+        else features.new_zeros(())
+    )
     return torch.cat([features, spread.expand(len(features), 1)], dim=1)
 
 
@@ -169,40 +222,62 @@ class DCGANGenerator(nn.Module):
     torch.Size([2, 1, 28, 28])
     """
 
-    def __init__(self, latent_dim: int = 64, image_size: int = 28, channels: int = 1, base_channels: int = 64) -> None:
+    def __init__(
+        self,
+        latent_dim: int = 64,
+        image_size: int = 28,
+        channels: int = 1,
+        base_channels: int = 64,
+    ) -> None:
         super().__init__()
         if image_size not in _IMAGE_PLANS:
             raise ValueError(
                 f"image_size must be one of {sorted(_IMAGE_PLANS)}, "
                 f"got {image_size}"
             )
-        self.latent_dim, self.image_size, self.channels = latent_dim, image_size, channels
+        self.latent_dim, self.image_size, self.channels = (
+            latent_dim,
+            image_size,
+            channels,
+        )
         start, num_upsamplings = _IMAGE_PLANS[image_size]
         width = base_channels * 2 ** (num_upsamplings - 1)
         self.start_shape = (width, start, start)
         self.project = nn.Sequential(
-            nn.Linear(latent_dim, width * start * start, bias=False),  # (N, latent_dim) -> (N, width * start * start)
+            nn.Linear(
+                latent_dim, width * start * start, bias=False
+            ),  # (N, latent_dim) -> (N, width * start * start)
         )
         self.start_norm = nn.Sequential(nn.BatchNorm2d(width), nn.ReLU())
         blocks: list[nn.Module] = []
         for _ in range(num_upsamplings - 1):
             blocks += [
-                nn.ConvTranspose2d(width, width // 2, 4, stride=2, padding=1, bias=False),  # (N, w, s, s) -> (N, w/2, 2s, 2s)
+                nn.ConvTranspose2d(
+                    width, width // 2, 4, stride=2, padding=1, bias=False
+                ),  # (N, w, s, s) -> (N, w/2, 2s, 2s)
                 nn.BatchNorm2d(width // 2),
                 nn.ReLU(),
             ]
             width //= 2
-        blocks += [nn.ConvTranspose2d(width, channels, 4, stride=2, padding=1), nn.Tanh()]  # -> (N, channels, size, size)
+        blocks += [
+            nn.ConvTranspose2d(width, channels, 4, stride=2, padding=1),
+            nn.Tanh(),
+        ]  # -> (N, channels, size, size)
         self.blocks = nn.Sequential(*blocks)
         dcgan_init_(self)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         check_shape(
-            self, z, (None, self.latent_dim), "latent vectors",
+            self,
+            z,
+            (None, self.latent_dim),
+            "latent vectors",
             "Sample z with torch.randn(N, generator.latent_dim); a 4-D "
             "(N, latent_dim, 1, 1) tensor needs .flatten(1).",
         )
-        features = self.project(z).view(-1, *self.start_shape)  # (N, width * s * s) -> (N, width, s, s)
+        features = self.project(z).view(
+            -1, *self.start_shape
+        )  # (N, width * s * s) -> (N, width, s, s)
         return self.blocks(self.start_norm(features))
 
 
@@ -253,31 +328,50 @@ class DCGANDiscriminator(nn.Module):
         start, num_downsamplings = _IMAGE_PLANS[image_size]
         width, side = base_channels, image_size // 2
         layers: list[nn.Module] = [
-            maybe_spectral_norm(nn.Conv2d(channels, width, 4, stride=2, padding=1), spectral_norm),  # (N, C, s, s) -> (N, w, s/2, s/2)
-            nn.LeakyReLU(0.2),  # no normalisation on the first layer, as in DCGAN
+            maybe_spectral_norm(
+                nn.Conv2d(channels, width, 4, stride=2, padding=1),
+                spectral_norm,
+            ),  # (N, C, s, s) -> (N, w, s/2, s/2)
+            nn.LeakyReLU(
+                0.2
+            ),  # no normalisation on the first layer, as in DCGAN
         ]
         for _ in range(num_downsamplings - 1):
             side //= 2
-            layers.append(maybe_spectral_norm(nn.Conv2d(width, width * 2, 4, stride=2, padding=1), spectral_norm))  # halves the side
+            layers.append(
+                maybe_spectral_norm(
+                    nn.Conv2d(width, width * 2, 4, stride=2, padding=1),
+                    spectral_norm,
+                )
+            )  # halves the side
             if normalization == "batch":
                 layers.append(nn.BatchNorm2d(width * 2))
             elif normalization == "layer":
-                layers.append(nn.GroupNorm(1, width * 2))  # one group = layer norm over (C, H, W), per example
+                layers.append(
+                    nn.GroupNorm(1, width * 2)
+                )  # one group = layer norm over (C, H, W), per example
             layers.append(nn.LeakyReLU(0.2))
             width *= 2
         assert side == start, (side, start)
         self.features = nn.Sequential(*layers)
-        self.classify = maybe_spectral_norm(nn.Linear(width * side * side, 1), spectral_norm)  # (N, w * s * s) -> (N, 1)
+        self.classify = maybe_spectral_norm(
+            nn.Linear(width * side * side, 1), spectral_norm
+        )  # (N, w * s * s) -> (N, 1)
         dcgan_init_(self)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         expected = (None, self.channels, self.image_size, self.image_size)
         check_shape(
-            self, images, expected, "images",
+            self,
+            images,
+            expected,
+            "images",
             "Resize or generate images at the size this discriminator was "
             "built for (its image_size and channels).",
         )
-        features = self.features(images).flatten(1)  # (N, w, s, s) -> (N, w * s * s)
+        features = self.features(images).flatten(
+            1
+        )  # (N, w, s, s) -> (N, w * s * s)
         return self.classify(features).squeeze(1)  # (N, 1) -> (N,)
 
 
@@ -307,25 +401,40 @@ def generate(
         Samples, e.g. ``(num_samples, 1, 28, 28)`` in ``[-1, 1]`` for a DCGAN.
     """
     if num_samples < 1:
-        raise ValueError(f"num_samples must be at least 1, got {num_samples}")
+        raise ValueError(
+            f"num_samples must be at least 1, got {num_samples}"
+        )
     device = next(generator.parameters()).device
     rng = torch.Generator().manual_seed(seed) if seed is not None else None
     # All the noise at once, on the CPU: the samples do not depend on batch_size or the device.
-    z = torch.randn(num_samples, generator.latent_dim, generator=rng)  # (num_samples, latent_dim)
+    z = torch.randn(
+        num_samples, generator.latent_dim, generator=rng
+    )  # (num_samples, latent_dim)
     if truncation is not None:
         z = z.clamp(-truncation, truncation)
     conditional = is_conditional(generator)
     if labels is not None and not conditional:
-        raise ValueError(f"labels were given, but {type(generator).__name__} is not a conditional generator")
+        raise ValueError(
+            f"labels were given, but {type(generator).__name__} is not a conditional generator"
+        )
     if conditional:
-        labels = balanced_labels(num_samples, generator.num_classes) if labels is None else torch.as_tensor(labels)
+        labels = (
+            balanced_labels(num_samples, generator.num_classes)
+            if labels is None
+            else torch.as_tensor(labels)
+        )
         if labels.shape != (num_samples,):
-            raise ValueError(f"labels must have shape ({num_samples},), one per sample, got {tuple(labels.shape)}")
+            raise ValueError(
+                f"labels must have shape ({num_samples},), one per sample, got {tuple(labels.shape)}"
+            )
         batches = list(zip(z.split(batch_size), labels.split(batch_size)))
     else:
         batches = [(batch,) for batch in z.split(batch_size)]
     with evaluating(generator):
-        chunks = [generator(*(part.to(device) for part in batch)).float().cpu() for batch in batches]
+        chunks = [
+            generator(*(part.to(device) for part in batch)).float().cpu()
+            for batch in batches
+        ]
     return torch.cat(chunks)
 
 
@@ -334,7 +443,11 @@ def is_conditional(generator: nn.Module) -> bool:
     return hasattr(generator, "num_classes")
 
 
-def balanced_labels(num_samples: int, num_classes: int, device: torch.device | str | None = None) -> torch.Tensor:
+def balanced_labels(
+    num_samples: int,
+    num_classes: int,
+    device: torch.device | str | None = None,
+) -> torch.Tensor:
     """Every class equally often, in order: ``0, 1, ..., num_classes - 1, 0, 1, ...``, shape ``(num_samples,)``.
 
     >>> balanced_labels(5, 3).tolist()

@@ -30,7 +30,9 @@ __all__ = [
 FIELDS = dataclasses.fields(TrainConfig)
 # Field name -> flag. The recorded commands of the shipped generators say --cpu-bf16.
 FLAGS = {
-    field.name: "--cpu-bf16" if field.name == "cpu_bfloat16" else "--" + field.name.replace("_", "-")
+    field.name: "--cpu-bf16"
+    if field.name == "cpu_bfloat16"
+    else "--" + field.name.replace("_", "-")
     for field in FIELDS
 }
 CHOICES = {"dataset": DATASETS, "model": MODELS, "loss": tuple(LOSSES)}
@@ -63,7 +65,11 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
     for field in FIELDS:
         kind = _value_type(field)
         help_text = comments.get(field.name, "").replace("%", "%%")
-        options: dict = {"dest": field.name, "default": None, "help": help_text}
+        options: dict = {
+            "dest": field.name,
+            "default": None,
+            "help": help_text,
+        }
         if kind == "bool":
             options["action"] = argparse.BooleanOptionalAction
         else:
@@ -78,11 +84,17 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
 
 def given_settings(args: argparse.Namespace) -> dict:
     """The TrainConfig fields set on the command line (those not given are left out)."""
-    values = {field.name: getattr(args, field.name, None) for field in FIELDS}
-    return {name: value for name, value in values.items() if value is not None}
+    values = {
+        field.name: getattr(args, field.name, None) for field in FIELDS
+    }
+    return {
+        name: value for name, value in values.items() if value is not None
+    }
 
 
-def config_arguments(config: TrainConfig, machine: bool = True) -> list[str]:
+def config_arguments(
+    config: TrainConfig, machine: bool = True
+) -> list[str]:
     """The ``gan-teach train`` flags that rebuild ``config``: what differs from its recipe.
 
     Args:
@@ -134,4 +146,12 @@ def train_command(config: TrainConfig) -> str:
     >>> train_command(TrainConfig(dataset="ring", amp=False))
     'gan-teach train --dataset ring --steps 6000 --no-amp --out OUT'
     """
-    return " ".join(["gan-teach", "train", *config_arguments(config, machine=False), "--out", "OUT"])
+    return " ".join(
+        [
+            "gan-teach",
+            "train",
+            *config_arguments(config, machine=False),
+            "--out",
+            "OUT",
+        ]
+    )

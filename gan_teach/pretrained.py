@@ -26,13 +26,24 @@ from .metrics import WEIGHTS_DIR, evaluate_images, sha256_of
 from .options import train_command
 from .utils import get_device
 
-__all__ = ["available", "model_card", "load_generator", "export_generator", "CARDS_FILE"]
+__all__ = [
+    "available",
+    "model_card",
+    "load_generator",
+    "export_generator",
+    "CARDS_FILE",
+]
 
 CARDS_FILE = "pretrained.json"
 
 
-def _read_cards(weights_dir: Path | None = None) -> dict[str, dict[str, Any]]:
-    path = Path(weights_dir if weights_dir is not None else WEIGHTS_DIR) / CARDS_FILE
+def _read_cards(
+    weights_dir: Path | None = None,
+) -> dict[str, dict[str, Any]]:
+    path = (
+        Path(weights_dir if weights_dir is not None else WEIGHTS_DIR)
+        / CARDS_FILE
+    )
     return json.loads(path.read_text()) if path.exists() else {}
 
 
@@ -45,7 +56,9 @@ def model_card(name: str) -> dict[str, Any]:
     """The model card of the shipped generator ``name`` (see :func:`available` for the names)."""
     cards = _read_cards()
     if name not in cards:
-        raise ValueError(f"no pretrained generator called {name!r}; the shipped ones are: {', '.join(sorted(cards))}")
+        raise ValueError(
+            f"no pretrained generator called {name!r}; the shipped ones are: {', '.join(sorted(cards))}"
+        )
     return cards[name]
 
 
@@ -64,7 +77,9 @@ def load_generator(name: str, device: str | None = "cpu") -> nn.Module:
     card = model_card(name)
     path = WEIGHTS_DIR / card["file"]
     if not path.exists():
-        raise FileNotFoundError(f"the weights of {name!r} are missing from {path}; reinstall gan-teach")
+        raise FileNotFoundError(
+            f"the weights of {name!r} are missing from {path}; reinstall gan-teach"
+        )
     digest = sha256_of(path)
     if digest != card["sha256"]:
         raise RuntimeError(
@@ -73,7 +88,12 @@ def load_generator(name: str, device: str | None = "cpu") -> nn.Module:
         )
     generator, _ = build_models(TrainConfig.from_dict(card["config"]))
     weights = torch.load(path, map_location="cpu", weights_only=True)
-    generator.load_state_dict({key: value.float() if value.is_floating_point() else value for key, value in weights.items()})
+    generator.load_state_dict(
+        {
+            key: value.float() if value.is_floating_point() else value
+            for key, value in weights.items()
+        }
+    )
     generator.requires_grad_(False)
     return generator.to(get_device(device)).eval()
 
@@ -104,21 +124,41 @@ def export_generator(
     """
     saved = read_checkpoint(checkpoint)
     config = TrainConfig.from_dict(saved["config"])
-    if config.steps is None and not config.lr_decay and saved.get("epoch_step", 0) == 0 and saved["epoch"] != config.epochs:
+    if (
+        config.steps is None
+        and not config.lr_decay
+        and saved.get("epoch_step", 0) == 0
+        and saved["epoch"] != config.epochs
+    ):
         # A run stopped after epoch E of a longer plan: with constant learning rates, nothing before epoch E
         # depends on the plan's length, so these weights are those of the run `--epochs E`, and the card says so.
         config = dataclasses.replace(config, epochs=saved["epoch"])
     weights = saved.get("ema_generator") or saved["generator"]
-    half = {key: value.half() if value.is_floating_point() else value for key, value in weights.items()}
-    weights_dir = Path(weights_dir if weights_dir is not None else WEIGHTS_DIR)
+    half = {
+        key: value.half() if value.is_floating_point() else value
+        for key, value in weights.items()
+    }
+    weights_dir = Path(
+        weights_dir if weights_dir is not None else WEIGHTS_DIR
+    )
     weights_dir.mkdir(parents=True, exist_ok=True)
     path = weights_dir / f"{name}.pt"
     torch.save(half, path)
 
     generator, _ = build_models(config)
-    generator.load_state_dict({key: value.float() for key, value in half.items()})  # measure what is shipped
-    metrics = evaluate_images(generator.eval(), config.dataset, num_samples=num_samples, root=root, seed=seed)
-    stored = dict(config.to_dict(), data_root=None, device=None)  # paths and devices of the training machine don't travel
+    generator.load_state_dict(
+        {key: value.float() for key, value in half.items()}
+    )  # measure what is shipped
+    metrics = evaluate_images(
+        generator.eval(),
+        config.dataset,
+        num_samples=num_samples,
+        root=root,
+        seed=seed,
+    )
+    stored = dict(
+        config.to_dict(), data_root=None, device=None
+    )  # paths and devices of the training machine don't travel
     card = {
         "file": path.name,
         "sha256": sha256_of(path),
@@ -128,19 +168,29 @@ def export_generator(
         "model": config.model,
         "latent_dim": config.latent_dim,
         # Trainable weights only; batch norm's running statistics are buffers, counted apart.
-        "num_parameters": sum(parameter.numel() for parameter in generator.parameters()),
-        "num_buffer_values": sum(buffer.numel() for buffer in generator.buffers() if buffer.is_floating_point()),
+        "num_parameters": sum(
+            parameter.numel() for parameter in generator.parameters()
+        ),
+        "num_buffer_values": sum(
+            buffer.numel()
+            for buffer in generator.buffers()
+            if buffer.is_floating_point()
+        ),
         "command": train_command(config),
         "epochs": saved["epoch"],
         "steps": saved["step"],
         "seed": config.seed,
         "train_seconds": round(float(saved.get("train_seconds", 0.0)), 1),
         "machine": saved.get("device_name", "unknown"),
-        "trained_with_torch": saved.get("torch_version", "unknown"),  # checkpoints before this key: unknown
+        "trained_with_torch": saved.get(
+            "torch_version", "unknown"
+        ),  # checkpoints before this key: unknown
         "fid_torch_version": torch.__version__,
         "fid": round(metrics["fid"], 2),
         "fid_floor": round(metrics["fid_floor"], 2),
-        "fid_minus_floor": round(round(metrics["fid"], 2) - round(metrics["fid_floor"], 2), 2),  # the card's two numbers' difference
+        "fid_minus_floor": round(
+            round(metrics["fid"], 2) - round(metrics["fid_floor"], 2), 2
+        ),  # the card's two numbers' difference
         "fid_num_samples": metrics["num_samples"],
         "fid_command": f"gan_teach.metrics.evaluate_images(load_generator({name!r}), {config.dataset!r}, num_samples={num_samples}, seed={seed})",
         "config": stored,
@@ -149,5 +199,7 @@ def export_generator(
         card["notes"] = notes
     cards = _read_cards(weights_dir)
     cards[name] = card
-    (weights_dir / CARDS_FILE).write_text(json.dumps(cards, indent=2, sort_keys=True) + "\n")
+    (weights_dir / CARDS_FILE).write_text(
+        json.dumps(cards, indent=2, sort_keys=True) + "\n"
+    )
     return card

@@ -114,7 +114,9 @@ def create_state(
         generator, discriminator: your own networks instead of the configured ones.
     """
     config = config.resolve()
-    seed_everything(config.seed + (dist.get_rank() if dist.is_initialized() else 0))
+    seed_everything(
+        config.seed + (dist.get_rank() if dist.is_initialized() else 0)
+    )
     device = get_device(config.device)
     if device.type == "cuda" and dist.is_initialized():
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
@@ -135,10 +137,14 @@ def create_state(
     fixed_labels = None
     if is_conditional(unwrap(generator)):
         num_classes = unwrap(generator).num_classes
-        fixed_labels = balanced_labels(config.num_fixed_samples, num_classes, device)
+        fixed_labels = balanced_labels(
+            config.num_fixed_samples, num_classes, device
+        )
     ema_generator = None
     if config.ema_decay:
-        ema_generator = copy.deepcopy(unwrap(generator)).eval().requires_grad_(False)
+        ema_generator = (
+            copy.deepcopy(unwrap(generator)).eval().requires_grad_(False)
+        )
     return TrainState(
         config=config,
         generator=generator,
@@ -147,7 +153,9 @@ def create_state(
             generator.parameters(), lr=config.lr_generator, betas=betas
         ),
         discriminator_optimizer=torch.optim.Adam(
-            discriminator.parameters(), lr=config.lr_discriminator, betas=betas
+            discriminator.parameters(),
+            lr=config.lr_discriminator,
+            betas=betas,
         ),
         loss=get_loss(config.loss),
         device=device,
@@ -160,15 +168,27 @@ def create_state(
     )
 
 
-def _autocast_dtype(config: TrainConfig, device: torch.device) -> torch.dtype | None:
+def _autocast_dtype(
+    config: TrainConfig, device: torch.device
+) -> torch.dtype | None:
     """float16 or bfloat16 on CUDA with ``amp``; bfloat16 on the CPU only if asked for."""
     if config.amp and device.type == "cuda":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return (
+            torch.bfloat16
+            if torch.cuda.is_bf16_supported()
+            else torch.float16
+        )
     if config.cpu_bfloat16 and device.type == "cpu":
         # Opt-in: fast only where the CPU has bfloat16 units (AMX, AVX512-BF16).
         return torch.bfloat16
     return None
 
 
-def _scaler(device: torch.device, enabled: bool) -> torch.amp.GradScaler | None:
-    return torch.amp.GradScaler("cuda", enabled=enabled) if device.type == "cuda" else None
+def _scaler(
+    device: torch.device, enabled: bool
+) -> torch.amp.GradScaler | None:
+    return (
+        torch.amp.GradScaler("cuda", enabled=enabled)
+        if device.type == "cuda"
+        else None
+    )

@@ -49,7 +49,9 @@ __all__ = [
 
 
 def discriminator_step(
-    state: TrainState, real: torch.Tensor, labels: torch.Tensor | None = None
+    state: TrainState,
+    real: torch.Tensor,
+    labels: torch.Tensor | None = None,
 ) -> dict[str, torch.Tensor]:
     """Block (1) of Algorithm 1 once: one D update on one real batch.
 
@@ -173,14 +175,18 @@ def train(
         The final :class:`TrainState`.
     """
     if every is not None and (not isinstance(every, int) or every < 1):
-        raise ValueError(f"every must be a positive number of steps, got {every!r}")
+        raise ValueError(
+            f"every must be a positive number of steps, got {every!r}"
+        )
     distributed = init_distributed()
     if resume is not None:
         overrides = config.length_overrides() if config is not None else {}
         state = load_checkpoint(resume, config_overrides=overrides)
     elif state is None:
         if config is None:
-            raise ValueError("pass a TrainConfig, a state, or a checkpoint to resume")
+            raise ValueError(
+                "pass a TrainConfig, a state, or a checkpoint to resume"
+            )
         state = create_state(config)
     config = state.config
     if distributed:
@@ -193,37 +199,71 @@ def train(
             f"the dataset has {len(data)} examples, too few for one step of batch_size "
             f"{config.batch_size} x d_steps {config.d_steps} x {world_size()} process(es)"
         )
-    total_steps = config.steps if config.steps is not None else config.epochs * steps_per_epoch
+    total_steps = (
+        config.steps
+        if config.steps is not None
+        else config.epochs * steps_per_epoch
+    )
 
     writer = rank() == 0 and out_dir is not None
-    checkpoint_path = Path(out_dir) / "checkpoint.pt" if out_dir is not None else None
+    checkpoint_path = (
+        Path(out_dir) / "checkpoint.pt" if out_dir is not None else None
+    )
     if writer:
         Path(out_dir).mkdir(parents=True, exist_ok=True)
     if not state.samples:
         state.samples.append((state.step, state.fixed_samples()))
     # None: tqdm hides the bar when stderr is not a terminal
-    hide_bar = True if rank() != 0 else (None if progress is None else not progress)
-    bar = tqdm(total=total_steps, initial=state.step, disable=hide_bar, unit="step",
-               desc=f"{config.dataset} {config.loss}", leave=False)
-    sync_every = 1 if state.device.type == "cpu" else 50  # one GPU-to-CPU copy per 50 steps
+    hide_bar = (
+        True
+        if rank() != 0
+        else (None if progress is None else not progress)
+    )
+    bar = tqdm(
+        total=total_steps,
+        initial=state.step,
+        disable=hide_bar,
+        unit="step",
+        desc=f"{config.dataset} {config.loss}",
+        leave=False,
+    )
+    sync_every = (
+        1 if state.device.type == "cpu" else 50
+    )  # one GPU-to-CPU copy per 50 steps
     pending: list[dict[str, torch.Tensor]] = []
     state.generator.train()
     state.discriminator.train()
     started, seconds_before = time.perf_counter(), state.train_seconds
     while state.step < total_steps:
-        batches = epoch_batches(sampler, state.epoch, steps_per_epoch, config.d_steps,
-                                config.batch_size, state.device)  # (steps, k, B)
+        batches = epoch_batches(
+            sampler,
+            state.epoch,
+            steps_per_epoch,
+            config.d_steps,
+            config.batch_size,
+            state.device,
+        )  # (steps, k, B)
         for indices in batches[state.epoch_step :]:
             if config.lr_decay:
-                set_learning_rates(state, fraction=1 - state.step / total_steps)
-            label_batches = [labels[i] for i in indices] if labels is not None else None
-            pending.append(train_step(state, [data[i] for i in indices], label_batches))
+                set_learning_rates(
+                    state, fraction=1 - state.step / total_steps
+                )
+            label_batches = (
+                [labels[i] for i in indices] if labels is not None else None
+            )
+            pending.append(
+                train_step(state, [data[i] for i in indices], label_batches)
+            )
             state.step += 1
             state.epoch_step += 1
             bar.update(1)
             if len(pending) >= sync_every:
                 flush_metrics(state, pending, checkpoint_path)
-            if callback is not None and every is not None and state.step % every == 0:
+            if (
+                callback is not None
+                and every is not None
+                and state.step % every == 0
+            ):
                 flush_metrics(state, pending, checkpoint_path)
                 callback(state)
             if state.step >= total_steps:
@@ -232,13 +272,19 @@ def train(
         if state.epoch_step == steps_per_epoch:
             state.epoch += 1
             state.epoch_step = 0
-        if state.samples[-1][0] != state.step:  # a callback may have drawn it
+        if (
+            state.samples[-1][0] != state.step
+        ):  # a callback may have drawn it
             state.samples.append((state.step, state.fixed_samples()))
         state.train_seconds = seconds_before + time.perf_counter() - started
         if writer:
             save_checkpoint(state, checkpoint_path)
             if is_image_dataset(config.dataset):
-                path = Path(out_dir) / "samples" / f"epoch_{state.epoch:03d}.png"
+                path = (
+                    Path(out_dir)
+                    / "samples"
+                    / f"epoch_{state.epoch:03d}.png"
+                )
                 save_grid(state.samples[-1][1], path)
         if callback is not None and every is None:
             callback(state)
@@ -247,13 +293,17 @@ def train(
 
 
 def _training_data(
-    state: TrainState, data: torch.Tensor | None, labels: torch.Tensor | None
+    state: TrainState,
+    data: torch.Tensor | None,
+    labels: torch.Tensor | None,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """The examples (and a conditional GAN's labels) on the state's device."""
     config = state.config
     if data is None:
         if state.conditional:
-            data, labels = load_images(config.dataset, config.data_root, with_labels=True)
+            data, labels = load_images(
+                config.dataset, config.data_root, with_labels=True
+            )
         else:
             data = load_dataset(config.dataset, config.data_root)
     if not state.conditional:

@@ -11,7 +11,13 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["seed_everything", "get_device", "fast_mode", "evaluating", "unwrap"]
+__all__ = [
+    "seed_everything",
+    "get_device",
+    "fast_mode",
+    "evaluating",
+    "unwrap",
+]
 
 
 def seed_everything(seed: int) -> None:
@@ -39,7 +45,9 @@ def get_device(preferred: str | None = None) -> torch.device:
     if preferred is not None:
         device = torch.device(preferred)
         if device.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(f"device {preferred!r} was requested, but PyTorch sees no CUDA GPU here; use 'cpu'")
+            raise ValueError(
+                f"device {preferred!r} was requested, but PyTorch sees no CUDA GPU here; use 'cpu'"
+            )
         return device
     if torch.cuda.is_available():
         return torch.device("cuda")

@@ -7,7 +7,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 # CI and the Makefile set GAN_TEACH_DATA; from a checkout with ../shared beside it, use that too.
-if not os.environ.get("GAN_TEACH_DATA") and (REPO.parent / "shared" / "data").is_dir():
+if (
+    not os.environ.get("GAN_TEACH_DATA")
+    and (REPO.parent / "shared" / "data").is_dir()
+):
     os.environ["GAN_TEACH_DATA"] = str(REPO.parent / "shared" / "data")
 
 

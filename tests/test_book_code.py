@@ -18,7 +18,9 @@ import tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"
-WIDTH = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["ruff"]["line-length"]
+WIDTH = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"][
+    "ruff"
+]["line-length"]
 INCLUDE = re.compile(r"```\{literalinclude\}\s+(\S+)\s*\n((?::\w+:.*\n)*)")
 
 
@@ -26,7 +28,9 @@ def _book_texts() -> dict[str, str]:
     texts = {}
     for path in sorted(BOOK.glob("*.ipynb")):
         cells = json.loads(path.read_text())["cells"]
-        texts[path.name] = "\n".join("".join(cell["source"]) + "\n" for cell in cells)
+        texts[path.name] = "\n".join(
+            "".join(cell["source"]) + "\n" for cell in cells
+        )
     for path in sorted(BOOK.glob("*.md")):
         texts[path.name] = path.read_text()
     return texts
@@ -37,7 +41,9 @@ def _includes() -> list[tuple[str, str, str]]:
     for page, text in _book_texts().items():
         for match in INCLUDE.finditer(text):
             options = dict(re.findall(r":(\w+):\s*(.*)", match.group(2)))
-            found.append((page, match.group(1), options.get("pyobject", "")))
+            found.append(
+                (page, match.group(1), options.get("pyobject", ""))
+            )
     return found
 
 
@@ -46,11 +52,16 @@ def _definition_source(path: Path, dotted: str) -> str:
     body = ast.parse(source).body
     node = None
     for name in dotted.split("."):
-        node = next((n for n in body if getattr(n, "name", None) == name), None)
+        node = next(
+            (n for n in body if getattr(n, "name", None) == name), None
+        )
         if node is None:
             return ""
         body = getattr(node, "body", [])
-    start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+    start = min(
+        [node.lineno]
+        + [d.lineno for d in getattr(node, "decorator_list", [])]
+    )
     return "\n".join(source.splitlines()[start - 1 : node.end_lineno])
 
 
@@ -61,27 +72,48 @@ def test_the_book_includes_library_code():
     assert len(INCLUDES) >= 10
 
 
-@pytest.mark.parametrize("page,target,pyobject", INCLUDES, ids=[f"{p}:{o}" for p, _, o in INCLUDES])
+@pytest.mark.parametrize(
+    "page,target,pyobject",
+    INCLUDES,
+    ids=[f"{p}:{o}" for p, _, o in INCLUDES],
+)
 def test_included_code_exists_and_fits_the_page(page, target, pyobject):
     path = (BOOK / target).resolve()
     assert path.is_file(), f"{page} includes {target}, which does not exist"
     if not pyobject:
         return
     source = _definition_source(path, pyobject)
-    assert source, f"{page} includes {pyobject} from {target}, which does not define it"
+    assert source, (
+        f"{page} includes {pyobject} from {target}, which does not define it"
+    )
     wide = [line for line in source.splitlines() if len(line) > WIDTH]
-    assert wide == [], f"{pyobject} ({target}) has lines wider than {WIDTH}: {wide}"
+    assert wide == [], (
+        f"{pyobject} ({target}) has lines wider than {WIDTH}: {wide}"
+    )
 
 
 def test_the_algorithm_chapter_shows_the_two_blocks_without_excuses():
     text = _book_texts()["algorithm.ipynb"]
-    shown = {pyobject for page, _, pyobject in INCLUDES if page == "algorithm.ipynb"}
+    shown = {
+        pyobject
+        for page, _, pyobject in INCLUDES
+        if page == "algorithm.ipynb"
+    }
     assert {"discriminator_step", "generator_step", "train_step"} <= shown
     assert "_conditioned" not in text and "_optimizer_step" not in text
     tree = ast.parse((ROOT / "gan_teach" / "train.py").read_text())
     for node in tree.body:
-        if getattr(node, "name", None) in ("discriminator_step", "generator_step"):
+        if getattr(node, "name", None) in (
+            "discriminator_step",
+            "generator_step",
+        ):
             body_start = node.body[1].lineno  # after the docstring
-            assert node.end_lineno - body_start + 1 <= 20, f"{node.name}: keep it the paper's short block"
-            segment = ast.get_source_segment((ROOT / "gan_teach" / "train.py").read_text(), node)
-            assert len(re.findall(r"# \(\d\) Update", segment)) == 1, f"{node.name}: one numbered banner"
+            assert node.end_lineno - body_start + 1 <= 20, (
+                f"{node.name}: keep it the paper's short block"
+            )
+            segment = ast.get_source_segment(
+                (ROOT / "gan_teach" / "train.py").read_text(), node
+            )
+            assert len(re.findall(r"# \(\d\) Update", segment)) == 1, (
+                f"{node.name}: one numbered banner"
+            )

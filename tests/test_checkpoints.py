@@ -1,4 +1,3 @@
-
 import pytest
 import torch
 
@@ -18,12 +17,18 @@ TINY = dict(dataset="ring", width=16, latent_dim=4, batch_size=32)
 
 
 def _assert_same_weights(first, second):
-    for (name, a), (_, b) in zip(first.state_dict().items(), second.state_dict().items()):
+    for (name, a), (_, b) in zip(
+        first.state_dict().items(), second.state_dict().items()
+    ):
         assert torch.equal(a, b), name
 
 
 def test_round_trip_restores_everything(tmp_path):
-    state = train(TrainConfig(**TINY, steps=6, ema_decay=0.9), data=load_toy("ring", 32 * 4), progress=False)
+    state = train(
+        TrainConfig(**TINY, steps=6, ema_decay=0.9),
+        data=load_toy("ring", 32 * 4),
+        progress=False,
+    )
     path = save_checkpoint(state, tmp_path / "run" / "checkpoint.pt")
     restored = load_checkpoint(path)
     _assert_same_weights(state.generator, restored.generator)
@@ -33,18 +38,37 @@ def test_round_trip_restores_everything(tmp_path):
     assert (restored.step, restored.epoch, restored.epoch_step) == (6, 1, 2)
     assert restored.history == state.history
     assert [s for s, _ in restored.samples] == [s for s, _ in state.samples]
-    assert restored.discriminator_optimizer.state_dict()["state"][0]["step"] == 6
-    assert not list(tmp_path.joinpath("run").glob("*.tmp"))  # the temporary file was renamed away
+    assert (
+        restored.discriminator_optimizer.state_dict()["state"][0]["step"]
+        == 6
+    )
+    assert not list(
+        tmp_path.joinpath("run").glob("*.tmp")
+    )  # the temporary file was renamed away
 
 
 @pytest.mark.parametrize(
     "config,data",
     [
-        (TrainConfig(**TINY, epochs=4, ema_decay=0.95), load_toy("ring", 32 * 3)),
-        (TrainConfig(**TINY, epochs=4, loss="wgan-gp", d_steps=2), load_toy("ring", 32 * 4)),
         (
-            TrainConfig(dataset="mnist", width=4, latent_dim=8, batch_size=8, epochs=4, num_fixed_samples=4),
-            torch.rand(24, 1, 28, 28) * 2 - 1,  # DCGAN: batch-norm buffers must survive too
+            TrainConfig(**TINY, epochs=4, ema_decay=0.95),
+            load_toy("ring", 32 * 3),
+        ),
+        (
+            TrainConfig(**TINY, epochs=4, loss="wgan-gp", d_steps=2),
+            load_toy("ring", 32 * 4),
+        ),
+        (
+            TrainConfig(
+                dataset="mnist",
+                width=4,
+                latent_dim=8,
+                batch_size=8,
+                epochs=4,
+                num_fixed_samples=4,
+            ),
+            torch.rand(24, 1, 28, 28) * 2
+            - 1,  # DCGAN: batch-norm buffers must survive too
         ),
     ],
     ids=["mlp-ema", "wgan-gp", "dcgan"],
@@ -61,9 +85,20 @@ def test_resume_after_epoch_k_is_bit_for_bit(tmp_path, config, data):
 
     uninterrupted = train(config, data=data, progress=False)
     with pytest.raises(Interrupted):
-        train(config, data=data, out_dir=tmp_path, callback=interrupt_after_epoch_two, progress=False)
-    assert torch.load(tmp_path / "checkpoint.pt", weights_only=True)["epoch"] == 2
-    resumed = train(config, data=data, resume=tmp_path / "checkpoint.pt", progress=False)
+        train(
+            config,
+            data=data,
+            out_dir=tmp_path,
+            callback=interrupt_after_epoch_two,
+            progress=False,
+        )
+    assert (
+        torch.load(tmp_path / "checkpoint.pt", weights_only=True)["epoch"]
+        == 2
+    )
+    resumed = train(
+        config, data=data, resume=tmp_path / "checkpoint.pt", progress=False
+    )
     assert resumed.step == uninterrupted.step
     _assert_same_weights(uninterrupted.generator, resumed.generator)
     _assert_same_weights(uninterrupted.discriminator, resumed.discriminator)
@@ -74,9 +109,21 @@ def test_extending_a_finished_run_mid_epoch_is_bit_for_bit(tmp_path):
     """A 7-step run extended to 12 steps equals a 12-step run (with constant learning rates)."""
     data = load_toy("ring", 32 * 5)
     constant = dict(TINY, lr_decay=False)
-    uninterrupted = train(TrainConfig(**constant, steps=12), data=data, progress=False)
-    train(TrainConfig(**constant, steps=7), data=data, out_dir=tmp_path, progress=False)
-    resumed = train(TrainConfig(**constant, steps=12), data=data, resume=tmp_path / "checkpoint.pt", progress=False)
+    uninterrupted = train(
+        TrainConfig(**constant, steps=12), data=data, progress=False
+    )
+    train(
+        TrainConfig(**constant, steps=7),
+        data=data,
+        out_dir=tmp_path,
+        progress=False,
+    )
+    resumed = train(
+        TrainConfig(**constant, steps=12),
+        data=data,
+        resume=tmp_path / "checkpoint.pt",
+        progress=False,
+    )
     _assert_same_weights(uninterrupted.generator, resumed.generator)
 
 
@@ -88,8 +135,12 @@ def test_pickled_code_is_refused_and_never_run(tmp_path):
             return (open, (str(marker), "w"))
 
     path = tmp_path / "evil.pt"
-    torch.save({"format": "gan-teach-checkpoint", "payload": Exploit()}, path)
-    with pytest.raises(CheckpointError, match="refused to load .*pickled Python objects"):
+    torch.save(
+        {"format": "gan-teach-checkpoint", "payload": Exploit()}, path
+    )
+    with pytest.raises(
+        CheckpointError, match="refused to load .*pickled Python objects"
+    ):
         read_checkpoint(path)
     assert not marker.exists()
 
@@ -120,8 +171,12 @@ def test_foreign_files_are_explained(tmp_path):
         read_checkpoint(tmp_path / "missing.pt")
 
 
-def test_load_checkpoint_generator_prefers_ema_and_is_in_eval_mode(tmp_path):
-    state = train(TrainConfig(**TINY, steps=5, ema_decay=0.9), progress=False)
+def test_load_checkpoint_generator_prefers_ema_and_is_in_eval_mode(
+    tmp_path,
+):
+    state = train(
+        TrainConfig(**TINY, steps=5, ema_decay=0.9), progress=False
+    )
     path = save_checkpoint(state, tmp_path / "checkpoint.pt")
     generator, config = load_checkpoint_generator(path)
     assert not generator.training and config == state.config

@@ -13,14 +13,39 @@ def test_torchrun_two_processes(tmp_path):
     out = tmp_path / "run"
     environment = {**os.environ, "OMP_NUM_THREADS": "1"}
     command = [
-        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--standalone",
-        "-m", "gan_teach", "train", "--dataset", "ring", "--steps", "20", "--width", "16", "--batch-size", "64",
-        "--out", str(out), "--no-progress",
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node=2",
+        "--standalone",
+        "-m",
+        "gan_teach",
+        "train",
+        "--dataset",
+        "ring",
+        "--steps",
+        "20",
+        "--width",
+        "16",
+        "--batch-size",
+        "64",
+        "--out",
+        str(out),
+        "--no-progress",
     ]
-    result = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=240)
+    result = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=240,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.count("wrote") >= 2  # rank 0 reports its files ...
-    assert sorted(p.name for p in out.iterdir()) == ["checkpoint.pt", "samples.png"]  # ... and only one copy exists
+    assert sorted(p.name for p in out.iterdir()) == [
+        "checkpoint.pt",
+        "samples.png",
+    ]  # ... and only one copy exists
     state = load_checkpoint(out / "checkpoint.pt")
     assert state.step == 20 and len(state.history["d_loss"]) == 20
     assert all(torch.isfinite(torch.tensor(state.history["g_loss"])))

@@ -27,18 +27,36 @@ def _driver(width: int, height: int, mobile: bool = False):
     binary = shutil.which("chromium") or shutil.which("chromium-browser")
     driver_path = shutil.which("chromedriver")
     if binary is None or driver_path is None:
-        pytest.fail("headless Chromium is missing: apt-get install chromium chromium-driver (.ci/run does)")
+        pytest.fail(
+            "headless Chromium is missing: apt-get install chromium chromium-driver (.ci/run does)"
+        )
     options = webdriver.ChromeOptions()
     options.binary_location = binary
     # No --allow-file-access-from-files: the page must work in a browser with its default file:// rules.
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     f"--window-size={width},{height}"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        f"--window-size={width},{height}",
+    ):
         options.add_argument(argument)
     if mobile:
-        options.add_experimental_option("mobileEmulation", {
-            "deviceMetrics": {"width": width, "height": height, "pixelRatio": 3.0, "touch": True}})
+        options.add_experimental_option(
+            "mobileEmulation",
+            {
+                "deviceMetrics": {
+                    "width": width,
+                    "height": height,
+                    "pixelRatio": 3.0,
+                    "touch": True,
+                }
+            },
+        )
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
+    driver = webdriver.Chrome(
+        service=Service(executable_path=driver_path), options=options
+    )
     driver.set_script_timeout(60)
     driver.set_page_load_timeout(60)
     return driver
@@ -47,7 +65,9 @@ def _driver(width: int, height: int, mobile: bool = False):
 @pytest.fixture(scope="module")
 def browser():
     if not PAGE.exists():
-        pytest.fail(f"no built lab chapter at {PAGE}: run `make book` first")
+        pytest.fail(
+            f"no built lab chapter at {PAGE}: run `make book` first"
+        )
     driver = _driver(1280, 900)
     yield driver
     driver.quit()
@@ -65,7 +85,9 @@ def _open_lab(driver) -> None:
         })();
         """
     )
-    assert started, "the live lab did not start: are gan_lab_data.js, gan_lab_engine.js and gan_lab_page.js on the page?"
+    assert started, (
+        "the live lab did not start: are gan_lab_data.js, gan_lab_engine.js and gan_lab_page.js on the page?"
+    )
 
 
 def _picture(driver) -> str:
@@ -77,19 +99,33 @@ def _picture(driver) -> str:
 
 
 def _counter(driver) -> int:
-    return int(driver.execute_script("return document.querySelector('.gan-lab-counter').textContent;"))
+    return int(
+        driver.execute_script(
+            "return document.querySelector('.gan-lab-counter').textContent;"
+        )
+    )
 
 
 def _button(driver, label: str):
     from selenium.webdriver.common.by import By
 
-    buttons = [b for b in driver.find_elements(By.CSS_SELECTOR, ".gan-live-lab button") if b.text == label]
+    buttons = [
+        b
+        for b in driver.find_elements(
+            By.CSS_SELECTOR, ".gan-live-lab button"
+        )
+        if b.text == label
+    ]
     assert buttons, f"the live lab has no {label!r} button"
     return buttons[0]
 
 
 def _severe_errors(driver) -> list[str]:
-    return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+    return [
+        entry["message"]
+        for entry in driver.get_log("browser")
+        if entry["level"] == "SEVERE"
+    ]
 
 
 def test_lab_steps_plays_and_draws_offline(browser):
@@ -104,7 +140,9 @@ def test_lab_steps_plays_and_draws_offline(browser):
         return colored / (pixels.length / 4);
         """
     )
-    assert painted > 0.5, f"the heat map should colour most of the plane, {painted:.0%} of its pixels are coloured"
+    assert painted > 0.5, (
+        f"the heat map should colour most of the plane, {painted:.0%} of its pixels are coloured"
+    )
 
     before = _picture(browser)
     _button(browser, "Step").click()
@@ -120,7 +158,9 @@ def test_lab_steps_plays_and_draws_offline(browser):
     time.sleep(2.0)
     _button(browser, "Pause").click()
     played = _counter(browser)
-    assert played > 13, f"two seconds of Play should make more than 10 updates, made {played - 3}"
+    assert played > 13, (
+        f"two seconds of Play should make more than 10 updates, made {played - 3}"
+    )
     assert _picture(browser) != after_step, "Play should change the picture"
     time.sleep(0.3)
     assert _counter(browser) == played, "Pause should stop the training"
@@ -137,12 +177,21 @@ def test_lab_steps_plays_and_draws_offline(browser):
                     .map(link => link.href)];
         """
     )
-    assert loaded and all(url.startswith(("file:", "data:", "blob:")) for url in loaded), (
-        f"requests left the file system: {[url for url in loaded if not url.startswith('file:')]}")
-    scripts = browser.execute_script("return [...document.scripts].map(s => s.src).filter(Boolean);")
+    assert loaded and all(
+        url.startswith(("file:", "data:", "blob:")) for url in loaded
+    ), (
+        f"requests left the file system: {[url for url in loaded if not url.startswith('file:')]}"
+    )
+    scripts = browser.execute_script(
+        "return [...document.scripts].map(s => s.src).filter(Boolean);"
+    )
     for name in ("gan_lab_data.js", "gan_lab_engine.js", "gan_lab_page.js"):
-        assert any(f"_static/{name}" in src for src in scripts), f"{name} is not on the page: {scripts}"
-    assert not _severe_errors(browser), f"JavaScript errors: {_severe_errors(browser)}"
+        assert any(f"_static/{name}" in src for src in scripts), (
+            f"{name} is not on the page: {scripts}"
+        )
+    assert not _severe_errors(browser), (
+        f"JavaScript errors: {_severe_errors(browser)}"
+    )
 
 
 def test_every_loss_and_optimizer_trains(browser):
@@ -166,13 +215,17 @@ def test_every_loss_and_optimizer_trains(browser):
     )
     assert len(results) == 2 * 5 * 2
     assert all(value == [3, True] for value in results.values()), results
-    assert not _severe_errors(browser), f"JavaScript errors: {_severe_errors(browser)}"
+    assert not _severe_errors(browser), (
+        f"JavaScript errors: {_severe_errors(browser)}"
+    )
 
 
 def test_lab_fits_a_phone_and_answers_taps():
     """On a phone-sized touch screen the lab fits the width, and a tap on Step trains one step."""
     if not PAGE.exists():
-        pytest.fail(f"no built lab chapter at {PAGE}: run `make book` first")
+        pytest.fail(
+            f"no built lab chapter at {PAGE}: run `make book` first"
+        )
     driver = _driver(390, 844, mobile=True)
     try:
         _open_lab(driver)
@@ -183,20 +236,42 @@ def test_lab_fits_a_phone_and_answers_taps():
                     plane: document.querySelector('.gan-lab-plane').getBoundingClientRect().width};
             """
         )
-        assert sizes["lab"] <= sizes["viewport"] and sizes["plane"] <= sizes["viewport"], sizes
-        assert sizes["plane"] > 0.5 * sizes["viewport"], f"the plane should use the phone's width: {sizes}"
+        assert (
+            sizes["lab"] <= sizes["viewport"]
+            and sizes["plane"] <= sizes["viewport"]
+        ), sizes
+        assert sizes["plane"] > 0.5 * sizes["viewport"], (
+            f"the plane should use the phone's width: {sizes}"
+        )
         step = _button(driver, "Step")
-        driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", step)
-        box = driver.execute_script("const r = arguments[0].getBoundingClientRect();"
-                                    "return {x: r.left + r.width / 2, y: r.top + r.height / 2};", step)
-        for kind in ("touchStart", "touchEnd"):  # a real tap, as the phone's touch screen sends it
-            points = [{"x": box["x"], "y": box["y"]}] if kind == "touchStart" else []
-            driver.execute_cdp_cmd("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+        driver.execute_script(
+            "arguments[0].scrollIntoView({block: 'center'});", step
+        )
+        box = driver.execute_script(
+            "const r = arguments[0].getBoundingClientRect();"
+            "return {x: r.left + r.width / 2, y: r.top + r.height / 2};",
+            step,
+        )
+        for kind in (
+            "touchStart",
+            "touchEnd",
+        ):  # a real tap, as the phone's touch screen sends it
+            points = (
+                [{"x": box["x"], "y": box["y"]}]
+                if kind == "touchStart"
+                else []
+            )
+            driver.execute_cdp_cmd(
+                "Input.dispatchTouchEvent",
+                {"type": kind, "touchPoints": points},
+            )
         deadline = time.time() + 5
         while _counter(driver) == 0 and time.time() < deadline:
             time.sleep(0.05)
         assert _counter(driver) == 1, "a tap on Step should train one step"
-        assert not _severe_errors(driver), f"JavaScript errors: {_severe_errors(driver)}"
+        assert not _severe_errors(driver), (
+            f"JavaScript errors: {_severe_errors(driver)}"
+        )
     finally:
         driver.quit()
 
@@ -205,7 +280,9 @@ def test_page_loads_the_tested_trainer():
     """The trainer the page loads is, byte for byte, the file that tests/test_lab_js_parity.py checks."""
     built = PAGE.parents[1] / "_static" / "gan_lab_engine.js"
     source = REPO / "book" / "_ext" / "live_lab" / "gan_lab_engine.js"
-    assert built.read_bytes() == source.read_bytes(), "rebuild the book: its gan_lab_engine.js is out of date"
+    assert built.read_bytes() == source.read_bytes(), (
+        "rebuild the book: its gan_lab_engine.js is out of date"
+    )
 
 
 def test_lab_works_over_http(browser):
@@ -218,7 +295,9 @@ def test_lab_works_over_http(browser):
         def log_message(self, *args) -> None:
             pass
 
-    handler = functools.partial(QuietHandler, directory=str(PAGE.parents[1]))
+    handler = functools.partial(
+        QuietHandler, directory=str(PAGE.parents[1])
+    )
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -233,10 +312,18 @@ def test_lab_works_over_http(browser):
         assert started, "the live lab did not start over http"
         _button(browser, "Step").click()
         assert _counter(browser) == 1
-        fetched = browser.execute_script("return performance.getEntriesByType('resource').map(entry => entry.name);")
-        assert all(url.startswith((origin, "data:", "blob:")) for url in fetched), f"requests left the server: {fetched}"
+        fetched = browser.execute_script(
+            "return performance.getEntriesByType('resource').map(entry => entry.name);"
+        )
+        assert all(
+            url.startswith((origin, "data:", "blob:")) for url in fetched
+        ), f"requests left the server: {fetched}"
         # Over http the browser asks for /favicon.ico by itself; the book has none, which is no error of the page.
-        errors = [message for message in _severe_errors(browser) if "favicon.ico" not in message]
+        errors = [
+            message
+            for message in _severe_errors(browser)
+            if "favicon.ico" not in message
+        ]
         assert not errors, f"JavaScript errors: {errors}"
     finally:
         server.shutdown()

@@ -11,22 +11,35 @@ from gan_teach import (
 )
 
 
-@pytest.mark.parametrize("image_size,channels", [(28, 1), (32, 3), (64, 3), (64, 1)])
+@pytest.mark.parametrize(
+    "image_size,channels", [(28, 1), (32, 3), (64, 3), (64, 1)]
+)
 def test_dcgan_shapes_and_range(image_size, channels):
-    generator = DCGANGenerator(latent_dim=16, image_size=image_size, channels=channels, base_channels=8)
-    discriminator = DCGANDiscriminator(image_size=image_size, channels=channels, base_channels=8)
+    generator = DCGANGenerator(
+        latent_dim=16,
+        image_size=image_size,
+        channels=channels,
+        base_channels=8,
+    )
+    discriminator = DCGANDiscriminator(
+        image_size=image_size, channels=channels, base_channels=8
+    )
     images = generator(torch.randn(3, 16))
     assert images.shape == (3, channels, image_size, image_size)
     assert images.min() >= -1 and images.max() <= 1  # tanh output
     logits = discriminator(images)
     assert logits.shape == (3,)
-    assert not torch.all((logits > 0) & (logits < 1)) or logits.abs().max() > 0  # raw scores, not squashed
+    assert (
+        not torch.all((logits > 0) & (logits < 1)) or logits.abs().max() > 0
+    )  # raw scores, not squashed
 
 
 def test_discriminator_outputs_unbounded_logits():
     discriminator = DCGANDiscriminator(base_channels=8)
     with torch.no_grad():
-        discriminator.classify.bias.fill_(5.0)  # a sigmoid would cap this below 1
+        discriminator.classify.bias.fill_(
+            5.0
+        )  # a sigmoid would cap this below 1
     assert discriminator(torch.zeros(2, 1, 28, 28)).min() > 1
 
 
@@ -35,18 +48,26 @@ def test_default_mnist_architecture_matches_docstring():
     discriminator = DCGANDiscriminator()
     assert generator.start_shape == (128, 7, 7)
     assert discriminator.classify.in_features == 128 * 7 * 7
-    assert count_parameters(generator) > 0 and count_parameters(discriminator) > 0
+    assert (
+        count_parameters(generator) > 0
+        and count_parameters(discriminator) > 0
+    )
 
 
 def test_discriminator_shape_error_names_both_shapes():
     discriminator = DCGANDiscriminator(image_size=28, channels=1)
-    with pytest.raises(ValueError, match=r"expects images of shape \(N, 1, 28, 28\), got \(4, 1, 32, 32\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"expects images of shape \(N, 1, 28, 28\), got \(4, 1, 32, 32\)",
+    ):
         discriminator(torch.zeros(4, 1, 32, 32))
 
 
 def test_generator_shape_error_explains_4d_noise():
     generator = DCGANGenerator(latent_dim=100)
-    with pytest.raises(ValueError, match=r"\(N, 100\), got \(2, 100, 1, 1\).*flatten"):
+    with pytest.raises(
+        ValueError, match=r"\(N, 100\), got \(2, 100, 1, 1\).*flatten"
+    ):
         generator(torch.zeros(2, 100, 1, 1))
     with pytest.raises(ValueError, match=r"\(N, 100\), got \(2, 64\)"):
         generator(torch.zeros(2, 64))
@@ -60,7 +81,10 @@ def test_unsupported_image_size_is_refused():
 
 
 def test_mlp_shapes_and_error():
-    generator, discriminator = MLPGenerator(latent_dim=4, data_dim=2), MLPDiscriminator(data_dim=2)
+    generator, discriminator = (
+        MLPGenerator(latent_dim=4, data_dim=2),
+        MLPDiscriminator(data_dim=2),
+    )
     points = generator(torch.randn(7, 4))
     assert points.shape == (7, 2) and discriminator(points).shape == (7,)
     with pytest.raises(ValueError, match=r"\(N, 2\), got \(7, 3\)"):
@@ -69,18 +93,26 @@ def test_mlp_shapes_and_error():
 
 def test_minibatch_std_sees_collapse():
     """With the batch's spread as a feature, a collapsed batch and a varied one score differently."""
-    discriminator = MLPDiscriminator(data_dim=2, hidden_dim=16, minibatch_std=True)
+    discriminator = MLPDiscriminator(
+        data_dim=2, hidden_dim=16, minibatch_std=True
+    )
     with torch.no_grad():
         discriminator.classify.weight.zero_()
-        discriminator.classify.weight[0, -1] = 1.0  # the score is the spread itself
+        discriminator.classify.weight[0, -1] = (
+            1.0  # the score is the spread itself
+        )
     collapsed = discriminator(torch.ones(8, 2))
     varied = discriminator(torch.randn(8, 2) * 3)
-    assert torch.allclose(collapsed, torch.zeros(8) + discriminator.classify.bias)
+    assert torch.allclose(
+        collapsed, torch.zeros(8) + discriminator.classify.bias
+    )
     assert (varied > collapsed).all()
 
 
 def test_layer_norm_critic_treats_examples_independently():
-    critic = DCGANDiscriminator(base_channels=8, normalization="layer").train()
+    critic = DCGANDiscriminator(
+        base_channels=8, normalization="layer"
+    ).train()
     batch = torch.randn(4, 1, 28, 28)
     alone = critic(batch[:1])
     together = critic(batch)[:1]
@@ -92,17 +124,26 @@ def test_generate_is_reproducible_and_restores_mode():
     first = generate(generator, 10, seed=5, batch_size=4)
     again = generate(generator, 10, seed=5, batch_size=4)
     second = generate(generator, 10, seed=5)
-    assert first.shape == (10, 2) and torch.equal(first, again)  # same seed, same batches: bit for bit
+    assert first.shape == (10, 2) and torch.equal(
+        first, again
+    )  # same seed, same batches: bit for bit
     # Other batches see the same noise; the matrix products may round differently (BLAS picks kernels by shape).
     assert torch.allclose(first, second, rtol=0, atol=1e-6)
     assert generator.training
     truncated = generate(generator, 10, seed=5, truncation=0.0)
-    assert torch.allclose(truncated, truncated[:1].expand(10, 2))  # all noise clamped to 0: one point
+    assert torch.allclose(
+        truncated, truncated[:1].expand(10, 2)
+    )  # all noise clamped to 0: one point
 
 
 def test_mlp_generator_batch_norm_option():
     plain = MLPGenerator(latent_dim=4, batch_norm=False)
     normed = MLPGenerator(latent_dim=4, batch_norm=True)
-    assert not any(isinstance(m, torch.nn.BatchNorm1d) for m in plain.modules())
-    assert sum(isinstance(m, torch.nn.BatchNorm1d) for m in normed.modules()) == 3
+    assert not any(
+        isinstance(m, torch.nn.BatchNorm1d) for m in plain.modules()
+    )
+    assert (
+        sum(isinstance(m, torch.nn.BatchNorm1d) for m in normed.modules())
+        == 3
+    )
     assert normed(torch.randn(6, 4)).shape == (6, 2)

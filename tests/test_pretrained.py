@@ -27,11 +27,25 @@ def test_every_shipped_generator_has_a_complete_card():
     assert set(NAMES) <= set(cards)
     for name in NAMES:
         card = cards[name]
-        for key in ("command", "epochs", "train_seconds", "machine", "fid", "fid_floor", "seed", "sha256"):
+        for key in (
+            "command",
+            "epochs",
+            "train_seconds",
+            "machine",
+            "fid",
+            "fid_floor",
+            "seed",
+            "sha256",
+        ):
             assert card[key] not in (None, ""), (name, key)
         assert card["command"].startswith("gan-teach train --dataset")
-        assert (WEIGHTS_DIR / card["file"]).stat().st_size < 2_000_000  # small package data
-        assert card["fid_floor"] == pytest.approx(read_classifier_records()[card["dataset"]]["fid_floor"], abs=0.01)
+        assert (
+            WEIGHTS_DIR / card["file"]
+        ).stat().st_size < 2_000_000  # small package data
+        assert card["fid_floor"] == pytest.approx(
+            read_classifier_records()[card["dataset"]]["fid_floor"],
+            abs=0.01,
+        )
 
 
 def test_shipped_mnist_generators_meet_the_quality_bar():
@@ -39,15 +53,25 @@ def test_shipped_mnist_generators_meet_the_quality_bar():
     # (real test images against real training images). The slow test below re-measures the cards' FIDs.
     for name in ("mnist-dcgan", "mnist-conditional"):
         card = model_card(name)
-        assert card["fid"] <= 8 * card["fid_floor"], (name, card["fid"], card["fid_floor"])
-        assert card["fid_minus_floor"] == pytest.approx(card["fid"] - card["fid_floor"], abs=1e-9)
+        assert card["fid"] <= 8 * card["fid_floor"], (
+            name,
+            card["fid"],
+            card["fid_floor"],
+        )
+        assert card["fid_minus_floor"] == pytest.approx(
+            card["fid"] - card["fid_floor"], abs=1e-9
+        )
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_cards_summarise_with_fid_minus_floor_not_a_ratio(name):
     card = model_card(name)
-    assert card["fid_minus_floor"] == round(card["fid"] - card["fid_floor"], 2)
-    assert "fid_ratio" not in card  # a ratio is driven by the floor's size (Fashion-MNIST's is 0.41)
+    assert card["fid_minus_floor"] == round(
+        card["fid"] - card["fid_floor"], 2
+    )
+    assert (
+        "fid_ratio" not in card
+    )  # a ratio is driven by the floor's size (Fashion-MNIST's is 0.41)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -56,10 +80,16 @@ def test_load_generator_gives_images_in_range(name):
     assert not generator.training
     z = torch.randn(4, generator.latent_dim)
     with torch.no_grad():
-        images = generator(z, torch.tensor([0, 3, 5, 9])) if name == "mnist-conditional" else generator(z)
+        images = (
+            generator(z, torch.tensor([0, 3, 5, 9]))
+            if name == "mnist-conditional"
+            else generator(z)
+        )
     assert images.shape == (4, 1, 28, 28)
     assert images.min() >= -1 and images.max() <= 1
-    assert images.std() > 0.1, "a trained generator draws strokes, not a flat picture"
+    assert images.std() > 0.1, (
+        "a trained generator draws strokes, not a flat picture"
+    )
 
 
 def test_conditional_generator_draws_the_class_it_is_asked_for():
@@ -68,12 +98,21 @@ def test_conditional_generator_draws_the_class_it_is_asked_for():
     generator = load_generator("mnist-conditional")
     labels = torch.arange(200) % 10
     with torch.no_grad():
-        images = generator(torch.randn(200, generator.latent_dim, generator=torch.Generator().manual_seed(0)), labels)
+        images = generator(
+            torch.randn(
+                200,
+                generator.latent_dim,
+                generator=torch.Generator().manual_seed(0),
+            ),
+            labels,
+        )
         predicted = load_feature_classifier("mnist")(images).argmax(1)
     assert (predicted == labels).float().mean() > 0.9
 
 
-def test_unknown_name_and_tampered_weights_are_refused(tmp_path, monkeypatch):
+def test_unknown_name_and_tampered_weights_are_refused(
+    tmp_path, monkeypatch
+):
     with pytest.raises(ValueError, match="mnist-dcgan"):
         load_generator("mnist-gan")
     copy = tmp_path / "weights"
@@ -88,21 +127,51 @@ def test_unknown_name_and_tampered_weights_are_refused(tmp_path, monkeypatch):
         load_generator("mnist-dcgan")
 
 
-def test_export_writes_float16_weights_and_a_card_that_loads(tmp_path, monkeypatch):
+def test_export_writes_float16_weights_and_a_card_that_loads(
+    tmp_path, monkeypatch
+):
     images = torch.rand(64, 1, 28, 28) * 2 - 1
-    config = TrainConfig(dataset="mnist", width=4, latent_dim=8, batch_size=32, epochs=2, ema_decay=0.9)
+    config = TrainConfig(
+        dataset="mnist",
+        width=4,
+        latent_dim=8,
+        batch_size=32,
+        epochs=2,
+        ema_decay=0.9,
+    )
     train(config, data=images, out_dir=tmp_path / "run", progress=False)
-    card = export_generator(tmp_path / "run" / "checkpoint.pt", "tiny", weights_dir=tmp_path / "w", num_samples=200,
-                            notes="two epochs on random pixels")
+    card = export_generator(
+        tmp_path / "run" / "checkpoint.pt",
+        "tiny",
+        weights_dir=tmp_path / "w",
+        num_samples=200,
+        notes="two epochs on random pixels",
+    )
     assert card["notes"] == "two epochs on random pixels"
     saved = torch.load(tmp_path / "w" / "tiny.pt", weights_only=True)
-    assert all(value.dtype == torch.float16 for value in saved.values() if value.is_floating_point())
+    assert all(
+        value.dtype == torch.float16
+        for value in saved.values()
+        if value.is_floating_point()
+    )
     assert card["sha256"] == sha256_of(tmp_path / "w" / "tiny.pt")
-    assert card["epochs"] == 2 and card["command"].endswith("--batch-size 32 --ema-decay 0.9 --out OUT")
+    assert card["epochs"] == 2 and card["command"].endswith(
+        "--batch-size 32 --ema-decay 0.9 --out OUT"
+    )
     assert "--epochs 2" in card["command"]
-    assert card["trained_with_torch"] == card["fid_torch_version"] == torch.__version__
-    assert card["fid_minus_floor"] == round(card["fid"] - card["fid_floor"], 2) and "fid_ratio" not in card
-    assert json.loads((tmp_path / "w" / "pretrained.json").read_text())["tiny"] == card
+    assert (
+        card["trained_with_torch"]
+        == card["fid_torch_version"]
+        == torch.__version__
+    )
+    assert (
+        card["fid_minus_floor"] == round(card["fid"] - card["fid_floor"], 2)
+        and "fid_ratio" not in card
+    )
+    assert (
+        json.loads((tmp_path / "w" / "pretrained.json").read_text())["tiny"]
+        == card
+    )
     monkeypatch.setattr(pretrained, "WEIGHTS_DIR", tmp_path / "w")
     generator = load_generator("tiny")
     assert generator(torch.randn(3, 8)).shape == (3, 1, 28, 28)
@@ -114,5 +183,7 @@ def test_shipped_mnist_generators_fid_matches_their_cards():
 
     for name in ("mnist-dcgan", "mnist-conditional"):
         card = model_card(name)
-        measured = evaluate_images(load_generator(name), "mnist", num_samples=10_000, seed=0)
+        measured = evaluate_images(
+            load_generator(name), "mnist", num_samples=10_000, seed=0
+        )
         assert measured["fid"] == pytest.approx(card["fid"], abs=0.05), name

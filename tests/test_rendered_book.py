@@ -20,7 +20,17 @@ pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parents[1]
 HTML = REPO / "_build" / "html"
 # A LaTeX command left in the visible text means MathJax did not typeset it.
-RAW_TEX = ("\\frac", "\\mathbb", "\\log", "\\min", "\\max", "\\sum", "\\mathrm", "\\sigma", "$$")
+RAW_TEX = (
+    "\\frac",
+    "\\mathbb",
+    "\\log",
+    "\\min",
+    "\\max",
+    "\\sum",
+    "\\mathrm",
+    "\\sigma",
+    "$$",
+)
 
 
 def _toc_pages(part_caption: str | None = None) -> list[str]:
@@ -37,7 +47,9 @@ def _chromium() -> tuple[str, str]:
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     driver = shutil.which("chromedriver")
     if browser is None or driver is None:
-        pytest.fail("headless Chromium is missing: apt-get install chromium chromium-driver (.ci/run does)")
+        pytest.fail(
+            "headless Chromium is missing: apt-get install chromium chromium-driver (.ci/run does)"
+        )
     return browser, driver
 
 
@@ -51,11 +63,19 @@ def browser():
     binary, driver_path = _chromium()
     options = webdriver.ChromeOptions()
     options.binary_location = binary
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--allow-file-access-from-files", "--window-size=1280,900"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--allow-file-access-from-files",
+        "--window-size=1280,900",
+    ):
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
+    driver = webdriver.Chrome(
+        service=Service(executable_path=driver_path), options=options
+    )
     driver.set_script_timeout(60)
     driver.set_page_load_timeout(60)
     yield driver
@@ -80,7 +100,9 @@ def _open(driver, page: str) -> None:
         })();
         """
     )
-    assert typeset, f"{page}: MathJax never finished loading (is _static/mathjax there?)"
+    assert typeset, (
+        f"{page}: MathJax never finished loading (is _static/mathjax there?)"
+    )
 
 
 PAGES = _toc_pages()
@@ -89,13 +111,19 @@ PAGES = _toc_pages()
 @pytest.mark.parametrize("page", PAGES)
 def test_page_renders_cleanly(browser, page):
     _open(browser, page)
-    errors = [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    errors = [
+        entry["message"]
+        for entry in browser.get_log("browser")
+        if entry["level"] == "SEVERE"
+    ]
     assert not errors, f"{page}: JavaScript errors: {errors}"
 
     remote_scripts = browser.execute_script(
         "return [...document.scripts].map(s => s.src).filter(src => /^https?:/.test(src));"
     )
-    assert not remote_scripts, f"{page}: scripts from the network break the offline book: {remote_scripts}"
+    assert not remote_scripts, (
+        f"{page}: scripts from the network break the offline book: {remote_scripts}"
+    )
 
     # The visible prose, without code (code may hold LaTeX in strings, e.g. matplotlib labels).
     prose = browser.execute_script(
@@ -108,7 +136,9 @@ def test_page_renders_cleanly(browser, page):
         """
     )
     raw = [command for command in RAW_TEX if command in prose]
-    assert not raw, f"{page}: raw LaTeX on the page, MathJax did not typeset it: {raw}"
+    assert not raw, (
+        f"{page}: raw LaTeX on the page, MathJax did not typeset it: {raw}"
+    )
 
     broken = browser.execute_script(
         """
@@ -120,11 +150,22 @@ def test_page_renders_cleanly(browser, page):
     assert not broken, f"{page}: images that did not load: {broken}"
 
 
-@pytest.mark.parametrize("page", [page for page in PAGES if page.endswith(("/math", "/concepts", "/algorithm"))])
+@pytest.mark.parametrize(
+    "page",
+    [
+        page
+        for page in PAGES
+        if page.endswith(("/math", "/concepts", "/algorithm"))
+    ],
+)
 def test_math_pages_have_typeset_equations(browser, page):
     _open(browser, page)
-    count = browser.execute_script("return document.querySelectorAll('mjx-container').length;")
-    assert count >= 10, f"{page}: only {count} typeset formulas; a page of mathematics should have many"
+    count = browser.execute_script(
+        "return document.querySelectorAll('mjx-container').length;"
+    )
+    assert count >= 10, (
+        f"{page}: only {count} typeset formulas; a page of mathematics should have many"
+    )
 
 
 @pytest.mark.parametrize("page", [PAGES[0], *_toc_pages("Chapters")])
@@ -133,7 +174,9 @@ def test_chapter_pages_show_figures(browser, page):
     figures = browser.execute_script(
         "return [...document.querySelectorAll('main img')].filter(img => img.naturalWidth > 0).length;"
     )
-    assert figures >= 1, f"{page}: a chapter should show at least one figure, found none"
+    assert figures >= 1, (
+        f"{page}: a chapter should show at least one figure, found none"
+    )
 
 
 def test_solutions_are_folded(browser):
@@ -147,8 +190,16 @@ def test_solutions_are_folded(browser):
     assert all(solutions), "every solution should be a dropdown"
 
 
-INCLUDING_PAGES = ["book/algorithm", "book/concepts", "book/lab", "book/practice", "book/latent",
-                   "book/failures", "book/applications", "book/tools"]
+INCLUDING_PAGES = [
+    "book/algorithm",
+    "book/concepts",
+    "book/lab",
+    "book/practice",
+    "book/latent",
+    "book/failures",
+    "book/applications",
+    "book/tools",
+]
 
 
 @pytest.mark.parametrize("page", INCLUDING_PAGES)
@@ -163,5 +214,9 @@ def test_included_library_code_does_not_scroll_sideways(browser, page):
         "[pre.scrollWidth - pre.clientWidth, pre.textContent.split('\\n')[0].slice(0, 60)]);"
     )
     assert blocks, f"{page} should show library code with literalinclude"
-    scrolling = [first_line for overflow, first_line in blocks if overflow > 1]
-    assert scrolling == [], f"{page}: these included blocks scroll sideways: {scrolling}"
+    scrolling = [
+        first_line for overflow, first_line in blocks if overflow > 1
+    ]
+    assert scrolling == [], (
+        f"{page}: these included blocks scroll sideways: {scrolling}"
+    )

@@ -11,7 +11,11 @@ def test_seed_everything_seeds_every_generator():
     seed_everything(123)
     first = (random.random(), np.random.rand(), torch.rand(1).item())
     seed_everything(123)
-    assert (random.random(), np.random.rand(), torch.rand(1).item()) == first
+    assert (
+        random.random(),
+        np.random.rand(),
+        torch.rand(1).item(),
+    ) == first
     with pytest.raises(ValueError, match="non-negative int"):
         seed_everything(-1)
 
@@ -29,7 +33,13 @@ def test_get_device_prefers_what_exists():
 
 @pytest.mark.parametrize(
     "ci,fast,expected",
-    [(None, None, False), ("true", None, True), ("true", "0", False), (None, "1", True), ("false", None, False)],
+    [
+        (None, None, False),
+        ("true", None, True),
+        ("true", "0", False),
+        (None, "1", True),
+        ("false", None, False),
+    ],
 )
 def test_fast_mode_follows_ci_and_override(monkeypatch, ci, fast, expected):
     for name, value in (("CI", ci), ("GAN_TEACH_FAST", fast)):

@@ -2,7 +2,9 @@
 
 import matplotlib
 
-matplotlib.use("Agg")  # before pyplot is imported anywhere: no windows, no display needed
+matplotlib.use(
+    "Agg"
+)  # before pyplot is imported anywhere: no windows, no display needed
 
 import re
 
@@ -26,10 +28,21 @@ from gan_teach.utils import seed_everything
 from gan_teach.viz import image_grid, plot_toy, save_figure
 
 # An animation that is built but never rendered warns when it is garbage collected; these tests do that on purpose.
-pytestmark = pytest.mark.filterwarnings("ignore:Animation was deleted without rendering")
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Animation was deleted without rendering"
+)
 
 NUM_STEPS = 120
-HISTORY_KEYS = ("d_loss", "g_loss", "d_real", "d_fake", "real_score", "fake_score", "d_grad_norm", "g_grad_norm")
+HISTORY_KEYS = (
+    "d_loss",
+    "g_loss",
+    "d_real",
+    "d_fake",
+    "real_score",
+    "fake_score",
+    "d_grad_norm",
+    "g_grad_norm",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -43,7 +56,9 @@ def seeded_and_closed():
 @pytest.fixture
 def history() -> dict[str, list[float]]:
     rng = np.random.default_rng(0)
-    return {key: (rng.random(NUM_STEPS) + 0.1).tolist() for key in HISTORY_KEYS}
+    return {
+        key: (rng.random(NUM_STEPS) + 0.1).tolist() for key in HISTORY_KEYS
+    }
 
 
 @pytest.fixture
@@ -63,7 +78,10 @@ def test_image_grid_shows_one_grey_grid_with_title():
     ax = image_grid(images, nrow=3, ax=new_axes(), title="epoch 1")
     assert len(ax.images) == 1
     grid = ax.images[0].get_array()
-    assert grid.shape == (2 * 30 + 2, 3 * 30 + 2)  # 2 rows x 3 columns of 28 pixels + 2 of padding
+    assert grid.shape == (
+        2 * 30 + 2,
+        3 * 30 + 2,
+    )  # 2 rows x 3 columns of 28 pixels + 2 of padding
     assert ax.images[0].get_cmap().name == "gray"
     assert 0.0 <= grid.min() and grid.max() <= 1.0
     assert ax.get_title() == "epoch 1"
@@ -76,13 +94,19 @@ def test_image_grid_maps_minus_one_to_black_and_one_to_white():
 
 
 def test_image_grid_colour_images_are_rgb():
-    grid = image_grid(torch.zeros(4, 3, 8, 8), ax=new_axes()).images[0].get_array()
+    grid = (
+        image_grid(torch.zeros(4, 3, 8, 8), ax=new_axes())
+        .images[0]
+        .get_array()
+    )
     assert grid.shape == (22, 22, 3)
 
 
 def test_image_grid_creates_a_figure_when_no_axes_given():
     ax = image_grid(torch.zeros(4, 1, 8, 8))
-    assert plt.fignum_exists(ax.figure.number)  # a pyplot figure, so that a notebook shows it
+    assert plt.fignum_exists(
+        ax.figure.number
+    )  # a pyplot figure, so that a notebook shows it
 
 
 @pytest.mark.parametrize("shape", [(28, 28), (4, 784), (4, 2, 28, 28)])
@@ -106,7 +130,9 @@ def test_plot_history_without_smoothing_draws_the_raw_values(history):
 def test_plot_history_smoothing_is_a_trailing_moving_average(history):
     ax = plot_history(history, ax=new_axes(), keys=("g_loss",), smooth=10)
     raw, smoothed = ax.lines  # faint raw values under the labelled average
-    assert smoothed.get_label() == "g_loss" and raw.get_label().startswith("_")
+    assert smoothed.get_label() == "g_loss" and raw.get_label().startswith(
+        "_"
+    )
     steps, values = smoothed.get_data()
     assert len(values) == NUM_STEPS - 9 and steps[0] == 10
     np.testing.assert_allclose(values[0], np.mean(history["g_loss"][:10]))
@@ -114,7 +140,9 @@ def test_plot_history_smoothing_is_a_trailing_moving_average(history):
 
 
 def test_plot_history_missing_key_lists_what_there_is(history):
-    with pytest.raises(ValueError, match="has no 'gradient_penalty'.*d_loss, g_loss"):
+    with pytest.raises(
+        ValueError, match="has no 'gradient_penalty'.*d_loss, g_loss"
+    ):
         plot_history(history, ax=new_axes(), keys=("gradient_penalty",))
 
 
@@ -128,19 +156,30 @@ def test_discriminator_outputs_have_the_equilibrium_line(history):
     d_real, d_fake, equilibrium = ax.lines
     np.testing.assert_allclose(d_real.get_ydata(), history["d_real"])
     np.testing.assert_allclose(d_fake.get_ydata(), history["d_fake"])
-    assert list(equilibrium.get_ydata()) == [0.5, 0.5] and equilibrium.get_linestyle() == "--"
+    assert (
+        list(equilibrium.get_ydata()) == [0.5, 0.5]
+        and equilibrium.get_linestyle() == "--"
+    )
 
 
 def test_discriminator_outputs_raw_scores_for_critics(history):
-    ax = plot_discriminator_outputs(history, ax=new_axes(), smooth=1, raw_scores=True)
-    assert len(ax.lines) == 2  # no 0.5 line: a critic's score is not a probability
-    np.testing.assert_allclose(ax.lines[0].get_ydata(), history["real_score"])
+    ax = plot_discriminator_outputs(
+        history, ax=new_axes(), smooth=1, raw_scores=True
+    )
+    assert (
+        len(ax.lines) == 2
+    )  # no 0.5 line: a critic's score is not a probability
+    np.testing.assert_allclose(
+        ax.lines[0].get_ydata(), history["real_score"]
+    )
 
 
 def test_gradient_norms_use_a_log_scale(history):
     ax = plot_gradient_norms(history, ax=new_axes(), smooth=1)
     assert ax.get_yscale() == "log"
-    np.testing.assert_allclose(ax.lines[1].get_ydata(), history["g_grad_norm"])
+    np.testing.assert_allclose(
+        ax.lines[1].get_ydata(), history["g_grad_norm"]
+    )
 
 
 class _FakeState:
@@ -167,13 +206,23 @@ def test_plot_toy_heat_map_is_sigmoid_of_the_discriminator(discriminator):
     ring = toy_distribution("ring")
     samples = torch.randn(50, 2)
     bounds = (-3.0, 3.0, -2.0, 4.0)
-    ax = plot_toy(samples, ring, discriminator, ax=new_axes(), bounds=bounds, resolution=21)
+    ax = plot_toy(
+        samples,
+        ring,
+        discriminator,
+        ax=new_axes(),
+        bounds=bounds,
+        resolution=21,
+    )
     heat = np.asarray(ax.images[0].get_array())
     assert heat.shape == (21, 21)
     assert 0.0 <= heat.min() and heat.max() <= 1.0
     # row i is y = ys[i], column j is x = xs[j] (origin="lower")
     row, column = 5, 13
-    point = torch.tensor([[np.linspace(-3, 3, 21)[column], np.linspace(-2, 4, 21)[row]]], dtype=torch.float32)
+    point = torch.tensor(
+        [[np.linspace(-3, 3, 21)[column], np.linspace(-2, 4, 21)[row]]],
+        dtype=torch.float32,
+    )
     with torch.no_grad():
         expected = torch.sigmoid(discriminator(point)).item()
     assert heat[row, column] == pytest.approx(expected, abs=1e-5)
@@ -183,21 +232,38 @@ def test_plot_toy_heat_map_is_sigmoid_of_the_discriminator(discriminator):
     scatters = [c for c in ax.collections if isinstance(c, PathCollection)]
     assert len(scatters) == 3
     np.testing.assert_allclose(scatters[-1].get_offsets(), samples.numpy())
-    np.testing.assert_allclose(scatters[1].get_offsets(), ring.centers_tensor().numpy())
+    np.testing.assert_allclose(
+        scatters[1].get_offsets(), ring.centers_tensor().numpy()
+    )
 
 
 def test_plot_toy_raw_scores_are_not_squashed(discriminator):
     with torch.no_grad():
-        last_layer = [module for module in discriminator.modules() if isinstance(module, torch.nn.Linear)][-1]
+        last_layer = [
+            module
+            for module in discriminator.modules()
+            if isinstance(module, torch.nn.Linear)
+        ][-1]
         last_layer.bias.fill_(5.0)  # scores well above 1
-    ax = plot_toy(torch.randn(10, 2), discriminator=discriminator, ax=new_axes(), resolution=8, sigmoid=False)
+    ax = plot_toy(
+        torch.randn(10, 2),
+        discriminator=discriminator,
+        ax=new_axes(),
+        resolution=8,
+        sigmoid=False,
+    )
     assert np.asarray(ax.images[0].get_array()).max() > 1.0
 
 
 @pytest.mark.parametrize("was_training", [True, False])
 def test_plot_toy_restores_the_training_flag(discriminator, was_training):
     discriminator.train(was_training)
-    plot_toy(torch.randn(10, 2), discriminator=discriminator, ax=new_axes(), resolution=4)
+    plot_toy(
+        torch.randn(10, 2),
+        discriminator=discriminator,
+        ax=new_axes(),
+        resolution=4,
+    )
     assert discriminator.training is was_training
     assert all(p.grad is None for p in discriminator.parameters())
 
@@ -210,14 +276,29 @@ def test_plot_toy_without_discriminator_is_a_plain_scatter():
 def test_plot_toy_one_dimensional_histogram_density_and_discriminator():
     discriminator = MLPDiscriminator(data_dim=1, hidden_dim=8, num_layers=1)
     mixture = toy_distribution("mixture-1d")
-    ax = plot_toy(torch.randn(200, 1), mixture, discriminator, ax=new_axes(), bounds=(-5, 5), resolution=101)
+    ax = plot_toy(
+        torch.randn(200, 1),
+        mixture,
+        discriminator,
+        ax=new_axes(),
+        bounds=(-5, 5),
+        resolution=101,
+    )
     assert len(ax.patches) == 50  # histogram bars
     (density,) = ax.lines
     xs, values = density.get_data()
-    np.testing.assert_allclose(values, mixture.log_density(torch.as_tensor(xs)[:, None]).exp().numpy(), rtol=1e-5)
+    np.testing.assert_allclose(
+        values,
+        mixture.log_density(torch.as_tensor(xs)[:, None]).exp().numpy(),
+        rtol=1e-5,
+    )
     twin = [other for other in ax.figure.axes if other is not ax][0]
     d_values = twin.lines[0].get_ydata()
-    assert len(d_values) == 101 and 0.0 <= d_values.min() and d_values.max() <= 1.0
+    assert (
+        len(d_values) == 101
+        and 0.0 <= d_values.min()
+        and d_values.max() <= 1.0
+    )
 
 
 @pytest.mark.parametrize("shape", [(10,), (10, 3), (4, 1, 28, 28)])
@@ -241,15 +322,23 @@ def test_plot_toy_rejects_bounds_of_the_wrong_length():
 
 
 def point_samples(count: int) -> list[tuple[int, torch.Tensor]]:
-    return [(10 * index, torch.randn(20, 2) * (1 + index)) for index in range(count)]
+    return [
+        (10 * index, torch.randn(20, 2) * (1 + index))
+        for index in range(count)
+    ]
 
 
 def line_samples(count: int) -> list[tuple[int, torch.Tensor]]:
-    return [(10 * index, torch.randn(50, 1) + index) for index in range(count)]
+    return [
+        (10 * index, torch.randn(50, 1) + index) for index in range(count)
+    ]
 
 
 def image_samples(count: int) -> list[tuple[int, torch.Tensor]]:
-    return [(10 * index, torch.rand(4, 1, 8, 8) * 2 - 1) for index in range(count)]
+    return [
+        (10 * index, torch.rand(4, 1, 8, 8) * 2 - 1)
+        for index in range(count)
+    ]
 
 
 def frames_of(animation) -> list:
@@ -258,10 +347,14 @@ def frames_of(animation) -> list:
 
 @pytest.mark.parametrize("count, max_frames", [(3, 5), (12, 5)])
 def test_progress_animation_subsamples_frames(count, max_frames):
-    animation = progress_animation(image_samples(count), max_frames=max_frames)
+    animation = progress_animation(
+        image_samples(count), max_frames=max_frames
+    )
     frames = frames_of(animation)
     assert len(frames) == min(count, max_frames)
-    assert frames[0][0] == 0 and frames[-1][0] == 10 * (count - 1)  # first and last kept
+    assert frames[0][0] == 0 and frames[-1][0] == 10 * (
+        count - 1
+    )  # first and last kept
 
 
 def test_progress_animation_draws_points_and_titles_the_step():
@@ -271,39 +364,71 @@ def test_progress_animation_draws_points_and_titles_the_step():
     animation = progress_animation(samples, toy_distribution("ring"), ax=ax)
     animation.to_jshtml()  # renders every frame; the axes keep the last one
     assert ax.get_title() == "step 30"
-    np.testing.assert_allclose(ax.collections[-1].get_offsets(), samples[-1][1].numpy())
+    np.testing.assert_allclose(
+        ax.collections[-1].get_offsets(), samples[-1][1].numpy()
+    )
     # one fixed view for every frame: it holds the points of all of them
     everything = torch.cat([points for _, points in samples])
-    assert ax.get_xlim()[0] < everything[:, 0].min() and everything[:, 0].max() < ax.get_xlim()[1]
-    assert ax.get_ylim()[0] < everything[:, 1].min() and everything[:, 1].max() < ax.get_ylim()[1]
+    assert (
+        ax.get_xlim()[0] < everything[:, 0].min()
+        and everything[:, 0].max() < ax.get_xlim()[1]
+    )
+    assert (
+        ax.get_ylim()[0] < everything[:, 1].min()
+        and everything[:, 1].max() < ax.get_ylim()[1]
+    )
 
 
 def test_progress_animation_rejects_empty_and_wrong_samples():
     with pytest.raises(ValueError, match="no samples"):
         progress_animation([])
-    with pytest.raises(ValueError, match=r"images \(N, C, H, W\) or points"):
+    with pytest.raises(
+        ValueError, match=r"images \(N, C, H, W\) or points"
+    ):
         progress_animation([(0, torch.zeros(5, 3))])
     with pytest.raises(ValueError, match=r"\(step, tensor\) pairs"):
         progress_animation([torch.zeros(5, 2)])
 
 
 @pytest.mark.parametrize(
-    "make_samples, frame_format", [(image_samples, "jpeg"), (point_samples, "png"), (line_samples, "png")]
+    "make_samples, frame_format",
+    [
+        (image_samples, "jpeg"),
+        (point_samples, "png"),
+        (line_samples, "png"),
+    ],
 )
 def test_animation_html_embeds_every_frame(make_samples, frame_format):
-    html = animation_html(make_samples(7), max_frames=3, figsize=(2, 2), dpi=40)
+    html = animation_html(
+        make_samples(7), max_frames=3, figsize=(2, 2), dpi=40
+    )
     assert "<script" in html
-    assert len(re.findall(rf'frames\[\d+\] = "data:image/{frame_format};base64', html)) == 3
+    assert (
+        len(
+            re.findall(
+                rf'frames\[\d+\] = "data:image/{frame_format};base64', html
+            )
+        )
+        == 3
+    )
     assert plt.get_fignums() == []  # nothing left open in pyplot
 
 
 def test_animation_html_loads_nothing_from_the_network():
     html = animation_html(point_samples(3), figsize=(2, 2), dpi=40)
-    assert not re.search(r'(href|src)="https?://', html), "the player must work in an offline book"
-    assert "fa fa-" not in html  # icon classes would need the Font Awesome file
+    assert not re.search(r'(href|src)="https?://', html), (
+        "the player must work in an offline book"
+    )
+    assert (
+        "fa fa-" not in html
+    )  # icon classes would need the Font Awesome file
     for label in ("Play", "Pause", "Next frame", "First frame"):
-        button = re.search(rf'<button title="{label}"[^>]*>(.*?)</button>', html, re.S)
-        assert button and button.group(1).strip(), f"the {label} button must show a symbol"
+        button = re.search(
+            rf'<button title="{label}"[^>]*>(.*?)</button>', html, re.S
+        )
+        assert button and button.group(1).strip(), (
+            f"the {label} button must show a symbol"
+        )
 
 
 def test_animation_html_rejects_an_unknown_frame_format():

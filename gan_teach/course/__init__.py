@@ -17,7 +17,9 @@ class ExerciseCheckError(AssertionError):
     """A student's answer failed one of the hidden checks; the message says what is wrong."""
 
 
-def run_check(run_cases: Callable[[], int], *, raise_on_failure: bool = False) -> bool:
+def run_check(
+    run_cases: Callable[[], int], *, raise_on_failure: bool = False
+) -> bool:
     """Run a check and tell the student how it went.
 
     Args:

@@ -21,38 +21,87 @@ __all__ = ["main", "build_parser"]
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the instructors' commands."""
     parser = argparse.ArgumentParser(
-        prog="gan-teach-course", description="The student edition and the grader of the gan-teach book."
+        prog="gan-teach-course",
+        description="The student edition and the grader of the gan-teach book.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    student = commands.add_parser("student-edition", help="write the book's notebooks without their solutions")
-    student.add_argument("--book", type=Path, default=Path("book"), help="the chapters' folder (default: book)")
-    student.add_argument("--out", type=Path, default=Path("_build/student"), help="default: _build/student")
+    student = commands.add_parser(
+        "student-edition",
+        help="write the book's notebooks without their solutions",
+    )
+    student.add_argument(
+        "--book",
+        type=Path,
+        default=Path("book"),
+        help="the chapters' folder (default: book)",
+    )
+    student.add_argument(
+        "--out",
+        type=Path,
+        default=Path("_build/student"),
+        help="default: _build/student",
+    )
 
-    grade = commands.add_parser("grade", help="run submitted notebooks, check their exercises, write a CSV")
-    grade.add_argument("folder", type=Path, help="the folder of submitted notebooks (searched recursively)")
-    grade.add_argument("--out", type=Path, default=Path("grades.csv"), help="the CSV to write (default: grades.csv)")
-    grade.add_argument("--timeout", type=int, default=300, help="seconds per cell (default: 300)")
-    grade.add_argument("--full", action="store_true", help="full training runs (default: the fast mode of CI)")
+    grade = commands.add_parser(
+        "grade",
+        help="run submitted notebooks, check their exercises, write a CSV",
+    )
+    grade.add_argument(
+        "folder",
+        type=Path,
+        help="the folder of submitted notebooks (searched recursively)",
+    )
+    grade.add_argument(
+        "--out",
+        type=Path,
+        default=Path("grades.csv"),
+        help="the CSV to write (default: grades.csv)",
+    )
+    grade.add_argument(
+        "--timeout",
+        type=int,
+        default=300,
+        help="seconds per cell (default: 300)",
+    )
+    grade.add_argument(
+        "--full",
+        action="store_true",
+        help="full training runs (default: the fast mode of CI)",
+    )
     return parser
 
 
 def _student_edition(args: argparse.Namespace) -> None:
     removed = make_student_edition(args.book, args.out)
-    print(f"wrote {len(removed)} notebooks to {args.out}, {sum(removed.values())} solutions removed")
+    print(
+        f"wrote {len(removed)} notebooks to {args.out}, {sum(removed.values())} solutions removed"
+    )
 
 
 def _grade(args: argparse.Namespace) -> None:
     if args.timeout < 1:
-        raise ValueError(f"--timeout must be a positive number of seconds, got {args.timeout}")
+        raise ValueError(
+            f"--timeout must be a positive number of seconds, got {args.timeout}"
+        )
     grades = grade_folder(args.folder, timeout=args.timeout, full=args.full)
     write_csv(grades, args.out, root=args.folder)
-    passed, checks = sum(g.score for g in grades), sum(g.max_score for g in grades)
-    print(f"wrote {args.out}: {len(grades)} notebooks, {passed} of {checks} checks passed")
+    passed, checks = (
+        sum(g.score for g in grades),
+        sum(g.max_score for g in grades),
+    )
+    print(
+        f"wrote {args.out}: {len(grades)} notebooks, {passed} of {checks} checks passed"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the instructors' command line; returns the exit status (0 on success)."""
-    return run("gan-teach-course", build_parser(), {"student-edition": _student_edition, "grade": _grade}, argv)
+    return run(
+        "gan-teach-course",
+        build_parser(),
+        {"student-edition": _student_edition, "grade": _grade},
+        argv,
+    )
 
 
 if __name__ == "__main__":

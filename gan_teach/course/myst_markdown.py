@@ -18,17 +18,36 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Edition", "MystLeftError", "convert_markdown", "references_markdown", "EDITION_FOLDER"]
+__all__ = [
+    "Edition",
+    "MystLeftError",
+    "convert_markdown",
+    "references_markdown",
+    "EDITION_FOLDER",
+]
 
 EDITION_FOLDER = "notebooks"  # the edition of book/x.ipynb is notebooks/book/x.ipynb (what the launch buttons open)
 COLAB = "https://colab.research.google.com/github"
-_FENCE = re.compile(r"^(?P<fence>`{3,}|:{3,})\{(?P<name>[\w:-]+)\}[ \t]*(?P<argument>.*?)[ \t]*$")
+_FENCE = re.compile(
+    r"^(?P<fence>`{3,}|:{3,})\{(?P<name>[\w:-]+)\}[ \t]*(?P<argument>.*?)[ \t]*$"
+)
 _OPTION = re.compile(r"^:(?P<key>[\w-]+):[ \t]*(?P<value>.*?)[ \t]*$")
 _ROLE = re.compile(r"\{(?P<name>[\w:-]+)\}`(?P<content>[^`]*)`")
 _LABELLED_MATH = re.compile(r"^\$\$[ \t]*\((?P<label>[^)\s]+)\)[ \t]*$")
 _TARGET = re.compile(r"^\((?P<label>[^)\s]+)\)=[ \t]*$")
 _EXPLICIT = re.compile(r"^(?P<text>.*?)\s*<(?P<target>[^<>]+)>$", re.DOTALL)
-_ADMONITIONS = ("note", "tip", "hint", "important", "warning", "caution", "attention", "danger", "error", "seealso")
+_ADMONITIONS = (
+    "note",
+    "tip",
+    "hint",
+    "important",
+    "warning",
+    "caution",
+    "attention",
+    "danger",
+    "error",
+    "seealso",
+)
 
 
 class MystLeftError(ValueError):
@@ -41,10 +60,18 @@ class Edition:
 
     root: Path  # the repository: _config.yml, _toc.yml, pyproject.toml, references.bib, book/
     repository_url: str  # https://github.com/OWNER/NAME, from _config.yml
-    version: str  # from pyproject.toml; the edition installs the tag v<version>
-    numbers: dict[str, int]  # chapter stem -> its number in the book (numbered parts of _toc.yml)
-    titles: dict[str, str] = field(default_factory=dict)  # page stem -> its title (first heading)
-    targets: dict[str, str] = field(default_factory=dict)  # label -> what a reference prints ("Exercise 5.1")
+    version: (
+        str  # from pyproject.toml; the edition installs the tag v<version>
+    )
+    numbers: dict[
+        str, int
+    ]  # chapter stem -> its number in the book (numbered parts of _toc.yml)
+    titles: dict[str, str] = field(
+        default_factory=dict
+    )  # page stem -> its title (first heading)
+    targets: dict[str, str] = field(
+        default_factory=dict
+    )  # label -> what a reference prints ("Exercise 5.1")
     bibliography: Any = None  # pybtex BibliographyData of references.bib
 
     @property
@@ -53,10 +80,15 @@ class Edition:
 
     @property
     def owner_and_name(self) -> str:
-        match = re.fullmatch(r"https://github\.com/([\w.-]+/[\w.-]+?)(?:\.git)?/?", self.repository_url)
+        match = re.fullmatch(
+            r"https://github\.com/([\w.-]+/[\w.-]+?)(?:\.git)?/?",
+            self.repository_url,
+        )
         if not match:
-            raise ValueError(f"repository.url in _config.yml must be https://github.com/OWNER/NAME (Colab opens "
-                             f"notebooks from GitHub), got {self.repository_url!r}")
+            raise ValueError(
+                f"repository.url in _config.yml must be https://github.com/OWNER/NAME (Colab opens "
+                f"notebooks from GitHub), got {self.repository_url!r}"
+            )
         return match.group(1)
 
     def colab_url(self, stem: str) -> str:
@@ -66,19 +98,31 @@ class Edition:
         return f"https://raw.githubusercontent.com/{self.owner_and_name}/{self.release}/{path}"
 
     @classmethod
-    def from_repository(cls, root: str | Path = ".") -> "Edition":
+    def from_repository(cls, root: str | Path = ".") -> Edition:
         import yaml
         from pybtex.database import parse_file
 
         root = Path(root)
-        config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
+        config = yaml.safe_load(
+            (root / "_config.yml").read_text(encoding="utf-8")
+        )
         url = (config.get("repository") or {}).get("url")
         if not url:
-            raise ValueError(f"{root / '_config.yml'} has no repository.url: the edition's install cell needs it")
-        version = re.search(r'^version\s*=\s*"([^"]+)"', (root / "pyproject.toml").read_text(encoding="utf-8"), re.M)
+            raise ValueError(
+                f"{root / '_config.yml'} has no repository.url: the edition's install cell needs it"
+            )
+        version = re.search(
+            r'^version\s*=\s*"([^"]+)"',
+            (root / "pyproject.toml").read_text(encoding="utf-8"),
+            re.M,
+        )
         if not version:
-            raise ValueError(f"no version = \"...\" in {root / 'pyproject.toml'}")
-        toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+            raise ValueError(
+                f'no version = "..." in {root / "pyproject.toml"}'
+            )
+        toc = yaml.safe_load(
+            (root / "_toc.yml").read_text(encoding="utf-8")
+        )
         numbers: dict[str, int] = {}
         for part in toc.get("parts", []):
             if part.get("numbered"):
@@ -86,47 +130,65 @@ class Edition:
                     numbers[Path(chapter["file"]).name] = len(numbers) + 1
         edition = cls(root, url.rstrip("/"), version.group(1), numbers)
         bib = root / "references.bib"
-        edition.bibliography = parse_file(str(bib)) if bib.exists() else None
+        edition.bibliography = (
+            parse_file(str(bib)) if bib.exists() else None
+        )
         edition._collect_targets()
         return edition
 
     def _collect_targets(self) -> None:
         """Number exercises, theorems and labelled equations per chapter, as Sphinx does; read page titles."""
         for page in sorted((self.root / "book").glob("*.md")):
-            heading = re.search(r"^# (.+)$", page.read_text(encoding="utf-8"), re.M)
-            self.titles[page.stem] = heading.group(1).strip() if heading else page.stem
+            heading = re.search(
+                r"^# (.+)$", page.read_text(encoding="utf-8"), re.M
+            )
+            self.titles[page.stem] = (
+                heading.group(1).strip() if heading else page.stem
+            )
         for path in sorted((self.root / "book").glob("*.ipynb")):
             notebook = json.loads(path.read_text(encoding="utf-8"))
             stem, counters = path.stem, {}
-            prefix = f"{self.numbers[stem]}." if stem in self.numbers else ""
+            prefix = (
+                f"{self.numbers[stem]}." if stem in self.numbers else ""
+            )
             for cell in notebook["cells"]:
                 if cell["cell_type"] != "markdown":
                     continue
-                lines = _text(cell).split("\n")
+                lines = cell_text(cell).split("\n")
                 for index, line in enumerate(lines):
                     if stem not in self.titles and line.startswith("# "):
                         self.titles[stem] = line[2:].strip()
                     if _LABELLED_MATH.match(line):
-                        counters["equation"] = counters.get("equation", 0) + 1
-                        self.targets[_LABELLED_MATH.match(line).group("label")] = f"({prefix}{counters['equation']})"
+                        counters["equation"] = (
+                            counters.get("equation", 0) + 1
+                        )
+                        self.targets[
+                            _LABELLED_MATH.match(line).group("label")
+                        ] = f"({prefix}{counters['equation']})"
                     fence = _FENCE.match(line)
-                    if not fence or fence.group("name") not in ("exercise",) and not fence.group("name").startswith("prf:"):
+                    if (
+                        not fence
+                        or fence.group("name") not in ("exercise",)
+                        and not fence.group("name").startswith("prf:")
+                    ):
                         continue
                     kind = fence.group("name").removeprefix("prf:")
                     if kind == "proof":
                         continue
                     counters[kind] = counters.get(kind, 0) + 1
                     number = f"{kind.capitalize()} {prefix}{counters[kind]}"
-                    for option in lines[index + 1:]:
+                    for option in lines[index + 1 :]:
                         match = _OPTION.match(option)
                         if not match:
                             break
                         if match.group("key") == "label":
                             self.targets[match.group("value")] = number
-                            self.targets[match.group("value") + "#title"] = fence.group("argument")
+                            self.targets[
+                                match.group("value") + "#title"
+                            ] = fence.group("argument")
 
 
-def _text(cell: Any) -> str:
+def cell_text(cell: Any) -> str:
     source = cell["source"]
     return "".join(source) if isinstance(source, list) else source
 
@@ -134,23 +196,37 @@ def _text(cell: Any) -> str:
 # ---------------------------------------------------------------- roles
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _latex_to_text(latex: str) -> str:
     from pybtex.plugin import find_plugin
     from pybtex.richtext import Text
 
-    return Text.from_latex(latex).render(find_plugin("pybtex.backends", "plaintext")())
+    return Text.from_latex(latex).render(
+        find_plugin("pybtex.backends", "plaintext")()
+    )
 
 
 def _citation_label(edition: Edition, key: str) -> tuple[str, str]:
     """(authors, year) as the book's author-year style prints them: "Goodfellow et al.", "2014"."""
-    if edition.bibliography is None or key not in edition.bibliography.entries:
-        raise MystLeftError(f"{{cite}}`{key}`: no entry {key!r} in references.bib")
+    if (
+        edition.bibliography is None
+        or key not in edition.bibliography.entries
+    ):
+        raise MystLeftError(
+            f"{{cite}}`{key}`: no entry {key!r} in references.bib"
+        )
     entry = edition.bibliography.entries[key]
-    people = entry.persons.get("author") or entry.persons.get("editor") or []
-    names = [_latex_to_text(" ".join(person.prelast_names + person.last_names)) for person in people]
+    people = (
+        entry.persons.get("author") or entry.persons.get("editor") or []
+    )
+    names = [
+        _latex_to_text(" ".join(person.prelast_names + person.last_names))
+        for person in people
+    ]
     if not names:
-        authors = _latex_to_text(entry.fields.get("organization", entry.fields.get("title", key)))
+        authors = _latex_to_text(
+            entry.fields.get("organization", entry.fields.get("title", key))
+        )
     elif len(names) == 1:
         authors = names[0]
     elif len(names) == 2:
@@ -160,32 +236,52 @@ def _citation_label(edition: Edition, key: str) -> tuple[str, str]:
     return authors, entry.fields.get("year", "n.d.")
 
 
-def _replace_roles(text: str, edition: Edition, stem: str, cited: list[str]) -> str:
+def _replace_roles(
+    text: str, edition: Edition, stem: str, cited: list[str]
+) -> str:
     def replace(match: re.Match) -> str:
         name, content = match.group("name"), match.group("content")
         explicit = _EXPLICIT.match(content)
-        shown, target = (explicit.group("text"), explicit.group("target")) if explicit else (None, content)
+        shown, target = (
+            (explicit.group("text"), explicit.group("target"))
+            if explicit
+            else (None, content)
+        )
         if name in ("cite", "cite:p", "cite:t"):
             keys = [key.strip() for key in content.split(",")]
             cited.extend(key for key in keys if key not in cited)
             labels = [_citation_label(edition, key) for key in keys]
             if name == "cite:t":
-                return "; ".join(f"{authors} ({year})" for authors, year in labels)
-            return "(" + "; ".join(f"{authors}, {year}" for authors, year in labels) + ")"
+                return "; ".join(
+                    f"{authors} ({year})" for authors, year in labels
+                )
+            return (
+                "("
+                + "; ".join(
+                    f"{authors}, {year}" for authors, year in labels
+                )
+                + ")"
+            )
         if name == "doc":
             page = Path(target).name
             if page not in edition.titles:
-                raise MystLeftError(f"{stem}: {{doc}}`{content}` names no page of book/")
+                raise MystLeftError(
+                    f"{stem}: {{doc}}`{content}` names no page of book/"
+                )
             title = shown or edition.titles[page]
             if (edition.root / "book" / f"{page}.ipynb").exists():
                 return f"[{title}]({edition.colab_url(page)})"
             return f"[{title}]({edition.repository_url}/blob/{edition.release}/book/{page}.md)"
         if name in ("ref", "eq", "prf:ref", "numref"):
             if target not in edition.targets:
-                raise MystLeftError(f"{stem}: {{{name}}}`{content}`: no exercise, theorem or equation is labelled {target!r}")
+                raise MystLeftError(
+                    f"{stem}: {{{name}}}`{content}`: no exercise, theorem or equation is labelled {target!r}"
+                )
             return shown or edition.targets[target]
-        raise MystLeftError(f"{stem}: the role {{{name}}} has no plain-Markdown form in the notebook edition; "
-                            f"add it to gan_teach/course/notebook_edition.py or write the text without it")
+        raise MystLeftError(
+            f"{stem}: the role {{{name}}} has no plain-Markdown form in the notebook edition; "
+            f"add it to gan_teach/course/notebook_edition.py or write the text without it"
+        )
 
     return _ROLE.sub(replace, text)
 
@@ -193,36 +289,59 @@ def _replace_roles(text: str, edition: Edition, stem: str, cited: list[str]) -> 
 # ---------------------------------------------------------------- directives
 
 
-def _literalinclude(edition: Edition, stem: str, argument: str, options: dict[str, str]) -> str:
+def _literalinclude(
+    edition: Edition, stem: str, argument: str, options: dict[str, str]
+) -> str:
     from sphinx.pycode import ModuleAnalyzer
 
     path = (edition.root / "book" / argument).resolve()
     if not path.is_file():
-        raise MystLeftError(f"{stem}: {{literalinclude}} {argument}: no such file {path}")
-    unknown = set(options) - {"pyobject", "language", "lines", "caption", "name"}
+        raise MystLeftError(
+            f"{stem}: {{literalinclude}} {argument}: no such file {path}"
+        )
+    unknown = set(options) - {
+        "pyobject",
+        "language",
+        "lines",
+        "caption",
+        "name",
+    }
     if unknown:
-        raise MystLeftError(f"{stem}: {{literalinclude}} options {sorted(unknown)} are not supported by the edition")
+        raise MystLeftError(
+            f"{stem}: {{literalinclude}} options {sorted(unknown)} are not supported by the edition"
+        )
     lines = path.read_text(encoding="utf-8").split("\n")
     where = f"`{path.relative_to(edition.root.resolve()).as_posix()}`"
     if "pyobject" in options:
         tags = ModuleAnalyzer.for_file(str(path), "").find_tags()
         if options["pyobject"] not in tags:
-            raise MystLeftError(f"{stem}: {{literalinclude}} {argument}: no {options['pyobject']} in it (:pyobject:)")
+            raise MystLeftError(
+                f"{stem}: {{literalinclude}} {argument}: no {options['pyobject']} in it (:pyobject:)"
+            )
         _, start, end = tags[options["pyobject"]]
-        lines = lines[start - 1:end]  # as Sphinx slices it
+        lines = lines[start - 1 : end]  # as Sphinx slices it
         where += f", `{options['pyobject']}`"
     if "lines" in options:
         chosen = []
         for piece in options["lines"].split(","):
             first, _, last = piece.strip().partition("-")
-            chosen.extend(lines[int(first) - 1:int(last or first)])
+            chosen.extend(lines[int(first) - 1 : int(last or first)])
         lines = chosen
-    code = textwrap.dedent("\n".join(lines)).rstrip("\n")  # a method, for one, is shown without its indent
+    code = textwrap.dedent("\n".join(lines)).rstrip(
+        "\n"
+    )  # a method, for one, is shown without its indent
     caption = options.get("caption") or f"From {where}:"
     return f"*{caption}*\n\n```{options.get('language', 'python')}\n{code}\n```"
 
 
-def _directive(edition: Edition, stem: str, name: str, argument: str, options: dict[str, str], body: str) -> str:
+def _directive(
+    edition: Edition,
+    stem: str,
+    name: str,
+    argument: str,
+    options: dict[str, str],
+    body: str,
+) -> str:
     if name == "exercise":
         label = options.get("label", "")
         number = edition.targets.get(label, "Exercise")
@@ -233,8 +352,12 @@ def _directive(edition: Edition, stem: str, name: str, argument: str, options: d
         kind = name.removeprefix("prf:")
         if kind == "proof":
             return f"*Proof.* {body} $\\square$"
-        number = edition.targets.get(options.get("label", ""), kind.capitalize())
-        heading = f"**{number}** ({argument})." if argument else f"**{number}.**"
+        number = edition.targets.get(
+            options.get("label", ""), kind.capitalize()
+        )
+        heading = (
+            f"**{number}** ({argument})." if argument else f"**{number}.**"
+        )
         return f"{heading}\n\n{body}"
     if name in _ADMONITIONS:
         return f"> **{name.capitalize()}.** " + body.replace("\n", "\n> ")
@@ -252,11 +375,15 @@ def _directive(edition: Edition, stem: str, name: str, argument: str, options: d
         alt = options.get("alt", "").replace('"', "&quot;")
         caption = f"\n\n*{body.strip()}*" if body.strip() else ""
         return f'<img src="{source}" alt="{alt}"{size}>{caption}'
-    raise MystLeftError(f"{stem}: the directive {{{name}}} has no plain-Markdown form in the notebook edition; "
-                        f"add it to gan_teach/course/notebook_edition.py or write the text without it")
+    raise MystLeftError(
+        f"{stem}: the directive {{{name}}} has no plain-Markdown form in the notebook edition; "
+        f"add it to gan_teach/course/notebook_edition.py or write the text without it"
+    )
 
 
-def convert_markdown(text: str, edition: Edition, stem: str, cited: list[str]) -> str:
+def convert_markdown(
+    text: str, edition: Edition, stem: str, cited: list[str]
+) -> str:
     """Turn a piece of MyST Markdown (no solution markup in it) into plain Markdown, directives inside out.
 
     Args:
@@ -287,7 +414,11 @@ def convert_markdown(text: str, edition: Edition, stem: str, cited: list[str]) -
             out.append(f'<a id="{_TARGET.match(line).group("label")}"></a>')
             index += 1
             continue
-        if line.startswith("$$") and _LABELLED_MATH.match(line.strip()) and out:
+        if (
+            line.startswith("$$")
+            and _LABELLED_MATH.match(line.strip())
+            and out
+        ):
             label = _LABELLED_MATH.match(line.strip()).group("label")
             number = edition.targets[label].strip("()")
             out.append(f"\\tag{{{number}}}")
@@ -306,15 +437,29 @@ def convert_markdown(text: str, edition: Edition, stem: str, cited: list[str]) -
             options[option.group("key")] = option.group("value")
             index += 1
         body = []
-        closing = re.compile("^" + re.escape(marker[0]) + "{" + str(len(marker)) + r",}[ \t]*$")
+        closing = re.compile(
+            "^"
+            + re.escape(marker[0])
+            + "{"
+            + str(len(marker))
+            + r",}[ \t]*$"
+        )
         while index < len(lines) and not closing.match(lines[index]):
             body.append(lines[index])
             index += 1
         if index == len(lines):
-            raise MystLeftError(f"{stem}: the directive {{{name}}} opened with {marker} never closes")
+            raise MystLeftError(
+                f"{stem}: the directive {{{name}}} opened with {marker} never closes"
+            )
         index += 1
-        inner = convert_markdown("\n".join(body).strip("\n"), edition, stem, cited)
-        out.append(_directive(edition, stem, name, fence.group("argument"), options, inner))
+        inner = convert_markdown(
+            "\n".join(body).strip("\n"), edition, stem, cited
+        )
+        out.append(
+            _directive(
+                edition, stem, name, fence.group("argument"), options, inner
+            )
+        )
     return _replace_roles("\n".join(out), edition, stem, cited)
 
 
@@ -325,9 +470,14 @@ def references_markdown(edition: Edition, keys: list[str]) -> str:
     style = find_plugin("pybtex.style.formatting", "unsrt")()
     backend = find_plugin("pybtex.backends", "markdown")()
     ordered = sorted(keys, key=lambda key: _citation_label(edition, key))
-    entries = style.format_entries([edition.bibliography.entries[key] for key in ordered])
+    entries = style.format_entries(
+        [edition.bibliography.entries[key] for key in ordered]
+    )
     lines = []
     for key, entry in zip(ordered, entries):
         authors, year = _citation_label(edition, key)
-        lines.append(f"- {authors}, {year}. " + " ".join(entry.text.render(backend).split()))
+        lines.append(
+            f"- {authors}, {year}. "
+            + " ".join(entry.text.render(backend).split())
+        )
     return "\n".join(lines)

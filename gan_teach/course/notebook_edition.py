@@ -28,25 +28,47 @@ import copy
 import json
 import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
-from .myst_markdown import EDITION_FOLDER, Edition, MystLeftError, _text, convert_markdown, references_markdown
+from .myst_markdown import (
+    EDITION_FOLDER,
+    Edition,
+    MystLeftError,
+    cell_text,
+    convert_markdown,
+    references_markdown,
+)
 
-__all__ = ["Edition", "convert_notebook", "make_notebook_edition", "MystLeftError", "main"]
+__all__ = [
+    "Edition",
+    "convert_notebook",
+    "make_notebook_edition",
+    "MystLeftError",
+    "main",
+]
 
 # The book's install block in each chapter's first code cell; the edition replaces it with its set-up cell.
 # Anything after the library's requirement on the %pip line (other packages, pins) goes into the set-up cell too.
 _INSTALL = re.compile(
     r"try:\n    import gan_teach\nexcept ImportError:[^\n]*\n"
-    r"    %pip install --quiet \"gan-teach @ git\+(?P<url>[^\"@]+)\"(?P<extra>[^\n]*)\n    import gan_teach\n")
+    r"    %pip install --quiet \"gan-teach @ git\+(?P<url>[^\"@]+)\"(?P<extra>[^\n]*)\n    import gan_teach\n"
+)
 
-_SOLUTION = re.compile(r"^(`{3,}|:{3,})\{solution-(?P<which>start|end)\}[ \t]*(?P<label>\S*)[^\n]*\n"
-                       r"(?:[ \t]*:[^\n]*\n)*[ \t]*\1[ \t]*$\n?", re.MULTILINE)
+_SOLUTION = re.compile(
+    r"^(`{3,}|:{3,})\{solution-(?P<which>start|end)\}[ \t]*(?P<label>\S*)[^\n]*\n"
+    r"(?:[ \t]*:[^\n]*\n)*[ \t]*\1[ \t]*$\n?",
+    re.MULTILINE,
+)
 
 
 def _markdown_cell(source: str, cell_id: str) -> dict:
-    return {"cell_type": "markdown", "id": cell_id, "metadata": {}, "source": source}
+    return {
+        "cell_type": "markdown",
+        "id": cell_id,
+        "metadata": {},
+        "source": source,
+    }
 
 
 def _id(cell: dict) -> dict:
@@ -58,7 +80,9 @@ def _details(summary: str, body: str) -> str:
 
 
 def _setup_cell(edition: Edition, extra: str = "") -> dict:
-    requirement = f"gan-teach @ git+{edition.repository_url}@{edition.release}"
+    requirement = (
+        f"gan-teach @ git+{edition.repository_url}@{edition.release}"
+    )
     source = (
         f"# Set-up for Colab and Jupyter: install gan-teach {edition.version}, the release this notebook was made\n"
         "# from (unless it is installed already), and pick the GPU when there is one. On Colab, choose a GPU\n"
@@ -77,8 +101,14 @@ def _setup_cell(edition: Edition, extra: str = "") -> dict:
         f'    print("This notebook was made for gan-teach {edition.version}; '
         f'install it with: %pip install \\"{requirement}\\"")'
     )
-    return {"cell_type": "code", "execution_count": None, "id": "edition-set-up", "metadata": {}, "outputs": [],
-            "source": source}
+    return {
+        "cell_type": "code",
+        "execution_count": None,
+        "id": "edition-set-up",
+        "metadata": {},
+        "outputs": [],
+        "source": source,
+    }
 
 
 def convert_notebook(notebook: dict, stem: str, edition: Edition) -> dict:
@@ -90,28 +120,70 @@ def convert_notebook(notebook: dict, stem: str, edition: Edition) -> dict:
     source = copy.deepcopy(notebook)
     cells: list[dict] = []
     cited: list[str] = []
-    solution: str | None = None  # the summary of the solution we are inside, if any
-    installs_found, extra = 0, ""  # extra: what the book installs beside the library
-    exercise_of = {label: edition.targets.get(label + "#title", "") for label in edition.targets}
+    solution: str | None = (
+        None  # the summary of the solution we are inside, if any
+    )
+    installs_found, extra = (
+        0,
+        "",
+    )  # extra: what the book installs beside the library
+    exercise_of = {
+        label: edition.targets.get(label + "#title", "")
+        for label in edition.targets
+    }
     for index, cell in enumerate(source["cells"]):
-        metadata = {key: value for key, value in cell.get("metadata", {}).items() if key != "execution"}
+        metadata = {
+            key: value
+            for key, value in cell.get("metadata", {}).items()
+            if key != "execution"
+        }
         if cell["cell_type"] == "code":
-            text = _text(cell)
+            text = cell_text(cell)
             install = _INSTALL.search(text)
             if install:
                 installs_found += 1
                 extra = install.group("extra")
-                if install.group("url").rstrip("/") != edition.repository_url:
-                    raise ValueError(f"book/{stem}.ipynb, cell {index}: installs from {install.group('url')}, but "
-                                     f"_config.yml's repository.url is {edition.repository_url}; make them agree")
+                if (
+                    install.group("url").rstrip("/")
+                    != edition.repository_url
+                ):
+                    raise ValueError(
+                        f"book/{stem}.ipynb, cell {index}: installs from {install.group('url')}, but "
+                        f"_config.yml's repository.url is {edition.repository_url}; make them agree"
+                    )
                 text = text.replace(install.group(0), "import gan_teach\n")
-            new = {"cell_type": "code", "execution_count": cell.get("execution_count"), "metadata": metadata,
-                   "outputs": cell.get("outputs", []), "source": text, **_id(cell)}
+            new = {
+                "cell_type": "code",
+                "execution_count": cell.get("execution_count"),
+                "metadata": metadata,
+                "outputs": cell.get("outputs", []),
+                "source": text,
+                **_id(cell),
+            }
             if solution is not None:
-                lines = [line for line in text.split("\n") if line.strip() != "# NBVAL_CHECK_OUTPUT"]
-                new["source"] = f"#@title {solution}: the code (double-click to show it)\n" + "\n".join(lines)
-                tags = [tag for tag in metadata.get("tags", []) if tag != "nbval-check-output"]
-                metadata.update({"cellView": "form", "jupyter": {"source_hidden": True, "outputs_hidden": True}})
+                lines = [
+                    line
+                    for line in text.split("\n")
+                    if line.strip() != "# NBVAL_CHECK_OUTPUT"
+                ]
+                new["source"] = (
+                    f"#@title {solution}: the code (double-click to show it)\n"
+                    + "\n".join(lines)
+                )
+                tags = [
+                    tag
+                    for tag in metadata.get("tags", [])
+                    if tag != "nbval-check-output"
+                ]
+                metadata.update(
+                    {
+                        "cellView": "form",
+                        "jupyter": {
+                            "source_hidden": True,
+                            "outputs_hidden": True,
+                        },
+                    }
+                )
                 if "tags" in metadata:
                     metadata["tags"] = tags
                 new["outputs"], new["execution_count"] = [], None
@@ -120,65 +192,128 @@ def convert_notebook(notebook: dict, stem: str, edition: Edition) -> dict:
         if cell["cell_type"] != "markdown":
             cells.append(cell)
             continue
-        text, pieces, position = _text(cell), [], 0
+        text, pieces, position = cell_text(cell), [], 0
         while True:
             match = _SOLUTION.search(text, position)
-            chunk = text[position:match.start() if match else len(text)]
+            chunk = text[position : match.start() if match else len(text)]
             if chunk.strip():
-                converted = convert_markdown(chunk.strip("\n"), edition, stem, cited)
-                pieces.append(_details(solution, converted) if solution is not None else converted)
+                converted = convert_markdown(
+                    chunk.strip("\n"), edition, stem, cited
+                )
+                pieces.append(
+                    _details(solution, converted)
+                    if solution is not None
+                    else converted
+                )
             if match is None:
                 break
             if match.group("which") == "start":
                 if solution is not None:
-                    raise MystLeftError(f"{stem}, cell {index}: a solution starts inside another one")
+                    raise MystLeftError(
+                        f"{stem}, cell {index}: a solution starts inside another one"
+                    )
                 label = match.group("label")
                 number = edition.targets.get(label, "the exercise")
                 title = exercise_of.get(label, "")
-                solution = f"Solution to {number}" + (f" ({title})" if title else "")
+                solution = f"Solution to {number}" + (
+                    f" ({title})" if title else ""
+                )
             else:
                 if solution is None:
-                    raise MystLeftError(f"{stem}, cell {index}: a solution-end without a solution-start")
+                    raise MystLeftError(
+                        f"{stem}, cell {index}: a solution-end without a solution-start"
+                    )
                 solution = None
             position = match.end()
         if pieces:
-            kept = {key: cell[key] for key in ("id", "attachments") if key in cell}
-            cells.append({"cell_type": "markdown", "metadata": metadata, "source": "\n\n".join(pieces), **kept})
+            kept = {
+                key: cell[key]
+                for key in ("id", "attachments")
+                if key in cell
+            }
+            cells.append(
+                {
+                    "cell_type": "markdown",
+                    "metadata": metadata,
+                    "source": "\n\n".join(pieces),
+                    **kept,
+                }
+            )
     if solution is not None:
-        raise MystLeftError(f"{stem}: a solution never ends (no solution-end)")
+        raise MystLeftError(
+            f"{stem}: a solution never ends (no solution-end)"
+        )
     if installs_found != 1:
-        raise ValueError(f"book/{stem}.ipynb: expected one install cell (try: import gan_teach / except ImportError: "
-                         f"%pip install ...), found {installs_found}")
+        raise ValueError(
+            f"book/{stem}.ipynb: expected one install cell (try: import gan_teach / except ImportError: "
+            f"%pip install ...), found {installs_found}"
+        )
 
-    if stem in edition.numbers:  # the book prints chapter numbers; references such as "Theorem 5.1" need them
+    if (
+        stem in edition.numbers
+    ):  # the book prints chapter numbers; references such as "Theorem 5.1" need them
         first = cells[0]
-        first["source"] = re.sub(r"^# ", f"# {edition.numbers[stem]}. ", first["source"], count=1)
-    badge = (f'<a href="{edition.colab_url(stem)}" target="_parent"><img '
-             'src="https://colab.research.google.com/assets/colab-badge.svg" alt="Open In Colab"/></a>\n\n'
-             f"*The notebook edition of gan-teach {edition.version}, made from `book/{stem}.ipynb` by `make notebooks` "
-             "(do not edit it by hand). Solutions are folded: click a \"Solution\" line to open one; a solution's "
-             "code cell is hidden until you double-click it, and its output appears when you run it.*")
+        first["source"] = re.sub(
+            r"^# ", f"# {edition.numbers[stem]}. ", first["source"], count=1
+        )
+    badge = (
+        f'<a href="{edition.colab_url(stem)}" target="_parent"><img '
+        'src="https://colab.research.google.com/assets/colab-badge.svg" alt="Open In Colab"/></a>\n\n'
+        f"*The notebook edition of gan-teach {edition.version}, made from `book/{stem}.ipynb` by `make notebooks` "
+        '(do not edit it by hand). Solutions are folded: click a "Solution" line to open one; a solution\'s '
+        "code cell is hidden until you double-click it, and its output appears when you run it.*"
+    )
     cells.insert(0, _markdown_cell(badge, "edition-badge"))
     cells.insert(1, _setup_cell(edition, extra))
     if cited:
-        cells.append(_markdown_cell("## References\n\n" + references_markdown(edition, cited), "edition-references"))
+        cells.append(
+            _markdown_cell(
+                "## References\n\n" + references_markdown(edition, cited),
+                "edition-references",
+            )
+        )
 
-    metadata = {key: value for key, value in source.get("metadata", {}).items() if key != "gan_teach"}
-    metadata["accelerator"] = "GPU"  # Colab opens it on a GPU runtime when one is free
-    metadata["colab"] = {"gpuType": "T4", "name": f"{stem}.ipynb", "provenance": [], "toc_visible": True}
-    metadata["gan_teach"] = {"chapter": stem, "edition": "notebook", "version": edition.version}
+    metadata = {
+        key: value
+        for key, value in source.get("metadata", {}).items()
+        if key != "gan_teach"
+    }
+    metadata["accelerator"] = (
+        "GPU"  # Colab opens it on a GPU runtime when one is free
+    )
+    metadata["colab"] = {
+        "gpuType": "T4",
+        "name": f"{stem}.ipynb",
+        "provenance": [],
+        "toc_visible": True,
+    }
+    metadata["gan_teach"] = {
+        "chapter": stem,
+        "edition": "notebook",
+        "version": edition.version,
+    }
     for cell in cells:
         cell.setdefault("metadata", {})
         if cell["cell_type"] == "code":
             cell["execution_count"] = cell.get("execution_count")
-    return {"cells": cells, "metadata": metadata, "nbformat": 4, "nbformat_minor": source.get("nbformat_minor", 5)}
+    return {
+        "cells": cells,
+        "metadata": metadata,
+        "nbformat": 4,
+        "nbformat_minor": source.get("nbformat_minor", 5),
+    }
 
 
 def _dumps(notebook: dict) -> str:
-    return json.dumps(notebook, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+    return (
+        json.dumps(notebook, indent=1, ensure_ascii=False, sort_keys=True)
+        + "\n"
+    )
 
 
-def make_notebook_edition(root: str | Path = ".", out: str | Path | None = None) -> dict[str, Path]:
+def make_notebook_edition(
+    root: str | Path = ".", out: str | Path | None = None
+) -> dict[str, Path]:
     """Write the edition of every chapter in ``root/book`` to ``out/book`` (default ``root/notebooks/book``).
 
     Returns:
@@ -203,16 +338,31 @@ def make_notebook_edition(root: str | Path = ".", out: str | Path | None = None)
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m gan_teach.course.notebook_edition [--root .] [--out notebooks]``."""
-    parser = argparse.ArgumentParser(prog="python -m gan_teach.course.notebook_edition", description=__doc__.split("\n")[0])
-    parser.add_argument("--root", type=Path, default=Path("."), help="the repository (with _config.yml and book/)")
-    parser.add_argument("--out", type=Path, default=None, help=f"default: ROOT/{EDITION_FOLDER}")
+    parser = argparse.ArgumentParser(
+        prog="python -m gan_teach.course.notebook_edition",
+        description=__doc__.split("\n")[0],
+    )
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=Path("."),
+        help="the repository (with _config.yml and book/)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help=f"default: ROOT/{EDITION_FOLDER}",
+    )
     args = parser.parse_args(argv)
     try:
         written = make_notebook_edition(args.root, args.out)
     except (MystLeftError, ValueError, FileNotFoundError) as error:
         print(f"notebook edition: {error}", file=sys.stderr)
         return 1
-    print(f"wrote {len(written)} notebooks to {next(iter(written.values())).parent}")
+    print(
+        f"wrote {len(written)} notebooks to {next(iter(written.values())).parent}"
+    )
     return 0
 
 

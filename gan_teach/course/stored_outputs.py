@@ -28,8 +28,9 @@ import hashlib
 import os
 import re
 import sys
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 __all__ = [
     "MODES",
@@ -43,7 +44,10 @@ __all__ = [
 ]
 
 MODES = ("full", "fast")
-_TRACEBACK = re.compile(r"Traceback \(most recent call last\)|^KeyboardInterrupt\b|\bKeyboardInterrupt:", re.MULTILINE)
+_TRACEBACK = re.compile(
+    r"Traceback \(most recent call last\)|^KeyboardInterrupt\b|\bKeyboardInterrupt:",
+    re.MULTILINE,
+)
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -64,7 +68,10 @@ class _LibraryImports(ast.NodeTransformer):
     modules is still the same function, so a reorganised package does not invalidate a notebook's run."""
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> ast.ImportFrom:
-        if node.module and (node.module == "gan_teach" or node.module.startswith("gan_teach.")):
+        if node.module and (
+            node.module == "gan_teach"
+            or node.module.startswith("gan_teach.")
+        ):
             node.module = "gan_teach"
         return node
 
@@ -92,11 +99,18 @@ def code_fingerprint(notebook: Any) -> str:
     True
     """
     digest = hashlib.sha256()
-    code_cells = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
-    for index, cell in enumerate(code_cells):  # prose cells added or removed do not count
+    code_cells = [
+        cell for cell in notebook["cells"] if cell["cell_type"] == "code"
+    ]
+    for index, cell in enumerate(
+        code_cells
+    ):  # prose cells added or removed do not count
         code = _as_python(_source(cell))
         try:
-            tree = ast.dump(_LibraryImports().visit(ast.parse(code)), include_attributes=False)
+            tree = ast.dump(
+                _LibraryImports().visit(ast.parse(code)),
+                include_attributes=False,
+            )
         except SyntaxError:  # not Python (a cell magic such as %%bash): its text is what it does
             tree = code
         digest.update(f"cell {index}\n{tree}\n".encode())
@@ -122,10 +136,14 @@ def stored_errors(notebook: Any) -> list[str]:
     """
     problems = []
     for index, cell in enumerate(notebook["cells"]):
-        for output in cell.get("outputs", []) if cell["cell_type"] == "code" else []:
+        for output in (
+            cell.get("outputs", []) if cell["cell_type"] == "code" else []
+        ):
             kind = output.get("output_type")
             if kind == "error":
-                problems.append(f"cell {index}: an error output ({output.get('ename')}: {output.get('evalue')})")
+                problems.append(
+                    f"cell {index}: an error output ({output.get('ename')}: {output.get('evalue')})"
+                )
                 continue
             texts: list[str] = []
             if kind == "stream":
@@ -133,17 +151,27 @@ def stored_errors(notebook: Any) -> list[str]:
             elif kind in ("execute_result", "display_data"):
                 for mime in ("text/plain", "text/html", "text/markdown"):
                     if mime in output.get("data", {}):
-                        texts.append(_source({"source": output["data"][mime]}))
+                        texts.append(
+                            _source({"source": output["data"][mime]})
+                        )
             for text in texts:
                 match = _TRACEBACK.search(_ANSI.sub("", text))
                 if match:
-                    problems.append(f"cell {index}: a {kind} output prints {match.group(0)!r}")
+                    problems.append(
+                        f"cell {index}: a {kind} output prints {match.group(0)!r}"
+                    )
                     break
     return problems
 
 
-def stamp(notebook: Any, mode: str, *, executed_by: str = "gan_teach.course.stored_outputs execute", note: str = "",
-          code_sha256: str | None = None) -> dict:
+def stamp(
+    notebook: Any,
+    mode: str,
+    *,
+    executed_by: str = "gan_teach.course.stored_outputs execute",
+    note: str = "",
+    code_sha256: str | None = None,
+) -> dict:
     """Record in ``notebook.metadata["gan_teach"]["execution"]`` how its stored outputs were made.
 
     Args:
@@ -166,7 +194,9 @@ def stamp(notebook: Any, mode: str, *, executed_by: str = "gan_teach.course.stor
         "mode": mode,
         "code_sha256": code_sha256 or code_fingerprint(notebook),
         "executed_by": executed_by,
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%MZ"),
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime(
+            "%Y-%m-%dT%H:%MZ"
+        ),
         "gan_teach_version": gan_teach.__version__,
         "torch_version": torch.__version__,
     }
@@ -187,18 +217,28 @@ def stamp_problems(notebook: Any) -> list[str]:
     >>> stamp_problems(notebook)
     ['no execution stamp: run `make execute NOTEBOOKS=<this notebook>` (a full run) and commit it; see CONTRIBUTING.md']
     """
-    record = notebook.get("metadata", {}).get("gan_teach", {}).get("execution")
+    record = (
+        notebook.get("metadata", {}).get("gan_teach", {}).get("execution")
+    )
     if not record:
-        return ["no execution stamp: run `make execute NOTEBOOKS=<this notebook>` (a full run) and commit it; see CONTRIBUTING.md"]
+        return [
+            "no execution stamp: run `make execute NOTEBOOKS=<this notebook>` (a full run) and commit it; see CONTRIBUTING.md"
+        ]
     problems = []
     if record.get("mode") != "full":
-        problems.append(f"its outputs come from a {record.get('mode')!r} run; the book shows full runs: `make execute`")
+        problems.append(
+            f"its outputs come from a {record.get('mode')!r} run; the book shows full runs: `make execute`"
+        )
     if record.get("code_sha256") != code_fingerprint(notebook):
-        problems.append(f"its code changed after the run of {record.get('date')}: re-execute it with `make execute`")
+        problems.append(
+            f"its code changed after the run of {record.get('date')}: re-execute it with `make execute`"
+        )
     return problems
 
 
-def execute_notebook(path: str | Path, mode: str = "full", timeout: int | None = None) -> list[str]:
+def execute_notebook(
+    path: str | Path, mode: str = "full", timeout: int | None = None
+) -> list[str]:
     """Run a notebook top to bottom in its own folder, write its outputs back, and stamp it.
 
     The file is written only when the run succeeded and no output shows an error, so a failed or
@@ -214,20 +254,32 @@ def execute_notebook(path: str | Path, mode: str = "full", timeout: int | None =
     """
     import nbformat
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+    from nbclient.exceptions import (
+        CellExecutionError,
+        CellTimeoutError,
+        DeadKernelError,
+    )
 
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     path = Path(path)
     notebook = nbformat.read(path, as_version=4)
     saved = os.environ.get("GAN_TEACH_FAST")
-    os.environ["GAN_TEACH_FAST"] = "1" if mode == "fast" else "0"  # the kernel inherits it; it overrides CI=true
+    os.environ["GAN_TEACH_FAST"] = (
+        "1" if mode == "fast" else "0"
+    )  # the kernel inherits it; it overrides CI=true
     try:
-        client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
-                                resources={"metadata": {"path": str(path.parent.resolve())}})
+        client = NotebookClient(
+            notebook,
+            timeout=timeout,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(path.parent.resolve())}},
+        )
         client.execute()
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
-        return [f"the run failed: {type(error).__name__}: {str(error).strip().splitlines()[-1][:300]}"]
+        return [
+            f"the run failed: {type(error).__name__}: {str(error).strip().splitlines()[-1][:300]}"
+        ]
     finally:
         if saved is None:
             os.environ.pop("GAN_TEACH_FAST", None)
@@ -245,7 +297,9 @@ def _notebooks(paths: Iterable[str], book: Path) -> list[Path]:
     chosen = [Path(path) for path in paths] or sorted(book.glob("*.ipynb"))
     missing = [str(path) for path in chosen if not path.is_file()]
     if missing:
-        raise FileNotFoundError(f"no such notebook: {', '.join(missing)} (pass paths such as book/lab.ipynb)")
+        raise FileNotFoundError(
+            f"no such notebook: {', '.join(missing)} (pass paths such as book/lab.ipynb)"
+        )
     return chosen
 
 
@@ -260,20 +314,39 @@ def _fingerprint_at(commit: str, path: Path) -> str:
     import json
     import subprocess
 
-    relative = path.resolve().relative_to(Path(subprocess.run(
-        ["git", "rev-parse", "--show-toplevel"], cwd=path.parent, capture_output=True, text=True, check=True
-    ).stdout.strip()).resolve())
-    shown = subprocess.run(["git", "show", f"{commit}:{relative.as_posix()}"], cwd=path.parent,
-                           capture_output=True, text=True)
+    relative = path.resolve().relative_to(
+        Path(
+            subprocess.run(
+                ["git", "rev-parse", "--show-toplevel"],
+                cwd=path.parent,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
+        ).resolve()
+    )
+    shown = subprocess.run(
+        ["git", "show", f"{commit}:{relative.as_posix()}"],
+        cwd=path.parent,
+        capture_output=True,
+        text=True,
+    )
     if shown.returncode != 0:
-        raise FileNotFoundError(f"git cannot show {relative} at {commit}: {shown.stderr.strip()}")
+        raise FileNotFoundError(
+            f"git cannot show {relative} at {commit}: {shown.stderr.strip()}"
+        )
     return code_fingerprint(json.loads(shown.stdout))
 
 
 def _run_times(notebook: Any) -> list[str]:
     """When each code cell of the stored run started (nbclient's timestamps); empty strings where none."""
-    return [cell.get("metadata", {}).get("execution", {}).get("iopub.execute_input", "")
-            for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    return [
+        cell.get("metadata", {})
+        .get("execution", {})
+        .get("iopub.execute_input", "")
+        for cell in notebook["cells"]
+        if cell["cell_type"] == "code"
+    ]
 
 
 def provenance(path: str | Path) -> dict:
@@ -293,23 +366,39 @@ def provenance(path: str | Path) -> dict:
     path = Path(path)
     current = _read_json(path)
     times = _run_times(current)
-    log = subprocess.run(["git", "log", "--format=%h", "--", path.name], cwd=path.parent, capture_output=True,
-                         text=True, check=True).stdout.split()
+    log = subprocess.run(
+        ["git", "log", "--format=%h", "--", path.name],
+        cwd=path.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     origin, origin_notebook = None, None
     for commit in log:
-        shown = subprocess.run(["git", "show", f"{commit}:./{path.name}"], cwd=path.parent, capture_output=True,
-                               text=True)
+        shown = subprocess.run(
+            ["git", "show", f"{commit}:./{path.name}"],
+            cwd=path.parent,
+            capture_output=True,
+            text=True,
+        )
         if shown.returncode != 0:
             break
         notebook = json.loads(shown.stdout)
-        if _run_times(notebook) != times and set(_run_times(notebook)) - {""} != set(times) - {""}:
+        if _run_times(notebook) != times and set(_run_times(notebook)) - {
+            ""
+        } != set(times) - {""}:
             break
         origin, origin_notebook = commit, notebook
-    counts = [cell.get("execution_count") for cell in current["cells"] if cell["cell_type"] == "code"]
+    counts = [
+        cell.get("execution_count")
+        for cell in current["cells"]
+        if cell["cell_type"] == "code"
+    ]
     numbered = [count for count in counts if count is not None]
     return {
         "commit": origin,
-        "same_code": origin_notebook is not None and code_fingerprint(origin_notebook) == code_fingerprint(current),
+        "same_code": origin_notebook is not None
+        and code_fingerprint(origin_notebook) == code_fingerprint(current),
         "one_run": numbered == list(range(1, len(numbered) + 1)),
         "unrun_cells": counts.count(None),
     }
@@ -317,24 +406,62 @@ def provenance(path: str | Path) -> dict:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m gan_teach.course.stored_outputs execute|check|adopt [NOTEBOOK ...]``; exit status 1 on problems."""
-    parser = argparse.ArgumentParser(prog="python -m gan_teach.course.stored_outputs", description=__doc__.split("\n")[0])
-    parser.add_argument("--book", type=Path, default=Path("book"), help="the chapters' folder (default: book)")
+    parser = argparse.ArgumentParser(
+        prog="python -m gan_teach.course.stored_outputs",
+        description=__doc__.split("\n")[0],
+    )
+    parser.add_argument(
+        "--book",
+        type=Path,
+        default=Path("book"),
+        help="the chapters' folder (default: book)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    execute = commands.add_parser("execute", help="run notebooks, write their outputs back, stamp them")
+    execute = commands.add_parser(
+        "execute",
+        help="run notebooks, write their outputs back, stamp them",
+    )
     execute.add_argument("--mode", choices=MODES, default="full")
-    execute.add_argument("--timeout", type=int, default=None, help="per-cell limit in seconds (default: none)")
-    check = commands.add_parser("check", help="report stored errors and missing, fast or stale stamps")
-    check.add_argument("--errors-only", action="store_true", help="only look for stored error outputs")
-    adopt = commands.add_parser("adopt", help="stamp existing outputs as a full run WITHOUT running (see --note)")
-    adopt.add_argument("--note", required=True,
-                       help="why the stored outputs are known to come from a full run of this code (kept in the stamp)")
-    adopt.add_argument("--at", metavar="COMMIT", default=None,
-                       help="the commit whose code made the outputs: the stamp takes that code's fingerprint, so a "
-                            "change of the code since then still fails the check (default: the code now)")
-    commands.add_parser("provenance", help="report the commit that stored each run and whether the code changed "
-                                           "since (changes nothing)")
+    execute.add_argument(
+        "--timeout",
+        type=int,
+        default=None,
+        help="per-cell limit in seconds (default: none)",
+    )
+    check = commands.add_parser(
+        "check",
+        help="report stored errors and missing, fast or stale stamps",
+    )
+    check.add_argument(
+        "--errors-only",
+        action="store_true",
+        help="only look for stored error outputs",
+    )
+    adopt = commands.add_parser(
+        "adopt",
+        help="stamp existing outputs as a full run WITHOUT running (see --note)",
+    )
+    adopt.add_argument(
+        "--note",
+        required=True,
+        help="why the stored outputs are known to come from a full run of this code (kept in the stamp)",
+    )
+    adopt.add_argument(
+        "--at",
+        metavar="COMMIT",
+        default=None,
+        help="the commit whose code made the outputs: the stamp takes that code's fingerprint, so a "
+        "change of the code since then still fails the check (default: the code now)",
+    )
+    commands.add_parser(
+        "provenance",
+        help="report the commit that stored each run and whether the code changed "
+        "since (changes nothing)",
+    )
     for command in (execute, check, adopt, commands.choices["provenance"]):
-        command.add_argument("notebooks", nargs="*", help="default: every notebook of --book")
+        command.add_argument(
+            "notebooks", nargs="*", help="default: every notebook of --book"
+        )
     args = parser.parse_args(argv)
     if args.command != "check":
         import nbformat
@@ -343,27 +470,51 @@ def main(argv: Sequence[str] | None = None) -> int:
     for path in _notebooks(args.notebooks, args.book):
         if args.command == "provenance":
             found = provenance(path)
-            verdict = ("its code is unchanged since: `adopt --at` that commit if that run was a full one"
-                       if found["same_code"] and found["one_run"] and not found["unrun_cells"]
-                       else "re-execute it (`make execute`)")
-            print(f"{path}: run stored by {found['commit']}; code unchanged since: {found['same_code']}; one "
-                  f"top-to-bottom run: {found['one_run']}; cells never run: {found['unrun_cells']}: {verdict}")
+            verdict = (
+                "its code is unchanged since: `adopt --at` that commit if that run was a full one"
+                if found["same_code"]
+                and found["one_run"]
+                and not found["unrun_cells"]
+                else "re-execute it (`make execute`)"
+            )
+            print(
+                f"{path}: run stored by {found['commit']}; code unchanged since: {found['same_code']}; one "
+                f"top-to-bottom run: {found['one_run']}; cells never run: {found['unrun_cells']}: {verdict}"
+            )
             continue
         if args.command == "execute":
             print(f"{path}: executing ({args.mode})", flush=True)
             started = datetime.datetime.now()
             problems = execute_notebook(path, args.mode, args.timeout)
             seconds = (datetime.datetime.now() - started).total_seconds()
-            print(f"{path}: {'FAILED, file left as it was' if problems else 'done, outputs written'} ({seconds:.0f} s)")
+            print(
+                f"{path}: {'FAILED, file left as it was' if problems else 'done, outputs written'} ({seconds:.0f} s)"
+            )
         else:
-            notebook = nbformat.read(path, as_version=4) if args.command == "adopt" else _read_json(path)
+            notebook = (
+                nbformat.read(path, as_version=4)
+                if args.command == "adopt"
+                else _read_json(path)
+            )
             problems = stored_errors(notebook)
             if args.command == "check" and not args.errors_only:
                 problems += stamp_problems(notebook)
             if args.command == "adopt" and not problems:
-                fingerprint = _fingerprint_at(args.at, path) if args.at else None
-                by = f"adopted (outputs of the code at {args.at})" if args.at else "adopted"
-                stamp(notebook, "full", executed_by=by, note=args.note, code_sha256=fingerprint)
+                fingerprint = (
+                    _fingerprint_at(args.at, path) if args.at else None
+                )
+                by = (
+                    f"adopted (outputs of the code at {args.at})"
+                    if args.at
+                    else "adopted"
+                )
+                stamp(
+                    notebook,
+                    "full",
+                    executed_by=by,
+                    note=args.note,
+                    code_sha256=fingerprint,
+                )
                 nbformat.write(notebook, path)
                 print(f"{path}: stamped as a full run (adopted)")
         for problem in problems:

@@ -18,8 +18,13 @@ from typing import Any
 __all__ = ["strip_solutions", "make_student_edition", "SolutionBlockError"]
 
 # The opening directive: its first line, then any ":option: value" lines, then the closing fence.
-_START = re.compile(r"^```\{solution-start\}[^\n]*\n(?:[ \t]*:[^\n]*\n)*[ \t]*```[ \t]*$\n?", re.MULTILINE)
-_END = re.compile(r"^```\{solution-end\}[^\n]*\n[ \t]*```[ \t]*$\n?", re.MULTILINE)
+_START = re.compile(
+    r"^```\{solution-start\}[^\n]*\n(?:[ \t]*:[^\n]*\n)*[ \t]*```[ \t]*$\n?",
+    re.MULTILINE,
+)
+_END = re.compile(
+    r"^```\{solution-end\}[^\n]*\n[ \t]*```[ \t]*$\n?", re.MULTILINE
+)
 
 
 class SolutionBlockError(ValueError):
@@ -31,7 +36,9 @@ def _source(cell: Any) -> str:
     return "".join(source) if isinstance(source, list) else source
 
 
-def strip_solutions(notebook: Any, name: str = "notebook") -> tuple[Any, int]:
+def strip_solutions(
+    notebook: Any, name: str = "notebook"
+) -> tuple[Any, int]:
     """Remove every solution block from a notebook (an ``nbformat`` node or a plain dict), in place.
 
     Args:
@@ -50,7 +57,9 @@ def strip_solutions(notebook: Any, name: str = "notebook") -> tuple[Any, int]:
     (1, ['Prompt.'])
     """
     kept: list[Any] = []
-    inside_since: int | None = None  # index of the cell that opened the current block
+    inside_since: int | None = (
+        None  # index of the cell that opened the current block
+    )
     removed = 0
     for index, cell in enumerate(notebook["cells"]):
         if cell["cell_type"] != "markdown":
@@ -64,10 +73,12 @@ def strip_solutions(notebook: Any, name: str = "notebook") -> tuple[Any, int]:
                 start = _START.search(text, position)
                 if start is None:
                     if _END.search(text, position):
-                        raise SolutionBlockError(f"{name}, cell {index}: a solution-end without a solution-start")
+                        raise SolutionBlockError(
+                            f"{name}, cell {index}: a solution-end without a solution-start"
+                        )
                     pieces.append(text[position:])
                     break
-                pieces.append(text[position:start.start()])
+                pieces.append(text[position : start.start()])
                 inside_since, position = index, start.end()
             else:
                 end = _END.search(text, position)
@@ -80,12 +91,16 @@ def strip_solutions(notebook: Any, name: str = "notebook") -> tuple[Any, int]:
             cell["source"] = remaining.strip("\n")
             kept.append(cell)
     if inside_since is not None:
-        raise SolutionBlockError(f"{name}: the solution opened in cell {inside_since} never ends (no solution-end)")
+        raise SolutionBlockError(
+            f"{name}: the solution opened in cell {inside_since} never ends (no solution-end)"
+        )
     notebook["cells"] = kept
     return notebook, removed
 
 
-def make_student_edition(book: str | Path = "book", out: str | Path = "_build/student") -> dict[str, int]:
+def make_student_edition(
+    book: str | Path = "book", out: str | Path = "_build/student"
+) -> dict[str, int]:
     """Write the student edition of every notebook in ``book`` to ``out``, with the book's figures.
 
     Each notebook keeps its stored outputs (figures, printed results) except those of removed cells, and
@@ -104,16 +119,25 @@ def make_student_edition(book: str | Path = "book", out: str | Path = "_build/st
     book, out = Path(book), Path(out)
     notebooks = sorted(book.glob("*.ipynb"))
     if not notebooks:
-        raise FileNotFoundError(f"no notebooks in {book}: pass the book's folder (the one with intro.ipynb)")
+        raise FileNotFoundError(
+            f"no notebooks in {book}: pass the book's folder (the one with intro.ipynb)"
+        )
     out.mkdir(parents=True, exist_ok=True)
     removed: dict[str, int] = {}
     for path in notebooks:
         notebook = nbformat.read(path, as_version=4)
-        notebook, removed[path.stem] = strip_solutions(notebook, name=path.name)
-        notebook.metadata["gan_teach"] = {"chapter": path.stem, "edition": "student"}
+        notebook, removed[path.stem] = strip_solutions(
+            notebook, name=path.name
+        )
+        notebook.metadata["gan_teach"] = {
+            "chapter": path.stem,
+            "edition": "student",
+        }
         nbformat.write(notebook, out / path.name)
     for page in book.glob("*.md"):
         shutil.copy2(page, out / page.name)
     if (book / "figures").is_dir():
-        shutil.copytree(book / "figures", out / "figures", dirs_exist_ok=True)
+        shutil.copytree(
+            book / "figures", out / "figures", dirs_exist_ok=True
+        )
     return removed

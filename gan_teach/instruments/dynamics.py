@@ -22,7 +22,11 @@ UPDATES = ("simultaneous", "alternating")
 
 def _f_prime(t: float) -> float:
     """Derivative of ``f(t) = -log(1 + exp(-t))``: ``sigmoid(-t)``, written to stay finite for large ``|t|``."""
-    return 1.0 / (1.0 + math.exp(t)) if t < 0 else math.exp(-t) / (1.0 + math.exp(-t))
+    return (
+        1.0 / (1.0 + math.exp(t))
+        if t < 0
+        else math.exp(-t) / (1.0 + math.exp(-t))
+    )
 
 
 def dirac_gan_trajectory(
@@ -58,15 +62,23 @@ def dirac_gan_trajectory(
     if update not in UPDATES:
         raise ValueError(f"update must be one of {UPDATES}, got {update!r}")
     if steps < 1 or learning_rate <= 0 or r1_gamma < 0:
-        raise ValueError("steps must be positive, learning_rate positive and r1_gamma non-negative")
+        raise ValueError(
+            "steps must be positive, learning_rate positive and r1_gamma non-negative"
+        )
     points = [(theta, psi)]
     for _ in range(steps):
         # dV/dtheta = f'(psi theta) psi,  dV/dpsi = f'(psi theta) theta
         slope = _f_prime(psi * theta)
-        new_psi = psi + learning_rate * (slope * theta - r1_gamma * psi)  # (1) D ascends V - gamma/2 psi^2
+        new_psi = psi + learning_rate * (
+            slope * theta - r1_gamma * psi
+        )  # (1) D ascends V - gamma/2 psi^2
         if update == "alternating":
-            slope = _f_prime(new_psi * theta)  # G answers the discriminator it now faces
-            theta = theta - learning_rate * slope * new_psi  # (2) G descends V
+            slope = _f_prime(
+                new_psi * theta
+            )  # G answers the discriminator it now faces
+            theta = (
+                theta - learning_rate * slope * new_psi
+            )  # (2) G descends V
         else:
             theta = theta - learning_rate * slope * psi
         psi = new_psi

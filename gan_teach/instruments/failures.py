@@ -67,8 +67,11 @@ class CoverageHistory:
     @property
     def final(self) -> dict:
         """The last measurement: ``{"step", "modes_covered", "high_quality_share"}``."""
-        return {"step": self.steps[-1], "modes_covered": self.modes_covered[-1],
-                "high_quality_share": self.high_quality_share[-1]}
+        return {
+            "step": self.steps[-1],
+            "modes_covered": self.modes_covered[-1],
+            "high_quality_share": self.high_quality_share[-1],
+        }
 
 
 def mode_coverage_over_time(
@@ -101,7 +104,9 @@ def mode_coverage_over_time(
         the result at the end.
     """
     config = config.resolve()
-    distribution = toy_distribution(config.dataset)  # raises for image datasets, with the known names
+    distribution = toy_distribution(
+        config.dataset
+    )  # raises for image datasets, with the known names
     if every < 1 or num_samples < 1:
         raise ValueError(
             "every and num_samples must be positive, "
@@ -110,7 +115,12 @@ def mode_coverage_over_time(
     history = CoverageHistory(config=config, state=create_state(config))
 
     def measure(state: TrainState) -> None:
-        metrics = toy_metrics(generate(state.sampling_generator, num_samples, seed=sample_seed), distribution)
+        metrics = toy_metrics(
+            generate(
+                state.sampling_generator, num_samples, seed=sample_seed
+            ),
+            distribution,
+        )
         history.steps.append(state.step)
         history.modes_covered.append(metrics["modes_covered"])
         history.high_quality_share.append(metrics["high_quality_share"])
@@ -122,12 +132,18 @@ def mode_coverage_over_time(
     measure(history.state)
     data = data if data is not None else load_dataset(config.dataset)
     train(state=history.state, data=data, callback=callback, progress=False)
-    if history.steps[-1] != history.state.step:  # the end, if the last epoch ended too soon after a measurement
+    if (
+        history.steps[-1] != history.state.step
+    ):  # the end, if the last epoch ended too soon after a measurement
         measure(history.state)
     return history
 
 
-def modes_visited(samples: torch.Tensor, distribution: ToyDistribution | str, min_share: float = 0.1) -> int:
+def modes_visited(
+    samples: torch.Tensor,
+    distribution: ToyDistribution | str,
+    min_share: float = 0.1,
+) -> int:
     """How many modes get at least ``min_share`` of their fair share of samples, however far the samples are.
 
     :func:`gan_teach.metrics.toy_metrics` counts a mode as covered only by samples within three standard
@@ -150,10 +166,20 @@ def modes_visited(samples: torch.Tensor, distribution: ToyDistribution | str, mi
         distribution = toy_distribution(distribution)
     samples = torch.as_tensor(samples).detach().cpu().double()
     if samples.dim() != 2 or samples.shape[1] != distribution.dim:
-        raise ValueError(f"{distribution.name} points have shape (N, {distribution.dim}), got {tuple(samples.shape)}")
-    nearest_mode = torch.cdist(samples, distribution.centers_tensor().double()).argmin(dim=1)  # (N,)
-    counts = torch.bincount(nearest_mode, minlength=distribution.num_modes)  # (K,)
-    return int((counts >= min_share * samples.shape[0] / distribution.num_modes).sum())
+        raise ValueError(
+            f"{distribution.name} points have shape (N, {distribution.dim}), got {tuple(samples.shape)}"
+        )
+    nearest_mode = torch.cdist(
+        samples, distribution.centers_tensor().double()
+    ).argmin(dim=1)  # (N,)
+    counts = torch.bincount(
+        nearest_mode, minlength=distribution.num_modes
+    )  # (K,)
+    return int(
+        (
+            counts >= min_share * samples.shape[0] / distribution.num_modes
+        ).sum()
+    )
 
 
 def generator_gradient_norms(
@@ -176,14 +202,26 @@ def generator_gradient_norms(
     Returns:
         ``{loss name: L2 norm of d(generator loss)/d(generator parameters)}``.
     """
-    parameters = [parameter for parameter in generator.parameters() if parameter.requires_grad]
+    parameters = [
+        parameter
+        for parameter in generator.parameters()
+        if parameter.requires_grad
+    ]
     norms = {}
     for name in losses:
         fake_logits = discriminator(generator(noise))  # (N,)
         generator_loss = get_loss(name).generator_loss(fake_logits)
-        gradients = torch.autograd.grad(generator_loss, parameters, allow_unused=True)
-        squares = [gradient.pow(2).sum() for gradient in gradients if gradient is not None]
-        norms[name] = float(torch.stack(squares).sum().sqrt()) if squares else 0.0
+        gradients = torch.autograd.grad(
+            generator_loss, parameters, allow_unused=True
+        )
+        squares = [
+            gradient.pow(2).sum()
+            for gradient in gradients
+            if gradient is not None
+        ]
+        norms[name] = (
+            float(torch.stack(squares).sum().sqrt()) if squares else 0.0
+        )
     return norms
 
 
@@ -215,30 +253,48 @@ def train_discriminator_alone(
         ``{"step": [...], "d_fake": [...], "<loss>": [...] for each loss}``, lists of equal length.
     """
     if steps < 1 or every < 1:
-        raise ValueError(f"steps and every must be positive, got steps={steps}, every={every}")
+        raise ValueError(
+            f"steps and every must be positive, got steps={steps}, every={every}"
+        )
     generator, discriminator = state.generator, state.discriminator
     latent_dim = generator.latent_dim
     data = data.to(state.device)
     batch_size = state.config.batch_size
     rng = torch.Generator().manual_seed(state.config.seed)
-    probe = torch.randn(num_probe, latent_dim, generator=rng).to(state.device)  # (P, latent_dim)
-    records: dict[str, list[float]] = {"step": [], "d_fake": [], **{name: [] for name in losses}}
+    probe = torch.randn(num_probe, latent_dim, generator=rng).to(
+        state.device
+    )  # (P, latent_dim)
+    records: dict[str, list[float]] = {
+        "step": [],
+        "d_fake": [],
+        **{name: [] for name in losses},
+    }
 
     def record(step: int) -> None:
         with torch.no_grad():
             d_fake = torch.sigmoid(discriminator(generator(probe))).mean()
         records["step"].append(step)
         records["d_fake"].append(float(d_fake))
-        for name, norm in generator_gradient_norms(generator, discriminator, probe, losses).items():
+        for name, norm in generator_gradient_norms(
+            generator, discriminator, probe, losses
+        ).items():
             records[name].append(norm)
 
     record(0)
     for step in range(1, steps + 1):
-        real = data[torch.randint(len(data), (batch_size,), generator=rng).to(data.device)]  # (B, ...)
-        z = torch.randn(batch_size, latent_dim, generator=rng).to(state.device)  # (B, latent_dim)
+        real = data[
+            torch.randint(len(data), (batch_size,), generator=rng).to(
+                data.device
+            )
+        ]  # (B, ...)
+        z = torch.randn(batch_size, latent_dim, generator=rng).to(
+            state.device
+        )  # (B, latent_dim)
         with torch.no_grad():
             fake = generator(z)  # G is fixed: no graph through it
-        d_loss = state.loss.discriminator_loss(discriminator(real), discriminator(fake))
+        d_loss = state.loss.discriminator_loss(
+            discriminator(real), discriminator(fake)
+        )
         state.discriminator_optimizer.zero_grad(set_to_none=True)
         d_loss.backward()
         state.discriminator_optimizer.step()
@@ -247,7 +303,9 @@ def train_discriminator_alone(
     return records
 
 
-PenaltyFunction = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
+PenaltyFunction = Callable[
+    [nn.Module, torch.Tensor, torch.Tensor], torch.Tensor
+]
 
 
 def fit_critic(
@@ -280,15 +338,23 @@ def fit_critic(
     Returns:
         The estimate ``E[critic(real)] - E[critic(fake)]`` on each batch, one per step.
     """
-    optimizer = torch.optim.Adam(critic.parameters(), lr=learning_rate, betas=(0.0, 0.9))
+    optimizer = torch.optim.Adam(
+        critic.parameters(), lr=learning_rate, betas=(0.0, 0.9)
+    )
     rng = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     estimates = []
     for _ in range(steps):
-        real_batch = real[torch.randint(len(real), (batch_size,), generator=rng)]  # (B, ...)
-        fake_batch = fake[torch.randint(len(fake), (batch_size,), generator=rng)]  # (B, ...)
+        real_batch = real[
+            torch.randint(len(real), (batch_size,), generator=rng)
+        ]  # (B, ...)
+        fake_batch = fake[
+            torch.randint(len(fake), (batch_size,), generator=rng)
+        ]  # (B, ...)
         gap = critic(real_batch).mean() - critic(fake_batch).mean()
-        loss = -gap + penalty_weight * penalty(critic, real_batch, fake_batch)
+        loss = -gap + penalty_weight * penalty(
+            critic, real_batch, fake_batch
+        )
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -296,7 +362,9 @@ def fit_critic(
     return estimates
 
 
-def input_gradient_norms(critic: nn.Module, points: torch.Tensor) -> torch.Tensor:
+def input_gradient_norms(
+    critic: nn.Module, points: torch.Tensor
+) -> torch.Tensor:
     """``||grad_x critic(x)||`` at each point: the critic's slope there (1 where WGAN-GP wants it).
 
     Args:
@@ -335,26 +403,53 @@ def dirac_gan_animation_html(
         HTML for ``IPython.display.HTML``: matplotlib's ``to_jshtml`` player with offline buttons.
     """
     if frame_format not in ("png", "jpeg"):
-        raise ValueError(f"frame_format must be 'png' or 'jpeg', got {frame_format!r}")
+        raise ValueError(
+            f"frame_format must be 'png' or 'jpeg', got {frame_format!r}"
+        )
     if not trajectories:
-        raise ValueError("pass at least one trajectory, e.g. {'simultaneous': dirac_gan_trajectory()}")
+        raise ValueError(
+            "pass at least one trajectory, e.g. {'simultaneous': dirac_gan_trajectory()}"
+        )
     lengths = {len(path) for path in trajectories.values()}
     if len(lengths) != 1:
-        raise ValueError(f"every trajectory must have the same number of points, got lengths {sorted(lengths)}")
+        raise ValueError(
+            f"every trajectory must have the same number of points, got lengths {sorted(lengths)}"
+        )
     length = lengths.pop()
     count = min(max_frames, length)
-    frames = sorted({round(i * (length - 1) / max(count - 1, 1)) for i in range(count)})
+    frames = sorted(
+        {round(i * (length - 1) / max(count - 1, 1)) for i in range(count)}
+    )
     if limit is None:
-        limit = 1.1 * max(float(path.abs().max()) for path in trajectories.values())
-    figure = Figure(figsize=(4.5, 4.5), dpi=dpi)  # not pyplot's: nothing shows twice, nothing leaks
+        limit = 1.1 * max(
+            float(path.abs().max()) for path in trajectories.values()
+        )
+    figure = Figure(
+        figsize=(4.5, 4.5), dpi=dpi
+    )  # not pyplot's: nothing shows twice, nothing leaks
     axis = figure.add_subplot()
-    axis.set(xlim=(-limit, limit), ylim=(-limit, limit), xlabel=r"generator $\theta$",
-             ylabel=r"discriminator $\psi$", aspect="equal")
-    axis.plot([0], [0], marker="*", color="black", markersize=12, linestyle="none", label="equilibrium")
+    axis.set(
+        xlim=(-limit, limit),
+        ylim=(-limit, limit),
+        xlabel=r"generator $\theta$",
+        ylabel=r"discriminator $\psi$",
+        aspect="equal",
+    )
+    axis.plot(
+        [0],
+        [0],
+        marker="*",
+        color="black",
+        markersize=12,
+        linestyle="none",
+        label="equilibrium",
+    )
     lines, heads = [], []
     for label, path in trajectories.items():
         (line,) = axis.plot([], [], linewidth=1.2, label=label)
-        (head,) = axis.plot([], [], marker="o", color=line.get_color(), linestyle="none")
+        (head,) = axis.plot(
+            [], [], marker="o", color=line.get_color(), linestyle="none"
+        )
         lines.append((line, path.detach().cpu()))
         heads.append(head)
     axis.legend(loc="upper right", fontsize=8)
@@ -363,9 +458,13 @@ def dirac_gan_animation_html(
     def draw(frame: int) -> list:
         for (line, path), head in zip(lines, heads):
             line.set_data(path[: frame + 1, 0], path[: frame + 1, 1])
-            head.set_data(path[frame : frame + 1, 0], path[frame : frame + 1, 1])
+            head.set_data(
+                path[frame : frame + 1, 0], path[frame : frame + 1, 1]
+            )
         axis.set_title(f"Dirac-GAN, step {frame}")
         return [line for line, _ in lines] + heads
 
-    animation = FuncAnimation(figure, draw, frames=frames, interval=interval, blit=False)
+    animation = FuncAnimation(
+        figure, draw, frames=frames, interval=interval, blit=False
+    )
     return html_player(animation, frame_format)

@@ -30,14 +30,24 @@ __all__ = [
 
 def _check_digit_images(images: torch.Tensor, name: str) -> None:
     """Detector inputs are ``(N, 1, 28, 28)`` tensors in ``[-1, 1]``, like gan_teach's data and generators."""
-    if not isinstance(images, torch.Tensor) or images.dim() != 4 or tuple(images.shape[1:]) != (1, 28, 28):
-        shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
+    if (
+        not isinstance(images, torch.Tensor)
+        or images.dim() != 4
+        or tuple(images.shape[1:]) != (1, 28, 28)
+    ):
+        shape = (
+            tuple(images.shape)
+            if isinstance(images, torch.Tensor)
+            else type(images).__name__
+        )
         raise ValueError(
             f"{name} must be images of shape (N, 1, 28, 28) in [-1, 1], got {shape}. "
             "Draw generated ones with gan_teach.generate(generator, N) and real ones with gan_teach.load_images."
         )
     if images.shape[0] == 0:
-        raise ValueError(f"{name} is empty: the detector needs at least one image of each kind")
+        raise ValueError(
+            f"{name} is empty: the detector needs at least one image of each kind"
+        )
 
 
 def build_detector(seed: int = 0) -> FeatureClassifier:
@@ -85,9 +95,15 @@ def train_detector(
     _check_digit_images(real_images, "real_images")
     _check_digit_images(fake_images, "fake_images")
     if epochs < 1 or batch_size < 1:
-        raise ValueError(f"epochs and batch_size must be positive integers, got {epochs} and {batch_size}")
-    images = torch.cat([real_images, fake_images]).detach().float().cpu()  # (N_real + N_fake, 1, 28, 28)
-    labels = torch.cat([torch.zeros(len(real_images)), torch.ones(len(fake_images))])  # (N_real + N_fake,)
+        raise ValueError(
+            f"epochs and batch_size must be positive integers, got {epochs} and {batch_size}"
+        )
+    images = (
+        torch.cat([real_images, fake_images]).detach().float().cpu()
+    )  # (N_real + N_fake, 1, 28, 28)
+    labels = torch.cat(
+        [torch.zeros(len(real_images)), torch.ones(len(fake_images))]
+    )  # (N_real + N_fake,)
     detector = build_detector(seed)
     optimizer = torch.optim.Adam(detector.parameters(), lr=learning_rate)
     loss_function = nn.BCEWithLogitsLoss()
@@ -105,7 +121,9 @@ def train_detector(
 
 
 @torch.no_grad()
-def fake_probability(detector: nn.Module, images: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+def fake_probability(
+    detector: nn.Module, images: torch.Tensor, batch_size: int = 1000
+) -> torch.Tensor:
     """The detector's probability that each image is generated, ``(N,)`` on the CPU.
 
     Args:
@@ -119,11 +137,18 @@ def fake_probability(detector: nn.Module, images: torch.Tensor, batch_size: int 
     _check_digit_images(images, "images")
     device = next(detector.parameters()).device
     with evaluating(detector):
-        chunks = [torch.sigmoid(detector(batch.to(device)).squeeze(1)).float().cpu() for batch in images.split(batch_size)]
+        chunks = [
+            torch.sigmoid(detector(batch.to(device)).squeeze(1))
+            .float()
+            .cpu()
+            for batch in images.split(batch_size)
+        ]
     return torch.cat(chunks)
 
 
-def balanced_accuracy(predictions: torch.Tensor, labels: torch.Tensor) -> float:
+def balanced_accuracy(
+    predictions: torch.Tensor, labels: torch.Tensor
+) -> float:
     """The mean of the accuracy on each class: 0.5 for a constant guess, however unequal the classes.
 
     Args:
@@ -136,20 +161,32 @@ def balanced_accuracy(predictions: torch.Tensor, labels: torch.Tensor) -> float:
     >>> balanced_accuracy(torch.tensor([1, 1, 1, 1]), torch.tensor([0, 1, 1, 1]))  # plain accuracy: 0.75
     0.5
     """
-    predictions, labels = torch.as_tensor(predictions).flatten(), torch.as_tensor(labels).flatten()
+    predictions, labels = (
+        torch.as_tensor(predictions).flatten(),
+        torch.as_tensor(labels).flatten(),
+    )
     if predictions.shape != labels.shape:
-        raise ValueError(f"predictions and labels must match: got {tuple(predictions.shape)} and {tuple(labels.shape)}")
+        raise ValueError(
+            f"predictions and labels must match: got {tuple(predictions.shape)} and {tuple(labels.shape)}"
+        )
     per_class = []
     for label in (0, 1):
         members = labels == label
         if not bool(members.any()):
-            raise ValueError(f"balanced accuracy needs examples of both classes; no label {label} among the labels")
-        per_class.append((predictions[members] == label).double().mean().item())
+            raise ValueError(
+                f"balanced accuracy needs examples of both classes; no label {label} among the labels"
+            )
+        per_class.append(
+            (predictions[members] == label).double().mean().item()
+        )
     return sum(per_class) / 2
 
 
 def detection_report(
-    detector: nn.Module, real_images: torch.Tensor, fake_images: torch.Tensor, threshold: float = 0.5
+    detector: nn.Module,
+    real_images: torch.Tensor,
+    fake_images: torch.Tensor,
+    threshold: float = 0.5,
 ) -> dict[str, float]:
     """How well ``detector`` separates held-out real and generated images.
 
@@ -162,8 +199,18 @@ def detection_report(
         ``{"balanced_accuracy", "real_called_real", "fake_called_fake"}``: the last two are the accuracy
         on each kind, the first their mean (chance is 0.5).
     """
-    real_called_real = (fake_probability(detector, real_images) <= threshold).double().mean().item()
-    fake_called_fake = (fake_probability(detector, fake_images) > threshold).double().mean().item()
+    real_called_real = (
+        (fake_probability(detector, real_images) <= threshold)
+        .double()
+        .mean()
+        .item()
+    )
+    fake_called_fake = (
+        (fake_probability(detector, fake_images) > threshold)
+        .double()
+        .mean()
+        .item()
+    )
     return {
         "balanced_accuracy": (real_called_real + fake_called_fake) / 2,
         "real_called_real": real_called_real,
@@ -173,7 +220,11 @@ def detection_report(
 
 @torch.no_grad()
 def nearest_neighbour_distances(
-    queries: torch.Tensor, references: torch.Tensor, *, same_set: bool = False, batch_size: int = 256
+    queries: torch.Tensor,
+    references: torch.Tensor,
+    *,
+    same_set: bool = False,
+    batch_size: int = 256,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """For each query, the Euclidean distance to the closest reference and that reference's index.
 
@@ -197,7 +248,11 @@ def nearest_neighbour_distances(
     >>> nearest_neighbour_distances(points, points, same_set=True)[0]  # the two copies find each other
     tensor([5., 0., 0.])
     """
-    if queries.dim() < 2 or references.dim() < 2 or queries.shape[1:] != references.shape[1:]:
+    if (
+        queries.dim() < 2
+        or references.dim() < 2
+        or queries.shape[1:] != references.shape[1:]
+    ):
         raise ValueError(
             "queries and references must be batches of items of one shape, (Q, ...) and (R, ...); "
             f"got {tuple(queries.shape)} and {tuple(references.shape)}"
@@ -207,19 +262,25 @@ def nearest_neighbour_distances(
             f"same_set=True needs the same images twice, got {len(queries)} queries and {len(references)} references"
         )
     if len(references) < 1 + int(same_set):
-        raise ValueError(f"need at least {1 + int(same_set)} reference(s), got {len(references)}")
+        raise ValueError(
+            f"need at least {1 + int(same_set)} reference(s), got {len(references)}"
+        )
     flat_queries = queries.detach().flatten(1).float().cpu()  # (Q, D)
     flat_references = references.detach().flatten(1).float().cpu()  # (R, D)
     reference_norms = flat_references.pow(2).sum(dim=1)  # (R,)
     indices = []
     for start in range(0, len(flat_queries), batch_size):
-        block = flat_queries[start:start + batch_size]  # (B, D)
+        block = flat_queries[start : start + batch_size]  # (B, D)
         # |q - r|^2 up to the |q|^2 term, which does not change which r is closest: (B, R)
         scores = reference_norms[None, :] - 2 * block @ flat_references.T
         if same_set:
             rows = torch.arange(len(block))
-            scores[rows, start + rows] = float("inf")  # an image is not its own neighbour
+            scores[rows, start + rows] = float(
+                "inf"
+            )  # an image is not its own neighbour
         indices.append(scores.argmin(dim=1))
     nearest = torch.cat(indices)  # (Q,)
-    distances = (flat_queries - flat_references[nearest]).norm(dim=1)  # exact, (Q,)
+    distances = (flat_queries - flat_references[nearest]).norm(
+        dim=1
+    )  # exact, (Q,)
     return distances, nearest

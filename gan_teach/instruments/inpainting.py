@@ -43,7 +43,9 @@ def half_mask(images: torch.Tensor, visible: str = "top") -> torch.Tensor:
             [0., 0., 0., 0.]])
     """
     if images.dim() != 4:
-        raise ValueError(f"half_mask expects images of shape (B, C, H, W), got {tuple(images.shape)}")
+        raise ValueError(
+            f"half_mask expects images of shape (B, C, H, W), got {tuple(images.shape)}"
+        )
     mask = torch.zeros_like(images)
     height, width = images.shape[-2:]
     regions = {
@@ -53,13 +55,17 @@ def half_mask(images: torch.Tensor, visible: str = "top") -> torch.Tensor:
         "right": (slice(None), slice(width // 2, None)),
     }
     if visible not in regions:
-        raise ValueError(f"visible must be one of {', '.join(regions)}, got {visible!r}")
+        raise ValueError(
+            f"visible must be one of {', '.join(regions)}, got {visible!r}"
+        )
     rows, columns = regions[visible]
     mask[..., rows, columns] = 1.0
     return mask
 
 
-def _check_mask(images: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> None:
+def _check_mask(
+    images: torch.Tensor, target: torch.Tensor, mask: torch.Tensor
+) -> None:
     if images.shape != target.shape or mask.shape != target.shape:
         raise ValueError(
             "images, target and mask must have the same shape (B, C, H, W), got "
@@ -67,10 +73,14 @@ def _check_mask(images: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) 
             "Build the mask with half_mask(target) or torch.ones_like(target)."
         )
     if target.dim() < 2:
-        raise ValueError(f"expected a batch of images (B, ...), got shape {tuple(target.shape)}")
+        raise ValueError(
+            f"expected a batch of images (B, ...), got shape {tuple(target.shape)}"
+        )
 
 
-def masked_reconstruction_loss(images: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def masked_reconstruction_loss(
+    images: torch.Tensor, target: torch.Tensor, mask: torch.Tensor
+) -> torch.Tensor:
     """Mean squared error over the visible pixels of each image.
 
     ``loss_b = sum_j mask_bj (images_bj - target_bj)^2 / sum_j mask_bj``: a mean, so that images with
@@ -93,12 +103,18 @@ def masked_reconstruction_loss(images: torch.Tensor, target: torch.Tensor, mask:
     _check_mask(images, target, mask)
     visible_count = mask.flatten(1).sum(dim=1)  # (B,)
     if bool((visible_count <= 0).any()):
-        raise ValueError("every image needs at least one visible pixel (mask == 1); an all-hidden image has no loss")
-    squared_error = (mask * (images - target) ** 2).flatten(1).sum(dim=1)  # (B,)
+        raise ValueError(
+            "every image needs at least one visible pixel (mask == 1); an all-hidden image has no loss"
+        )
+    squared_error = (
+        (mask * (images - target) ** 2).flatten(1).sum(dim=1)
+    )  # (B,)
     return squared_error / visible_count
 
 
-def hidden_pixel_error(images: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def hidden_pixel_error(
+    images: torch.Tensor, target: torch.Tensor, mask: torch.Tensor
+) -> torch.Tensor:
     """Mean squared error over the *hidden* pixels of each image: how well the gaps were filled.
 
     Args:
@@ -174,7 +190,9 @@ def inpaint_by_latent_search(
             f"got {steps} and {num_restarts}"
         )
     if prior_weight < 0:
-        raise ValueError(f"prior_weight must be non-negative, got {prior_weight}")
+        raise ValueError(
+            f"prior_weight must be non-negative, got {prior_weight}"
+        )
     _check_mask(target, target, mask)
     device = next(generator.parameters()).device
     batch_size = target.shape[0]
@@ -182,33 +200,53 @@ def inpaint_by_latent_search(
     # batch norm uses its running statistics: each image's search is
     # independent of the others
     generator.eval()
-    parameters_required = [parameter.requires_grad for parameter in generator.parameters()]
+    parameters_required = [
+        parameter.requires_grad for parameter in generator.parameters()
+    ]
     generator.requires_grad_(False)
 
-    repeated_target = target.to(device).repeat(num_restarts, 1, 1, 1)  # (R * B, C, H, W), restart r is block r
-    repeated_mask = mask.to(device).repeat(num_restarts, 1, 1, 1)  # (R * B, C, H, W)
-    start = torch.randn(num_restarts * batch_size, generator.latent_dim, generator=torch.Generator().manual_seed(seed))
+    repeated_target = target.to(device).repeat(
+        num_restarts, 1, 1, 1
+    )  # (R * B, C, H, W), restart r is block r
+    repeated_mask = mask.to(device).repeat(
+        num_restarts, 1, 1, 1
+    )  # (R * B, C, H, W)
+    start = torch.randn(
+        num_restarts * batch_size,
+        generator.latent_dim,
+        generator=torch.Generator().manual_seed(seed),
+    )
     latents = start.to(device).requires_grad_(True)  # (R * B, latent_dim)
     optimizer = torch.optim.Adam([latents], lr=lr)
     try:
         for _ in range(steps):
             optimizer.zero_grad()
-            fit = masked_reconstruction_loss(generator(latents), repeated_target, repeated_mask)  # (R * B,)
-            prior = prior_weight * (latents ** 2).sum(dim=1)  # (R * B,)
+            fit = masked_reconstruction_loss(
+                generator(latents), repeated_target, repeated_mask
+            )  # (R * B,)
+            prior = prior_weight * (latents**2).sum(dim=1)  # (R * B,)
             # Summed, not averaged, over the batch: every image's z gets the
             # gradient of its own objective.
             (fit + prior).sum().backward()
             optimizer.step()
         with torch.no_grad():
             generated = generator(latents)  # (R * B, C, H, W)
-            final_loss = masked_reconstruction_loss(generated, repeated_target, repeated_mask)  # (R * B,)
+            final_loss = masked_reconstruction_loss(
+                generated, repeated_target, repeated_mask
+            )  # (R * B,)
     finally:
         generator.train(was_training)
-        for parameter, required in zip(generator.parameters(), parameters_required):
+        for parameter, required in zip(
+            generator.parameters(), parameters_required
+        ):
             parameter.requires_grad_(required)
 
-    best_restart = final_loss.view(num_restarts, batch_size).argmin(dim=0)  # (B,)
-    chosen = best_restart * batch_size + torch.arange(batch_size, device=best_restart.device)  # index into R * B
+    best_restart = final_loss.view(num_restarts, batch_size).argmin(
+        dim=0
+    )  # (B,)
+    chosen = best_restart * batch_size + torch.arange(
+        batch_size, device=best_restart.device
+    )  # index into R * B
     generated = generated[chosen].float().cpu()  # (B, C, H, W)
     target_cpu, mask_cpu = target.float().cpu(), mask.float().cpu()
     return InpaintingResult(

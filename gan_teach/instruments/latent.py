@@ -42,7 +42,11 @@ __all__ = [
 ]
 
 
-def _labels_or_balanced(generator: nn.Module, num_samples: int, labels: torch.Tensor | int | None) -> torch.Tensor | int | None:
+def _labels_or_balanced(
+    generator: nn.Module,
+    num_samples: int,
+    labels: torch.Tensor | int | None,
+) -> torch.Tensor | int | None:
     """``labels`` as given; for a conditional generator without them, every class equally often (0, 1, ..., 9, 0, ...)."""
     if is_conditional(generator) and labels is None:
         return balanced_labels(num_samples, generator.num_classes)
@@ -50,7 +54,11 @@ def _labels_or_balanced(generator: nn.Module, num_samples: int, labels: torch.Te
 
 
 @torch.no_grad()
-def render(generator: nn.Module, z: torch.Tensor, labels: torch.Tensor | int | None = None) -> torch.Tensor:
+def render(
+    generator: nn.Module,
+    z: torch.Tensor,
+    labels: torch.Tensor | int | None = None,
+) -> torch.Tensor:
     """Images for latent vectors ``z`` ``(N, latent_dim)``, in eval mode, as a CPU tensor ``(N, 1, 28, 28)``.
 
     Args:
@@ -63,19 +71,33 @@ def render(generator: nn.Module, z: torch.Tensor, labels: torch.Tensor | int | N
     with evaluating(generator):
         if is_conditional(generator):
             if labels is None:
-                raise ValueError("a conditional generator needs labels: render(generator, z, labels=3) or a (N,) tensor")
-            labels = torch.full((len(z),), labels, dtype=torch.long) if isinstance(labels, int) else torch.as_tensor(labels)
+                raise ValueError(
+                    "a conditional generator needs labels: render(generator, z, labels=3) or a (N,) tensor"
+                )
+            labels = (
+                torch.full((len(z),), labels, dtype=torch.long)
+                if isinstance(labels, int)
+                else torch.as_tensor(labels)
+            )
             images = generator(z.to(device), labels.to(device))
         else:
             if labels is not None:
-                raise ValueError(f"labels were given, but {type(generator).__name__} is not conditional")
+                raise ValueError(
+                    f"labels were given, but {type(generator).__name__} is not conditional"
+                )
             images = generator(z.to(device))
     return images.float().cpu()
 
 
-def sample_latents(latent_dim: int, num_samples: int, seed: int) -> torch.Tensor:
+def sample_latents(
+    latent_dim: int, num_samples: int, seed: int
+) -> torch.Tensor:
     """``num_samples`` standard normal latent vectors ``(num_samples, latent_dim)`` from their own seeded RNG."""
-    return torch.randn(num_samples, latent_dim, generator=torch.Generator().manual_seed(seed))
+    return torch.randn(
+        num_samples,
+        latent_dim,
+        generator=torch.Generator().manual_seed(seed),
+    )
 
 
 def truncate(z: torch.Tensor, psi: float) -> torch.Tensor:
@@ -94,7 +116,9 @@ def truncate(z: torch.Tensor, psi: float) -> torch.Tensor:
     return psi * z
 
 
-def random_directions(latent_dim: int, num_directions: int, seed: int = 0) -> torch.Tensor:
+def random_directions(
+    latent_dim: int, num_directions: int, seed: int = 0
+) -> torch.Tensor:
     """``num_directions`` random orthonormal latent directions ``(num_directions, latent_dim)``.
 
     >>> directions = random_directions(8, 3)
@@ -106,8 +130,14 @@ def random_directions(latent_dim: int, num_directions: int, seed: int = 0) -> to
             "num_directions must be between 1 and "
             f"latent_dim={latent_dim}, got {num_directions}"
         )
-    gaussian = torch.randn(latent_dim, num_directions, generator=torch.Generator().manual_seed(seed))
-    q, _ = torch.linalg.qr(gaussian)  # (latent_dim, num_directions), orthonormal columns
+    gaussian = torch.randn(
+        latent_dim,
+        num_directions,
+        generator=torch.Generator().manual_seed(seed),
+    )
+    q, _ = torch.linalg.qr(
+        gaussian
+    )  # (latent_dim, num_directions), orthonormal columns
     return q.T.contiguous()
 
 
@@ -146,22 +176,42 @@ def principal_directions(
             f"latent_dim={latent_dim}, got {num_directions}"
         )
     z = sample_latents(latent_dim, num_samples, seed)  # (N, d)
-    images = render(generator, z, _labels_or_balanced(generator, num_samples, labels)).flatten(1).double()  # (N, P)
+    images = (
+        render(
+            generator,
+            z,
+            _labels_or_balanced(generator, num_samples, labels),
+        )
+        .flatten(1)
+        .double()
+    )  # (N, P)
     centred = images - images.mean(0)
-    _, singular_values, vh = torch.linalg.svd(centred, full_matrices=False)  # vh: (min(N, P), P)
+    _, singular_values, vh = torch.linalg.svd(
+        centred, full_matrices=False
+    )  # vh: (min(N, P), P)
     scores = centred @ vh[:num_directions].T  # (N, k)
-    pullback = torch.linalg.lstsq(scores, z.double()).solution  # (k, d): z ~ scores @ pullback
+    pullback = torch.linalg.lstsq(
+        scores, z.double()
+    ).solution  # (k, d): z ~ scores @ pullback
     directions = torch.nn.functional.normalize(pullback, dim=1).float()
     variance = singular_values**2
     return directions, (variance[:num_directions] / variance.sum()).float()
 
 
-def walk(z: torch.Tensor, direction: torch.Tensor, amounts: Sequence[float] | torch.Tensor) -> torch.Tensor:
+def walk(
+    z: torch.Tensor,
+    direction: torch.Tensor,
+    amounts: Sequence[float] | torch.Tensor,
+) -> torch.Tensor:
     """Latent points ``z + a * direction`` for each ``a`` in ``amounts``: ``(len(amounts), latent_dim)``."""
     z, direction = z.reshape(-1), direction.reshape(-1)
     if z.shape != direction.shape:
-        raise ValueError(f"z and direction must have the same size, got {tuple(z.shape)} and {tuple(direction.shape)}")
-    amounts = torch.as_tensor(amounts, dtype=z.dtype).reshape(-1, 1)  # (S, 1)
+        raise ValueError(
+            f"z and direction must have the same size, got {tuple(z.shape)} and {tuple(direction.shape)}"
+        )
+    amounts = torch.as_tensor(amounts, dtype=z.dtype).reshape(
+        -1, 1
+    )  # (S, 1)
     return z + amounts * direction  # (S, d)
 
 
@@ -186,20 +236,37 @@ def slerp(z0: torch.Tensor, z1: torch.Tensor, t: float) -> torch.Tensor:
     if cosine > 1 - 1e-6:  # parallel up to rounding: the arc is a line
         return lerp(z0, z1, t)
     if cosine < -1 + 1e-6:
-        raise ValueError("z0 and z1 point in opposite directions: no single great circle joins them; use lerp")
+        raise ValueError(
+            "z0 and z1 point in opposite directions: no single great circle joins them; use lerp"
+        )
     omega = torch.arccos(cosine)  # the angle between them
-    unit = (torch.sin((1 - t) * omega) * z0 / norm0 + torch.sin(t * omega) * z1 / norm1) / torch.sin(omega)
+    unit = (
+        torch.sin((1 - t) * omega) * z0 / norm0
+        + torch.sin(t * omega) * z1 / norm1
+    ) / torch.sin(omega)
     return unit * ((1 - t) * norm0 + t * norm1)
 
 
-def interpolate(z0: torch.Tensor, z1: torch.Tensor, num_steps: int = 9, method: str = "slerp") -> torch.Tensor:
+def interpolate(
+    z0: torch.Tensor,
+    z1: torch.Tensor,
+    num_steps: int = 9,
+    method: str = "slerp",
+) -> torch.Tensor:
     """``num_steps`` latent points from ``z0`` to ``z1`` (both included): ``(num_steps, latent_dim)``."""
     if method not in ("lerp", "slerp"):
-        raise ValueError(f"method must be 'lerp' or 'slerp', got {method!r}")
+        raise ValueError(
+            f"method must be 'lerp' or 'slerp', got {method!r}"
+        )
     if num_steps < 2:
         raise ValueError(f"num_steps must be at least 2, got {num_steps}")
     step = lerp if method == "lerp" else slerp
-    return torch.stack([step(z0.reshape(-1), z1.reshape(-1), float(t)) for t in torch.linspace(0, 1, num_steps)])
+    return torch.stack(
+        [
+            step(z0.reshape(-1), z1.reshape(-1), float(t))
+            for t in torch.linspace(0, 1, num_steps)
+        ]
+    )
 
 
 def attribute_direction(
@@ -222,15 +289,27 @@ def attribute_direction(
     if not 0 < fraction <= 0.5:
         raise ValueError(f"fraction must be in (0, 0.5], got {fraction}")
     z = sample_latents(generator.latent_dim, num_samples, seed)
-    values = attribute(render(generator, z, _labels_or_balanced(generator, num_samples, labels))).reshape(-1)  # (N,)
+    values = attribute(
+        render(
+            generator,
+            z,
+            _labels_or_balanced(generator, num_samples, labels),
+        )
+    ).reshape(-1)  # (N,)
     if values.shape[0] != num_samples:
-        raise ValueError(f"attribute must return one number per image ({num_samples}), got shape {tuple(values.shape)}")
+        raise ValueError(
+            f"attribute must return one number per image ({num_samples}), got shape {tuple(values.shape)}"
+        )
     order = values.argsort()
     count = max(1, int(fraction * num_samples))
     return z[order[-count:]].mean(0) - z[order[:count]].mean(0)
 
 
-def latent_arithmetic(with_attribute: torch.Tensor, without_attribute: torch.Tensor, base: torch.Tensor) -> torch.Tensor:
+def latent_arithmetic(
+    with_attribute: torch.Tensor,
+    without_attribute: torch.Tensor,
+    base: torch.Tensor,
+) -> torch.Tensor:
     """``base + mean(with_attribute) - mean(without_attribute)``: the DCGAN paper's vector arithmetic on groups.
 
     Args:
@@ -238,28 +317,46 @@ def latent_arithmetic(with_attribute: torch.Tensor, without_attribute: torch.Ten
         base: the latents ``(d,)`` or ``(M, d)`` to add the difference to.
     """
     if with_attribute.dim() != 2 or without_attribute.dim() != 2:
-        raise ValueError("the two groups must be (N, latent_dim) batches of latent vectors")
+        raise ValueError(
+            "the two groups must be (N, latent_dim) batches of latent vectors"
+        )
     return base + with_attribute.mean(0) - without_attribute.mean(0)
 
 
-def style_grid(generator: nn.Module, z: torch.Tensor, classes: Sequence[int] | None = None) -> torch.Tensor:
+def style_grid(
+    generator: nn.Module,
+    z: torch.Tensor,
+    classes: Sequence[int] | None = None,
+) -> torch.Tensor:
     """A conditional generator's "same style, every class" grid: row ``r`` is ``z[r]`` drawn as each class.
 
     Returns:
         Images ``(rows * num_classes, 1, 28, 28)``, row by row (show with ``nrow=num_classes``).
     """
     if not is_conditional(generator):
-        raise ValueError(f"style_grid needs a conditional generator (with num_classes), got {type(generator).__name__}")
-    classes = list(range(generator.num_classes)) if classes is None else list(classes)
+        raise ValueError(
+            f"style_grid needs a conditional generator (with num_classes), got {type(generator).__name__}"
+        )
+    classes = (
+        list(range(generator.num_classes))
+        if classes is None
+        else list(classes)
+    )
     z = z.unsqueeze(0) if z.dim() == 1 else z
-    latents = z.repeat_interleave(len(classes), dim=0)  # (rows * C, d): each row's z repeated once per class
+    latents = z.repeat_interleave(
+        len(classes), dim=0
+    )  # (rows * C, d): each row's z repeated once per class
     labels = torch.tensor(classes * len(z))  # (rows * C,): 0..9, 0..9, ...
     return render(generator, latents, labels)
 
 
 def frames_html(
-    frames: Sequence[torch.Tensor], titles: Sequence[str], nrow: int | None = None, interval: int = 150,
-    figsize: tuple[float, float] = (3.0, 3.0), dpi: int = 72,
+    frames: Sequence[torch.Tensor],
+    titles: Sequence[str],
+    nrow: int | None = None,
+    interval: int = 150,
+    figsize: tuple[float, float] = (3.0, 3.0),
+    dpi: int = 72,
 ) -> str:
     """A self-contained HTML player of image grids (matplotlib's ``to_jshtml``; JPEG frames, nothing remote).
 
@@ -270,16 +367,32 @@ def frames_html(
         interval: milliseconds between frames.
     """
     if len(frames) != len(titles) or not frames:
-        raise ValueError(f"give one title per frame and at least one frame, got {len(frames)} frames, {len(titles)} titles")
-    figure = Figure(figsize=figsize, dpi=dpi, layout="constrained")  # not tracked by pyplot: no stray still
+        raise ValueError(
+            f"give one title per frame and at least one frame, got {len(frames)} frames, {len(titles)} titles"
+        )
+    figure = Figure(
+        figsize=figsize, dpi=dpi, layout="constrained"
+    )  # not tracked by pyplot: no stray still
     ax = figure.subplots()
 
     def draw(index: int) -> list:
         ax.clear()
-        image_grid(frames[index], nrow=nrow or math.ceil(math.sqrt(len(frames[index]))), ax=ax, title=titles[index])
+        image_grid(
+            frames[index],
+            nrow=nrow or math.ceil(math.sqrt(len(frames[index]))),
+            ax=ax,
+            title=titles[index],
+        )
         return []
 
-    animation = FuncAnimation(figure, draw, frames=len(frames), init_func=lambda: [], interval=interval, blit=False)
+    animation = FuncAnimation(
+        figure,
+        draw,
+        frames=len(frames),
+        init_func=lambda: [],
+        interval=interval,
+        blit=False,
+    )
     return html_player(animation, "jpeg", mode="loop")
 
 

@@ -65,11 +65,18 @@ def report(findings: Sequence[Finding]) -> bool:
     return False
 
 
-def _last_module_run(model: nn.Module, example: torch.Tensor) -> tuple[nn.Module | None, torch.Tensor]:
+def _last_module_run(
+    model: nn.Module, example: torch.Tensor
+) -> tuple[nn.Module | None, torch.Tensor]:
     """Run ``model`` on ``example``; return the last leaf module that ran, and the output."""
     order: list[nn.Module] = []
-    hooks = [module.register_forward_hook(lambda module, inputs, output: order.append(module))
-             for module in model.modules() if not list(module.children())]
+    hooks = [
+        module.register_forward_hook(
+            lambda module, inputs, output: order.append(module)
+        )
+        for module in model.modules()
+        if not list(module.children())
+    ]
     try:
         with torch.no_grad():
             output = model(example)
@@ -79,7 +86,9 @@ def _last_module_run(model: nn.Module, example: torch.Tensor) -> tuple[nn.Module
     return (order[-1] if order else None), output
 
 
-def find_sigmoid_output(discriminator: nn.Module, example: torch.Tensor) -> list[Finding]:
+def find_sigmoid_output(
+    discriminator: nn.Module, example: torch.Tensor
+) -> list[Finding]:
     """Does the discriminator end in a sigmoid? gan_teach's losses (like ``BCEWithLogitsLoss``) apply their own.
 
     Args:
@@ -89,12 +98,18 @@ def find_sigmoid_output(discriminator: nn.Module, example: torch.Tensor) -> list
     with evaluating(discriminator):
         last, output = _last_module_run(discriminator, example)
     if isinstance(last, nn.Sigmoid):
-        return [Finding("sigmoid-output", (
-            "your discriminator ends in nn.Sigmoid, so it outputs probabilities. gan_teach's losses and "
-            "BCEWithLogitsLoss expect raw scores (logits) and apply the sigmoid themselves, in a numerically stable "
-            "way: remove the Sigmoid layer. (A sigmoid followed by BCELoss computes log(sigmoid(s)); sigmoid(s) rounds "
-            "to 0 or 1 once |s| is large (about 17 in float32 for 1, 88 for 0), BCELoss then clamps the log at -100, "
-            "and the gradient vanishes exactly when D is sure.)"))]
+        return [
+            Finding(
+                "sigmoid-output",
+                (
+                    "your discriminator ends in nn.Sigmoid, so it outputs probabilities. gan_teach's losses and "
+                    "BCEWithLogitsLoss expect raw scores (logits) and apply the sigmoid themselves, in a numerically stable "
+                    "way: remove the Sigmoid layer. (A sigmoid followed by BCELoss computes log(sigmoid(s)); sigmoid(s) rounds "
+                    "to 0 or 1 once |s| is large (about 17 in float32 for 1, 88 for 0), BCELoss then clamps the log at -100, "
+                    "and the gradient vanishes exactly when D is sure.)"
+                ),
+            )
+        ]
     return []
 
 
@@ -110,7 +125,9 @@ def check_critic(critic: nn.Module, example: torch.Tensor) -> list[Finding]:
             batch with other examples added: a per-example critic gives the same scores both times.
     """
     if example.shape[0] < 2:
-        raise ValueError(f"check_critic needs a batch of at least 2 examples, got {example.shape[0]}")
+        raise ValueError(
+            f"check_critic needs a batch of at least 2 examples, got {example.shape[0]}"
+        )
     findings = []
     was_training = critic.training
     critic.train()
@@ -119,24 +136,51 @@ def check_critic(critic: nn.Module, example: torch.Tensor) -> list[Finding]:
         with torch.no_grad():
             # The same examples beside different company (shifted and stretched copies): batch statistics change.
             others = example.flip(0) * 2 + 1
-            in_other_batch = critic(torch.cat([example, others]))[: example.shape[0]]
+            in_other_batch = critic(torch.cat([example, others]))[
+                : example.shape[0]
+            ]
     finally:
         critic.train(was_training)
     if isinstance(last, nn.Sigmoid):
-        findings.append(Finding("critic-sigmoid", (
-            "your critic ends in nn.Sigmoid. A Wasserstein critic's score must be unbounded: remove the sigmoid. "
-            "Bounded is not Lipschitz, and a saturated sigmoid gives the generator no gradient.")))
-    if not torch.allclose(in_other_batch.reshape(together.shape), together, atol=1e-5, rtol=1e-4):
-        norms = [type(m).__name__ for m in critic.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+        findings.append(
+            Finding(
+                "critic-sigmoid",
+                (
+                    "your critic ends in nn.Sigmoid. A Wasserstein critic's score must be unbounded: remove the sigmoid. "
+                    "Bounded is not Lipschitz, and a saturated sigmoid gives the generator no gradient."
+                ),
+            )
+        )
+    if not torch.allclose(
+        in_other_batch.reshape(together.shape),
+        together,
+        atol=1e-5,
+        rtol=1e-4,
+    ):
+        norms = [
+            type(m).__name__
+            for m in critic.modules()
+            if isinstance(m, nn.modules.batchnorm._BatchNorm)
+        ]
         culprit = f" ({', '.join(sorted(set(norms)))})" if norms else ""
-        findings.append(Finding("critic-batch-dependence", (
-            f"your critic scores the same example differently in different batches{culprit}: the gradient penalty "
-            "is a per-example quantity, so use no normalisation or a per-example one (layer norm, "
-            "nn.GroupNorm(1, channels)) in a WGAN-GP critic.")))
+        findings.append(
+            Finding(
+                "critic-batch-dependence",
+                (
+                    f"your critic scores the same example differently in different batches{culprit}: the gradient penalty "
+                    "is a per-example quantity, so use no normalisation or a per-example one (layer norm, "
+                    "nn.GroupNorm(1, channels)) in a WGAN-GP critic."
+                ),
+            )
+        )
     return findings
 
 
-def check_data_range(data: torch.Tensor, generator: nn.Module | None = None, latent_dim: int | None = None) -> list[Finding]:
+def check_data_range(
+    data: torch.Tensor,
+    generator: nn.Module | None = None,
+    latent_dim: int | None = None,
+) -> list[Finding]:
     """Do the real data lie in ``[-1, 1]``, the range of a generator that ends in ``tanh``?
 
     Args:
@@ -147,29 +191,61 @@ def check_data_range(data: torch.Tensor, generator: nn.Module | None = None, lat
     low, high = data.min().item(), data.max().item()
     findings = []
     if high > 1.0 + 1e-3:
-        findings.append(Finding("data-range", (
-            f"your data lie in [{low:.3g}, {high:.3g}]. Pixels in [0, 255] must be scaled to [-1, 1] "
-            "(images / 127.5 - 1) to match a tanh generator; gan_teach.load_images does this for you.")))
+        findings.append(
+            Finding(
+                "data-range",
+                (
+                    f"your data lie in [{low:.3g}, {high:.3g}]. Pixels in [0, 255] must be scaled to [-1, 1] "
+                    "(images / 127.5 - 1) to match a tanh generator; gan_teach.load_images does this for you."
+                ),
+            )
+        )
     elif low >= 0.0 and high > 0.0:
-        findings.append(Finding("data-range", (
-            f"your data lie in [{low:.3g}, {high:.3g}], like [0, 1] images, but a tanh generator outputs [-1, 1]: "
-            "its black is -1, yours is 0. G must learn to squeeze its output into half its range, and until it does "
-            "D can tell them apart by the background alone. Use images * 2 - 1.")))
+        findings.append(
+            Finding(
+                "data-range",
+                (
+                    f"your data lie in [{low:.3g}, {high:.3g}], like [0, 1] images, but a tanh generator outputs [-1, 1]: "
+                    "its black is -1, yours is 0. G must learn to squeeze its output into half its range, and until it does "
+                    "D can tell them apart by the background alone. Use images * 2 - 1."
+                ),
+            )
+        )
     if generator is not None:
-        latent_dim = latent_dim if latent_dim is not None else getattr(generator, "latent_dim", None)
+        latent_dim = (
+            latent_dim
+            if latent_dim is not None
+            else getattr(generator, "latent_dim", None)
+        )
         if latent_dim is None:
-            raise ValueError("pass latent_dim: the generator has no latent_dim attribute")
+            raise ValueError(
+                "pass latent_dim: the generator has no latent_dim attribute"
+            )
         with evaluating(generator), torch.no_grad():
-            fake = generator(torch.randn(64, latent_dim, generator=torch.Generator().manual_seed(0)))
+            fake = generator(
+                torch.randn(
+                    64,
+                    latent_dim,
+                    generator=torch.Generator().manual_seed(0),
+                )
+            )
         fake_low, fake_high = fake.min().item(), fake.max().item()
         if fake_low < low - 0.5 or fake_high > high + 0.5:
-            findings.append(Finding("data-range", (
-                f"the generator's outputs reach [{fake_low:.3g}, {fake_high:.3g}] but the data stay in "
-                f"[{low:.3g}, {high:.3g}]: its last activation does not match the data's range.")))
+            findings.append(
+                Finding(
+                    "data-range",
+                    (
+                        f"the generator's outputs reach [{fake_low:.3g}, {fake_high:.3g}] but the data stay in "
+                        f"[{low:.3g}, {high:.3g}]: its last activation does not match the data's range."
+                    ),
+                )
+            )
     return findings
 
 
-def trace_shapes(model: nn.Module, example: torch.Tensor, show: bool = True) -> list[Finding]:
+def trace_shapes(
+    model: nn.Module, example: torch.Tensor, show: bool = True
+) -> list[Finding]:
     """Run ``model`` layer by layer with hooks, print each layer's output shape, and explain a shape error.
 
     Args:
@@ -187,12 +263,23 @@ def trace_shapes(model: nn.Module, example: torch.Tensor, show: bool = True) -> 
         if isinstance(output, torch.Tensor):
             last_shape[0] = tuple(output.shape)
             if show:
-                print(f"  {names.get(module, '?'):<12} {type(module).__name__:<18} -> {last_shape[0]}")
+                print(
+                    f"  {names.get(module, '?'):<12} {type(module).__name__:<18} -> {last_shape[0]}"
+                )
 
-    hooks = [module.register_forward_hook(record) for module in model.modules() if not list(module.children())]
+    hooks = [
+        module.register_forward_hook(record)
+        for module in model.modules()
+        if not list(module.children())
+    ]
     failed: list[nn.Module] = []
-    pre_hooks = [module.register_forward_pre_hook(lambda module, inputs: failed.append(module) or None)
-                 for module in model.modules() if not list(module.children())]
+    pre_hooks = [
+        module.register_forward_pre_hook(
+            lambda module, inputs: failed.append(module) or None
+        )
+        for module in model.modules()
+        if not list(module.children())
+    ]
     if show:
         print(f"  {'input':<12} {'':<18} -> {last_shape[0]}")
     was_training = model.training
@@ -203,12 +290,23 @@ def trace_shapes(model: nn.Module, example: torch.Tensor, show: bool = True) -> 
         return []
     except RuntimeError as error:
         layer = failed[-1] if failed else None
-        where = f"{names.get(layer, '?')} ({layer})" if layer is not None else "the model"
+        where = (
+            f"{names.get(layer, '?')} ({layer})"
+            if layer is not None
+            else "the model"
+        )
         hint = ""
         if isinstance(layer, nn.Linear) and len(last_shape[0]) == 2:
-            hint = (f" It expects {layer.in_features} features per example but receives {last_shape[0][1]}: compute "
-                    "in_features from the image size (or use nn.LazyLinear) instead of hard-coding it.")
-        return [Finding("shape-mismatch", f"{where} fails on an input of shape {last_shape[0]}: {error}.{hint}")]
+            hint = (
+                f" It expects {layer.in_features} features per example but receives {last_shape[0][1]}: compute "
+                "in_features from the image size (or use nn.LazyLinear) instead of hard-coding it."
+            )
+        return [
+            Finding(
+                "shape-mismatch",
+                f"{where} fails on an input of shape {last_shape[0]}: {error}.{hint}",
+            )
+        ]
     finally:
         model.train(was_training)
         for hook in hooks + pre_hooks:
@@ -216,7 +314,9 @@ def trace_shapes(model: nn.Module, example: torch.Tensor, show: bool = True) -> 
 
 
 def check_detached_fakes(
-    discriminator_step: Callable[[nn.Module, nn.Module, torch.optim.Optimizer, torch.Tensor], object],
+    discriminator_step: Callable[
+        [nn.Module, nn.Module, torch.optim.Optimizer, torch.Tensor], object
+    ],
     generator: nn.Module,
     discriminator: nn.Module,
     real: torch.Tensor,
@@ -231,20 +331,32 @@ def check_detached_fakes(
     """
     import copy
 
-    generator, discriminator = copy.deepcopy(generator), copy.deepcopy(discriminator)
+    generator, discriminator = (
+        copy.deepcopy(generator),
+        copy.deepcopy(discriminator),
+    )
     for parameter in generator.parameters():
         parameter.grad = None
     optimizer = torch.optim.SGD(discriminator.parameters(), lr=0.01)
     discriminator_step(generator, discriminator, optimizer, real)
-    touched = [name for name, parameter in generator.named_parameters()
-               if parameter.grad is not None and parameter.grad.abs().sum() > 0]
+    touched = [
+        name
+        for name, parameter in generator.named_parameters()
+        if parameter.grad is not None and parameter.grad.abs().sum() > 0
+    ]
     if touched:
-        return [Finding("fakes-not-detached", (
-            f"after your discriminator update, {len(touched)} of the generator's parameters hold gradients "
-            f"(e.g. {touched[0]}): the discriminator's loss was backpropagated into the generator. Make the fakes "
-            "with torch.no_grad() or pass fake.detach() to the discriminator. Unless the generator's gradients are "
-            "zeroed before its own update, its next step also follows the discriminator's objective; either way the "
-            "backward pass through the generator is wasted work."))]
+        return [
+            Finding(
+                "fakes-not-detached",
+                (
+                    f"after your discriminator update, {len(touched)} of the generator's parameters hold gradients "
+                    f"(e.g. {touched[0]}): the discriminator's loss was backpropagated into the generator. Make the fakes "
+                    "with torch.no_grad() or pass fake.detach() to the discriminator. Unless the generator's gradients are "
+                    "zeroed before its own update, its next step also follows the discriminator's objective; either way the "
+                    "backward pass through the generator is wasted work."
+                ),
+            )
+        ]
     return []
 
 
@@ -255,7 +367,11 @@ class _QuadraticCritic(nn.Module):
         return 0.5 * x.flatten(1).pow(2).sum(1)  # (N,)
 
 
-def check_penalty_points(student_penalty: Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]) -> list[Finding]:
+def check_penalty_points(
+    student_penalty: Callable[
+        [nn.Module, torch.Tensor, torch.Tensor], torch.Tensor
+    ],
+) -> list[Finding]:
     """Is your gradient penalty taken at random points between real and fake examples, per example?
 
     Uses a critic whose gradient at ``x`` is ``x``: real examples of norm 3 and fake ones of norm 1, placed so
@@ -267,13 +383,22 @@ def check_penalty_points(student_penalty: Callable[[nn.Module, torch.Tensor, tor
     critic = _QuadraticCritic()
     direction = torch.zeros(256, 4)
     direction[:, 0] = 1.0
-    real, fake = 3.0 * direction, 1.0 * direction  # (256, 4): norms 3 and 1 along one axis
+    real, fake = (
+        3.0 * direction,
+        1.0 * direction,
+    )  # (256, 4): norms 3 and 1 along one axis
     torch.manual_seed(0)
     value = student_penalty(critic, real, fake)
-    value = float(value.detach()) if isinstance(value, torch.Tensor) else float(value)
+    value = (
+        float(value.detach())
+        if isinstance(value, torch.Tensor)
+        else float(value)
+    )
     at_real, at_fake = (3.0 - 1) ** 2, (1.0 - 1) ** 2  # 4 and 0
     torch.manual_seed(0)
-    expected = float(gradient_penalty(critic, real, fake).detach())  # E[(2 e + 1 - 1)^2] = 4/3 for e ~ U(0, 1)
+    expected = float(
+        gradient_penalty(critic, real, fake).detach()
+    )  # E[(2 e + 1 - 1)^2] = 4/3 for e ~ U(0, 1)
     if abs(value - at_real) < 1e-3:
         where = "at the real examples"
     elif abs(value - at_fake) < 1e-3:
@@ -283,11 +408,23 @@ def check_penalty_points(student_penalty: Callable[[nn.Module, torch.Tensor, tor
     elif abs(value - expected) < 0.25:
         return []
     else:
-        return [Finding("penalty-points", (
-            f"your penalty is {value:.3f} on a test whose correct value is about {expected:.3f}: take the gradient "
-            "of the critic at x_hat = e x + (1 - e) G(z) with one uniform e per example, and average "
-            "(||grad|| - 1)^2 over the batch."))]
-    return [Finding("penalty-points", (
-        f"your penalty ({value:.3f}) is taken {where}. WGAN-GP penalises the gradient at random points on the "
-        "lines between real and fake examples, x_hat = e x + (1 - e) G(z) with a fresh uniform e per example "
-        "(random pairs stand in for the optimal coupling, on whose lines the optimal critic has gradient norm 1)."))]
+        return [
+            Finding(
+                "penalty-points",
+                (
+                    f"your penalty is {value:.3f} on a test whose correct value is about {expected:.3f}: take the gradient "
+                    "of the critic at x_hat = e x + (1 - e) G(z) with one uniform e per example, and average "
+                    "(||grad|| - 1)^2 over the batch."
+                ),
+            )
+        ]
+    return [
+        Finding(
+            "penalty-points",
+            (
+                f"your penalty ({value:.3f}) is taken {where}. WGAN-GP penalises the gradient at random points on the "
+                "lines between real and fake examples, x_hat = e x + (1 - e) G(z) with a fresh uniform e per example "
+                "(random pairs stand in for the optimal coupling, on whose lines the optimal critic has gradient norm 1)."
+            ),
+        )
+    ]

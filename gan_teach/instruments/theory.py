@@ -28,7 +28,9 @@ __all__ = [
 ]
 
 
-def density_on_grid(distribution: ToyDistribution, grid: torch.Tensor) -> torch.Tensor:
+def density_on_grid(
+    distribution: ToyDistribution, grid: torch.Tensor
+) -> torch.Tensor:
     """The density of a 1-D toy distribution at every point of ``grid``.
 
     Args:
@@ -43,21 +45,32 @@ def density_on_grid(distribution: ToyDistribution, grid: torch.Tensor) -> torch.
     0.398942
     """
     if distribution.dim != 1:
-        raise ValueError(f"density_on_grid needs a 1-D distribution, got {distribution.name!r} of dimension {distribution.dim}")
+        raise ValueError(
+            f"density_on_grid needs a 1-D distribution, got {distribution.name!r} of dimension {distribution.dim}"
+        )
     return distribution.log_density(grid[:, None]).exp()  # (N, 1) -> (N,)
 
 
-def optimal_discriminator(p_data: torch.Tensor, p_g: torch.Tensor) -> torch.Tensor:
+def optimal_discriminator(
+    p_data: torch.Tensor, p_g: torch.Tensor
+) -> torch.Tensor:
     """``D*(x) = p_data(x) / (p_data(x) + p_g(x))``, and 1/2 where both densities are 0 (any D is optimal there).
 
     >>> optimal_discriminator(torch.tensor([1.0, 0.3, 0.0, 0.0]), torch.tensor([1.0, 0.1, 0.2, 0.0]))
     tensor([0.5000, 0.7500, 0.0000, 0.5000])
     """
     total = p_data + p_g
-    return torch.where(total > 0, p_data / torch.where(total > 0, total, 1.0), 0.5)
+    return torch.where(
+        total > 0, p_data / torch.where(total > 0, total, 1.0), 0.5
+    )
 
 
-def value_function(discriminator: torch.Tensor, p_data: torch.Tensor, p_g: torch.Tensor, grid: torch.Tensor) -> float:
+def value_function(
+    discriminator: torch.Tensor,
+    p_data: torch.Tensor,
+    p_g: torch.Tensor,
+    grid: torch.Tensor,
+) -> float:
     """``V(D, G) = integral of p_data log D + p_g log(1 - D)``, by the trapezoid rule on ``grid``.
 
     ``E_z[log(1 - D(G(z)))]`` is written as an integral over ``p_g``, the density of ``G(z)``.
@@ -76,17 +89,23 @@ def value_function(discriminator: torch.Tensor, p_data: torch.Tensor, p_g: torch
     """
     eps = torch.finfo(discriminator.dtype).eps
     discriminator = discriminator.clamp(eps, 1 - eps)
-    integrand = torch.xlogy(p_data, discriminator) + torch.xlogy(p_g, 1 - discriminator)  # (N,)
+    integrand = torch.xlogy(p_data, discriminator) + torch.xlogy(
+        p_g, 1 - discriminator
+    )  # (N,)
     return torch.trapezoid(integrand, grid).item()
 
 
-def kl_divergence(p: torch.Tensor, q: torch.Tensor, grid: torch.Tensor) -> float:
+def kl_divergence(
+    p: torch.Tensor, q: torch.Tensor, grid: torch.Tensor
+) -> float:
     """``KL(p || q) = integral of p log(p / q)`` in nats, by the trapezoid rule (``+inf`` if ``q = 0 < p`` somewhere)."""
     integrand = torch.xlogy(p, p) - torch.xlogy(p, q)  # 0 where p = 0
     return torch.trapezoid(integrand, grid).item()
 
 
-def jensen_shannon(p: torch.Tensor, q: torch.Tensor, grid: torch.Tensor) -> float:
+def jensen_shannon(
+    p: torch.Tensor, q: torch.Tensor, grid: torch.Tensor
+) -> float:
     """``JSD(p || q) = KL(p || m) / 2 + KL(q || m) / 2`` with ``m = (p + q) / 2``, in nats: between 0 and log 2.
 
     >>> grid = torch.linspace(-1.0, 3.0, 4001, dtype=torch.float64)
@@ -95,10 +114,14 @@ def jensen_shannon(p: torch.Tensor, q: torch.Tensor, grid: torch.Tensor) -> floa
     1.0
     """
     mixture = (p + q) / 2
-    return 0.5 * kl_divergence(p, mixture, grid) + 0.5 * kl_divergence(q, mixture, grid)
+    return 0.5 * kl_divergence(p, mixture, grid) + 0.5 * kl_divergence(
+        q, mixture, grid
+    )
 
 
-def wasserstein_1d(p: torch.Tensor, q: torch.Tensor, grid: torch.Tensor) -> float:
+def wasserstein_1d(
+    p: torch.Tensor, q: torch.Tensor, grid: torch.Tensor
+) -> float:
     """Earth mover's distance ``W1(p, q) = integral of |F_p - F_q|`` in 1-D, with ``F`` the cumulative distributions.
 
     >>> grid = torch.linspace(-10.0, 10.0, 20001, dtype=torch.float64)
@@ -107,13 +130,18 @@ def wasserstein_1d(p: torch.Tensor, q: torch.Tensor, grid: torch.Tensor) -> floa
     1.5
     """
     steps = grid.diff()  # (N - 1,)
-    cumulative_p = torch.cat([p.new_zeros(1), torch.cumsum((p[1:] + p[:-1]) / 2 * steps, 0)])  # (N,)
-    cumulative_q = torch.cat([q.new_zeros(1), torch.cumsum((q[1:] + q[:-1]) / 2 * steps, 0)])  # (N,)
+    cumulative_p = torch.cat(
+        [p.new_zeros(1), torch.cumsum((p[1:] + p[:-1]) / 2 * steps, 0)]
+    )  # (N,)
+    cumulative_q = torch.cat(
+        [q.new_zeros(1), torch.cumsum((q[1:] + q[:-1]) / 2 * steps, 0)]
+    )  # (N,)
     return torch.trapezoid((cumulative_p - cumulative_q).abs(), grid).item()
 
 
 def loss_and_logit_gradient(
-    generator_loss: Callable[[torch.Tensor], torch.Tensor], probabilities: torch.Tensor
+    generator_loss: Callable[[torch.Tensor], torch.Tensor],
+    probabilities: torch.Tensor,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """A generator loss, and its derivative with respect to the logit, at each value of ``D(G(z))``.
 
@@ -131,13 +159,25 @@ def loss_and_logit_gradient(
     (-0.6931, -0.5)
     """
     if not bool(((probabilities > 0) & (probabilities < 1)).all()):
-        raise ValueError("probabilities must lie strictly between 0 and 1, where the logit is finite")
-    logits = torch.logit(probabilities).detach().requires_grad_(True)  # (N,)
-    losses = torch.stack([generator_loss(logit.reshape(1)) for logit in logits])  # one batch of one per value
-    (gradients,) = torch.autograd.grad(losses.sum(), logits)  # each loss depends on its own logit only
+        raise ValueError(
+            "probabilities must lie strictly between 0 and 1, where the logit is finite"
+        )
+    logits = (
+        torch.logit(probabilities).detach().requires_grad_(True)
+    )  # (N,)
+    losses = torch.stack(
+        [generator_loss(logit.reshape(1)) for logit in logits]
+    )  # one batch of one per value
+    (gradients,) = torch.autograd.grad(
+        losses.sum(), logits
+    )  # each loss depends on its own logit only
     return losses.detach(), gradients
 
 
-def pointwise_objective(discriminator: torch.Tensor, p_data: torch.Tensor, p_g: torch.Tensor) -> torch.Tensor:
+def pointwise_objective(
+    discriminator: torch.Tensor, p_data: torch.Tensor, p_g: torch.Tensor
+) -> torch.Tensor:
     """``p_data log D + p_g log(1 - D)``: the integrand of V at each point."""
-    return torch.xlogy(p_data, discriminator) + torch.xlogy(p_g, 1 - discriminator)
+    return torch.xlogy(p_data, discriminator) + torch.xlogy(
+        p_g, 1 - discriminator
+    )

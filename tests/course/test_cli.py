@@ -11,20 +11,42 @@ from gan_teach.course.cli import main
 BOOK = Path(__file__).resolve().parents[2] / "book"
 
 
-def test_student_edition_from_the_instructors_command_line(tmp_path, capsys):
+def test_student_edition_from_the_instructors_command_line(
+    tmp_path, capsys
+):
     book = tmp_path / "book"
     book.mkdir()
-    (book / "algorithm.ipynb").write_text((BOOK / "algorithm.ipynb").read_text())
-    assert main(["student-edition", "--book", str(book), "--out", str(tmp_path / "student")]) == 0
+    (book / "algorithm.ipynb").write_text(
+        (BOOK / "algorithm.ipynb").read_text()
+    )
+    assert (
+        main(
+            [
+                "student-edition",
+                "--book",
+                str(book),
+                "--out",
+                str(tmp_path / "student"),
+            ]
+        )
+        == 0
+    )
     assert "solutions removed" in capsys.readouterr().out
-    cells = json.loads((tmp_path / "student" / "algorithm.ipynb").read_text())["cells"]
-    assert not any("{solution-start}" in "".join(cell["source"]) for cell in cells)
+    cells = json.loads(
+        (tmp_path / "student" / "algorithm.ipynb").read_text()
+    )["cells"]
+    assert not any(
+        "{solution-start}" in "".join(cell["source"]) for cell in cells
+    )
 
 
 def test_grading_a_missing_folder_is_one_line(tmp_path, capsys):
     assert main(["grade", str(tmp_path / "nowhere")]) == 1
     error = capsys.readouterr().err
-    assert error.startswith("gan-teach-course grade: error:") and len(error.strip().splitlines()) == 1
+    assert (
+        error.startswith("gan-teach-course grade: error:")
+        and len(error.strip().splitlines()) == 1
+    )
 
 
 def test_the_learners_command_line_has_no_course_commands(capsys):
@@ -35,5 +57,10 @@ def test_the_learners_command_line_has_no_course_commands(capsys):
 
 def test_the_learners_command_line_does_not_load_the_course_package():
     code = "import sys, gan_teach.cli; print(any(m.startswith('gan_teach.course') for m in sys.modules))"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert result.stdout.strip() == "False"

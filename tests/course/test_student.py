@@ -19,7 +19,11 @@ SOLUTION_LABEL = re.compile(r"```\{solution-start\} (\S+)")
 
 
 def _source(cell) -> str:
-    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+    return (
+        "".join(cell["source"])
+        if isinstance(cell["source"], list)
+        else cell["source"]
+    )
 
 
 def _cells_with_solution_flag(notebook):
@@ -27,17 +31,26 @@ def _cells_with_solution_flag(notebook):
     depth = 0
     for cell in notebook["cells"]:
         text = _source(cell)
-        starts, ends = text.count("{solution-start}"), text.count("{solution-end}")
+        starts, ends = (
+            text.count("{solution-start}"),
+            text.count("{solution-end}"),
+        )
         yield cell, depth > 0 or starts > 0
         depth += starts - ends
 
 
 def _markdown(cells) -> str:
-    return "\n".join(_source(cell) for cell in cells if cell["cell_type"] == "markdown")
+    return "\n".join(
+        _source(cell) for cell in cells if cell["cell_type"] == "markdown"
+    )
 
 
 def _cell(kind: str, text: str) -> dict:
-    return {"cell_type": kind, "source": text, **({"outputs": []} if kind == "code" else {})}
+    return {
+        "cell_type": kind,
+        "source": text,
+        **({"outputs": []} if kind == "code" else {}),
+    }
 
 
 START = "```{solution-start} ex-a\n:class: dropdown\n```\n"
@@ -45,25 +58,49 @@ END = "```{solution-end}\n```"
 
 
 def test_a_block_across_cells_is_removed_with_its_code():
-    cells = [_cell("markdown", "```{exercise} A\n:label: ex-a\n\nDo it.\n```"), _cell("code", "starter()"),
-             _cell("markdown", START), _cell("code", "answer = 1"), _cell("markdown", "Because."), _cell("markdown", END),
-             _cell("markdown", "After.")]
+    cells = [
+        _cell("markdown", "```{exercise} A\n:label: ex-a\n\nDo it.\n```"),
+        _cell("code", "starter()"),
+        _cell("markdown", START),
+        _cell("code", "answer = 1"),
+        _cell("markdown", "Because."),
+        _cell("markdown", END),
+        _cell("markdown", "After."),
+    ]
     notebook, removed = strip_solutions({"cells": cells})
     assert removed == 1
-    assert [_source(cell) for cell in notebook["cells"]] == [cells[0]["source"], "starter()", "After."]
+    assert [_source(cell) for cell in notebook["cells"]] == [
+        cells[0]["source"],
+        "starter()",
+        "After.",
+    ]
 
 
 def test_a_block_inside_one_cell_keeps_the_text_around_it():
-    text = "Before.\n\n" + START + "The answer is 42.\n\n" + END + "\n\nAfter."
-    notebook, removed = strip_solutions({"cells": [_cell("markdown", text)]})
+    text = (
+        "Before.\n\n" + START + "The answer is 42.\n\n" + END + "\n\nAfter."
+    )
+    notebook, removed = strip_solutions(
+        {"cells": [_cell("markdown", text)]}
+    )
     assert removed == 1
     kept = _source(notebook["cells"][0])
-    assert kept.startswith("Before.") and kept.endswith("After.") and "42" not in kept and "solution" not in kept
+    assert (
+        kept.startswith("Before.")
+        and kept.endswith("After.")
+        and "42" not in kept
+        and "solution" not in kept
+    )
 
 
 def test_two_blocks_and_a_block_that_ends_in_a_later_cell_with_text():
-    cells = [_cell("markdown", START + "one\n" + END + "\nkept\n" + START + "two"), _cell("code", "secret = 2"),
-             _cell("markdown", END + "\ntail")]
+    cells = [
+        _cell(
+            "markdown", START + "one\n" + END + "\nkept\n" + START + "two"
+        ),
+        _cell("code", "secret = 2"),
+        _cell("markdown", END + "\ntail"),
+    ]
     notebook, removed = strip_solutions({"cells": cells})
     assert removed == 2
     assert [_source(cell) for cell in notebook["cells"]] == ["kept", "tail"]
@@ -71,8 +108,14 @@ def test_two_blocks_and_a_block_that_ends_in_a_later_cell_with_text():
 
 def test_broken_markup_is_refused_with_the_cell():
     with pytest.raises(SolutionBlockError, match="never ends"):
-        strip_solutions({"cells": [_cell("markdown", START), _cell("code", "x = 1")]}, name="a.ipynb")
-    with pytest.raises(SolutionBlockError, match="cell 0: a solution-end without a solution-start"):
+        strip_solutions(
+            {"cells": [_cell("markdown", START), _cell("code", "x = 1")]},
+            name="a.ipynb",
+        )
+    with pytest.raises(
+        SolutionBlockError,
+        match="cell 0: a solution-end without a solution-start",
+    ):
         strip_solutions({"cells": [_cell("markdown", END)]})
 
 
@@ -86,11 +129,20 @@ def test_registry_matches_the_starter_cells_of_the_book():
             if match := EXERCISE_LABEL.search(text):
                 label = match.group(1)
             if cell["cell_type"] == "code" and not in_solution:
-                for module, check in re.findall(r"from (\S+) import (check_\w+)", text):
+                for module, check in re.findall(
+                    r"from (\S+) import (check_\w+)", text
+                ):
                     function = re.search(check + r"\((\w+)", text).group(1)
-                    found.add((path.stem, label, function, f"{module}:{check}"))
-    registered = {(e.chapter, e.label, e.function_name, e.check_path) for e in CODE_EXERCISES}
-    assert found == registered, f"book only: {found - registered}; registry only: {registered - found}"
+                    found.add(
+                        (path.stem, label, function, f"{module}:{check}")
+                    )
+    registered = {
+        (e.chapter, e.label, e.function_name, e.check_path)
+        for e in CODE_EXERCISES
+    }
+    assert found == registered, (
+        f"book only: {found - registered}; registry only: {registered - found}"
+    )
     assert {e.chapter for e in CODE_EXERCISES} <= set(CHAPTERS)
     for exercise in CODE_EXERCISES:
         assert callable(exercise.check())
@@ -98,15 +150,25 @@ def test_registry_matches_the_starter_cells_of_the_book():
 
 def _names(code: str) -> tuple[set[str], set[str]]:
     """Names a code cell defines and names it reads (IPython magics dropped)."""
-    tree = ast.parse("\n".join(line for line in code.splitlines() if not line.lstrip().startswith(("%", "!"))))
+    tree = ast.parse(
+        "\n".join(
+            line
+            for line in code.splitlines()
+            if not line.lstrip().startswith(("%", "!"))
+        )
+    )
     defined, read = set(), set()
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
             defined.add(node.name)
-        elif isinstance(node, ast.arg):  # a parameter: defined inside its function
+        elif isinstance(
+            node, ast.arg
+        ):  # a parameter: defined inside its function
             defined.add(node.arg)
         elif isinstance(node, ast.Name):
-            (defined if isinstance(node.ctx, ast.Store) else read).add(node.id)
+            (defined if isinstance(node.ctx, ast.Store) else read).add(
+                node.id
+            )
         elif isinstance(node, ast.alias):
             defined.add((node.asname or node.name).split(".")[0])
     return defined, read
@@ -115,32 +177,77 @@ def _names(code: str) -> tuple[set[str], set[str]]:
 @pytest.fixture(scope="module")
 def student_edition(tmp_path_factory):
     out = tmp_path_factory.mktemp("student")
-    result = subprocess.run(["make", "--no-print-directory", "student", f"STUDENT_DIR={out}"], cwd=REPO,
-                            capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        ["make", "--no-print-directory", "student", f"STUDENT_DIR={out}"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return out
 
 
-def test_make_student_removes_every_solution_and_keeps_every_exercise(student_edition):
+def test_make_student_removes_every_solution_and_keeps_every_exercise(
+    student_edition,
+):
     for path in NOTEBOOKS:
         original = json.loads(path.read_text(encoding="utf-8"))
-        student = json.loads((student_edition / path.name).read_text(encoding="utf-8"))
-        assert student["metadata"]["gan_teach"] == {"chapter": path.stem, "edition": "student"}
-        text = _markdown(student["cells"]) + "\n".join(_source(c) for c in student["cells"] if c["cell_type"] == "code")
-        assert "{solution-start}" not in text and "{solution-end}" not in text, path.name
+        student = json.loads(
+            (student_edition / path.name).read_text(encoding="utf-8")
+        )
+        assert student["metadata"]["gan_teach"] == {
+            "chapter": path.stem,
+            "edition": "student",
+        }
+        text = _markdown(student["cells"]) + "\n".join(
+            _source(c) for c in student["cells"] if c["cell_type"] == "code"
+        )
+        assert (
+            "{solution-start}" not in text and "{solution-end}" not in text
+        ), path.name
 
-        solution_code = [_source(c) for c, inside in _cells_with_solution_flag(original) if inside and c["cell_type"] == "code"]
-        student_code = [_source(c) for c in student["cells"] if c["cell_type"] == "code"]
-        assert not set(solution_code) & set(student_code), f"{path.name}: a solution's code survived"
-        kept_code = [_source(c) for c, inside in _cells_with_solution_flag(original) if not inside and c["cell_type"] == "code"]
-        assert student_code == kept_code, f"{path.name}: a code cell outside the solutions was lost"
+        solution_code = [
+            _source(c)
+            for c, inside in _cells_with_solution_flag(original)
+            if inside and c["cell_type"] == "code"
+        ]
+        student_code = [
+            _source(c) for c in student["cells"] if c["cell_type"] == "code"
+        ]
+        assert not set(solution_code) & set(student_code), (
+            f"{path.name}: a solution's code survived"
+        )
+        kept_code = [
+            _source(c)
+            for c, inside in _cells_with_solution_flag(original)
+            if not inside and c["cell_type"] == "code"
+        ]
+        assert student_code == kept_code, (
+            f"{path.name}: a code cell outside the solutions was lost"
+        )
 
-        assert EXERCISE_LABEL.findall(_markdown(student["cells"])) == EXERCISE_LABEL.findall(_markdown(original["cells"]))
+        assert EXERCISE_LABEL.findall(
+            _markdown(student["cells"])
+        ) == EXERCISE_LABEL.findall(_markdown(original["cells"]))
         if path.stem in CHAPTERS:
-            assert len(SOLUTION_LABEL.findall(_markdown(original["cells"]))) >= 3, f"{path.name}: solutions expected"
-            for exercise in [e for e in CODE_EXERCISES if e.chapter == path.stem]:
-                assert any(exercise.check_path.split(":")[1] + "(" + exercise.function_name in code for code in student_code)
-    assert (student_edition / "figures" / "practice-mnist-5-epochs.png").exists()  # the pictures the text shows
+            assert (
+                len(SOLUTION_LABEL.findall(_markdown(original["cells"])))
+                >= 3
+            ), f"{path.name}: solutions expected"
+            for exercise in [
+                e for e in CODE_EXERCISES if e.chapter == path.stem
+            ]:
+                assert any(
+                    exercise.check_path.split(":")[1]
+                    + "("
+                    + exercise.function_name
+                    in code
+                    for code in student_code
+                )
+    assert (
+        student_edition / "figures" / "practice-mnist-5-epochs.png"
+    ).exists()  # the pictures the text shows
 
 
 def test_no_kept_cell_needs_a_name_only_a_solution_defined():
@@ -155,6 +262,10 @@ def test_no_kept_cell_needs_a_name_only_a_solution_defined():
             if inside:
                 defined_by_solutions |= defined
                 continue
-            missing = (read & defined_by_solutions) - defined_by_kept - defined
-            assert not missing, f"{path.name}: a cell reads {sorted(missing)}, defined only in a solution"
+            missing = (
+                (read & defined_by_solutions) - defined_by_kept - defined
+            )
+            assert not missing, (
+                f"{path.name}: a cell reads {sorted(missing)}, defined only in a solution"
+            )
             defined_by_kept |= defined

@@ -19,7 +19,9 @@ class LinearGenerator(nn.Module):
         self.linear = nn.Linear(latent_dim, 16, bias=False)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.linear(z).view(-1, 1, 4, 4)  # (N, latent_dim) -> (N, 1, 4, 4)
+        return self.linear(z).view(
+            -1, 1, 4, 4
+        )  # (N, latent_dim) -> (N, 1, 4, 4)
 
 
 @pytest.mark.parametrize("visible", ["top", "bottom", "left", "right"])
@@ -40,8 +42,14 @@ def test_masked_loss_ignores_hidden_pixels_and_averages_visible_ones():
     images[:, :, 2:] = 100.0  # hidden below
     mask = half_mask(target)
     mask[1, :, 1] = 0.0  # the second image shows one row only
-    assert torch.allclose(masked_reconstruction_loss(images, target, mask), torch.tensor([1.0, 1.0]))
-    assert torch.allclose(hidden_pixel_error(images, target, mask), torch.tensor([1e4, (2 * 1e4 + 1) / 3]))
+    assert torch.allclose(
+        masked_reconstruction_loss(images, target, mask),
+        torch.tensor([1.0, 1.0]),
+    )
+    assert torch.allclose(
+        hidden_pixel_error(images, target, mask),
+        torch.tensor([1e4, (2 * 1e4 + 1) / 3]),
+    )
 
 
 def test_masked_loss_explains_bad_masks():
@@ -59,10 +67,25 @@ def test_latent_search_recovers_hidden_pixels_of_a_linear_generator():
     with torch.no_grad():
         target = generator(true_latents)  # (5, 1, 4, 4)
     mask = half_mask(target)  # 8 visible pixels determine 3 latent numbers
-    result = inpaint_by_latent_search(generator, target, mask, steps=400, lr=0.1, prior_weight=0.0, num_restarts=2)
-    assert result.filled.shape == target.shape and result.latents.shape == (5, 3)
-    assert hidden_pixel_error(result.filled, target, mask).max().item() < 1e-4
-    assert torch.equal(result.filled * mask, target * mask)  # visible pixels are kept as they were
+    result = inpaint_by_latent_search(
+        generator,
+        target,
+        mask,
+        steps=400,
+        lr=0.1,
+        prior_weight=0.0,
+        num_restarts=2,
+    )
+    assert result.filled.shape == target.shape and result.latents.shape == (
+        5,
+        3,
+    )
+    assert (
+        hidden_pixel_error(result.filled, target, mask).max().item() < 1e-4
+    )
+    assert torch.equal(
+        result.filled * mask, target * mask
+    )  # visible pixels are kept as they were
 
 
 def test_latent_search_leaves_the_generator_unchanged():
@@ -77,8 +100,12 @@ def test_latent_search_leaves_the_generator_unchanged():
 def test_prior_pulls_latents_towards_zero():
     generator = LinearGenerator()
     target = torch.full((2, 1, 4, 4), 3.0)
-    free = inpaint_by_latent_search(generator, target, half_mask(target), steps=200, prior_weight=0.0)
-    shrunk = inpaint_by_latent_search(generator, target, half_mask(target), steps=200, prior_weight=10.0)
+    free = inpaint_by_latent_search(
+        generator, target, half_mask(target), steps=200, prior_weight=0.0
+    )
+    shrunk = inpaint_by_latent_search(
+        generator, target, half_mask(target), steps=200, prior_weight=10.0
+    )
     assert shrunk.latents.norm() < free.latents.norm()
 
 
@@ -87,4 +114,6 @@ def test_latent_search_rejects_bad_arguments():
     with pytest.raises(ValueError, match="latent_dim"):
         inpaint_by_latent_search(nn.Identity(), target, half_mask(target))
     with pytest.raises(ValueError, match="at least 1"):
-        inpaint_by_latent_search(LinearGenerator(), target, half_mask(target), steps=0)
+        inpaint_by_latent_search(
+            LinearGenerator(), target, half_mask(target), steps=0
+        )

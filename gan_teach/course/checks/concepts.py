@@ -25,8 +25,12 @@ def _mixture_cdf(points: torch.Tensor) -> torch.Tensor:
     """The cumulative distribution function of ``mixture-1d`` at ``points`` (float64)."""
     distribution = toy_distribution("mixture-1d")
     centers = distribution.centers_tensor().to(torch.float64)[:, 0]  # (K,)
-    standardized = (points[:, None] - centers[None]) / distribution.std  # (N, K)
-    return (0.5 * (1 + torch.erf(standardized / math.sqrt(2)))).mean(dim=1)  # equal weights
+    standardized = (
+        points[:, None] - centers[None]
+    ) / distribution.std  # (N, K)
+    return (0.5 * (1 + torch.erf(standardized / math.sqrt(2)))).mean(
+        dim=1
+    )  # equal weights
 
 
 def _ks_distance(samples: torch.Tensor) -> float:
@@ -34,23 +38,36 @@ def _ks_distance(samples: torch.Tensor) -> float:
     ordered = torch.sort(samples.to(torch.float64)).values  # (N,)
     cdf = _mixture_cdf(ordered)  # (N,)
     count = ordered.numel()
-    above = torch.arange(1, count + 1, dtype=torch.float64) / count - cdf  # empirical CDF just after each point
-    below = cdf - torch.arange(0, count, dtype=torch.float64) / count  # and just before it
+    above = (
+        torch.arange(1, count + 1, dtype=torch.float64) / count - cdf
+    )  # empirical CDF just after each point
+    below = (
+        cdf - torch.arange(0, count, dtype=torch.float64) / count
+    )  # and just before it
     return max(above.max().item(), below.max().item())
 
 
 def _hidden_noise() -> list[torch.Tensor]:
     """Uniform noise in the open interval (0, 1), one ``(N,)`` float64 tensor per hidden seed."""
     return [
-        torch.rand(NUM_SAMPLES, generator=torch.Generator().manual_seed(seed), dtype=torch.float64).clamp(1e-9, 1 - 1e-9)
+        torch.rand(
+            NUM_SAMPLES,
+            generator=torch.Generator().manual_seed(seed),
+            dtype=torch.float64,
+        ).clamp(1e-9, 1 - 1e-9)
         for seed in (3, 14, 2014)
     ]
 
 
-def _check_one(student_function: Callable[[torch.Tensor], torch.Tensor], noise: torch.Tensor) -> None:
+def _check_one(
+    student_function: Callable[[torch.Tensor], torch.Tensor],
+    noise: torch.Tensor,
+) -> None:
     samples = student_function(noise.clone())
     if not isinstance(samples, torch.Tensor):
-        raise ExerciseCheckError(f"return a torch.Tensor, not {type(samples).__name__}")
+        raise ExerciseCheckError(
+            f"return a torch.Tensor, not {type(samples).__name__}"
+        )
     if samples.shape != noise.shape:
         raise ExerciseCheckError(
             f"return one sample per noise value: expected shape {tuple(noise.shape)}, got {tuple(samples.shape)}"
@@ -62,12 +79,17 @@ def _check_one(student_function: Callable[[torch.Tensor], torch.Tensor], noise: 
             "function does near u = 0, u = 1/2 and u = 1"
         )
     again = student_function(noise.clone())
-    if not torch.equal(torch.as_tensor(again).detach().to(torch.float64), samples):
+    if not torch.equal(
+        torch.as_tensor(again).detach().to(torch.float64), samples
+    ):
         raise ExerciseCheckError(
             "the same noise gave different samples on a second call: a generator is a deterministic function of "
             "its noise, so draw no new random numbers inside it; all its randomness must come from u"
         )
-    left, right = samples[samples < 0], samples[samples >= 0]  # the two modes are at -2 and +2
+    left, right = (
+        samples[samples < 0],
+        samples[samples >= 0],
+    )  # the two modes are at -2 and +2
     left_share = left.numel() / samples.numel()
     if abs(left_share - 0.5) > 0.03:
         raise ExerciseCheckError(
@@ -81,7 +103,11 @@ def _check_one(student_function: Callable[[torch.Tensor], torch.Tensor], noise: 
             )
         spread = part.std().item()
         if abs(spread - 0.5) > 0.05:
-            hint = " (each mode is a Gaussian with std 0.5, not a single point)" if spread < 0.05 else ""
+            hint = (
+                " (each mode is a Gaussian with std 0.5, not a single point)"
+                if spread < 0.05
+                else ""
+            )
             raise ExerciseCheckError(
                 f"the samples of the mode at {name} have standard deviation {spread:.3f}; expected 0.5{hint}"
             )
@@ -95,7 +121,9 @@ def _check_one(student_function: Callable[[torch.Tensor], torch.Tensor], noise: 
 
 
 def check_mixture_generator(
-    student_function: Callable[[torch.Tensor], torch.Tensor], *, raise_on_failure: bool = False
+    student_function: Callable[[torch.Tensor], torch.Tensor],
+    *,
+    raise_on_failure: bool = False,
 ) -> bool:
     """Test a hand-written generator ``u -> x`` for the ``mixture-1d`` distribution on hidden noise.
 

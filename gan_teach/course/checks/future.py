@@ -19,25 +19,57 @@ def _hidden_cases() -> list[tuple[str, torch.Tensor, torch.Tensor, bool]]:
     generator = torch.Generator().manual_seed(2019)
 
     def images(count: int) -> torch.Tensor:
-        return torch.rand(count, 1, 4, 4, generator=generator) * 2 - 1  # (count, 1, 4, 4) in [-1, 1]
+        return (
+            torch.rand(count, 1, 4, 4, generator=generator) * 2 - 1
+        )  # (count, 1, 4, 4) in [-1, 1]
 
     references = images(7)
     with_copy = images(5)
-    with_copy[2] = references[4]  # a "generated" image that is a training image: a memorised copy
+    with_copy[2] = references[
+        4
+    ]  # a "generated" image that is a training image: a memorised copy
     training = images(6)
-    training[3] = training[1]  # a training set with an exact duplicate, as real data sets have
+    training[3] = training[
+        1
+    ]  # a training set with an exact duplicate, as real data sets have
     return [
-        ("5 generated images against 7 training images", images(5), references, False),
-        ("3 generated images against 7 training images, two channels", torch.rand(3, 2, 4, 4, generator=generator),
-         torch.rand(7, 2, 4, 4, generator=generator), False),
-        ("5 generated images, one of them a copy of a training image", with_copy, references, False),
-        ("7 training images against themselves (same_set=True)", references, references, True),
-        ("6 training images, two of them identical, against themselves (same_set=True)", training, training, True),
+        (
+            "5 generated images against 7 training images",
+            images(5),
+            references,
+            False,
+        ),
+        (
+            "3 generated images against 7 training images, two channels",
+            torch.rand(3, 2, 4, 4, generator=generator),
+            torch.rand(7, 2, 4, 4, generator=generator),
+            False,
+        ),
+        (
+            "5 generated images, one of them a copy of a training image",
+            with_copy,
+            references,
+            False,
+        ),
+        (
+            "7 training images against themselves (same_set=True)",
+            references,
+            references,
+            True,
+        ),
+        (
+            "6 training images, two of them identical, against themselves (same_set=True)",
+            training,
+            training,
+            True,
+        ),
     ]
 
 
 def check_nearest_neighbour_distance(
-    student_function: NearestNeighbourFunction, *, raise_on_failure: bool = False
+    student_function: NearestNeighbourFunction,
+    *,
+    raise_on_failure: bool = False,
 ) -> bool:
     """Test a student's nearest-neighbour distance on hidden cases, and say what is wrong without the answer.
 
@@ -56,7 +88,9 @@ def check_nearest_neighbour_distance(
     def run_cases() -> int:
         for description, queries, references, same_set in cases:
             try:
-                answer = student_function(queries.clone(), references.clone(), same_set=same_set)
+                answer = student_function(
+                    queries.clone(), references.clone(), same_set=same_set
+                )
             except Exception as error:  # a crash is a wrong answer too; say where it happened
                 raise ExerciseCheckError(
                     f"on {description} (shapes {tuple(queries.shape)} and {tuple(references.shape)}) your function "
@@ -64,13 +98,21 @@ def check_nearest_neighbour_distance(
                     "images.flatten(1), and accept the keyword argument same_set."
                 ) from error
             if not isinstance(answer, torch.Tensor):
-                raise ExerciseCheckError(f"return a torch.Tensor of distances, not {type(answer).__name__}")
-            expected, _ = nearest_neighbour_distances(queries, references, same_set=same_set)
+                raise ExerciseCheckError(
+                    f"return a torch.Tensor of distances, not {type(answer).__name__}"
+                )
+            expected, _ = nearest_neighbour_distances(
+                queries, references, same_set=same_set
+            )
             if answer.shape != expected.shape:
                 hint = ""
-                if answer.numel() == len(references) and len(references) != len(queries):
-                    hint = (" You returned one value per *reference*: take the minimum over the references "
-                            "for each query, not over the queries.")
+                if answer.numel() == len(references) and len(
+                    references
+                ) != len(queries):
+                    hint = (
+                        " You returned one value per *reference*: take the minimum over the references "
+                        "for each query, not over the queries."
+                    )
                 elif answer.dim() == 2:
                     hint = " You returned a matrix: keep only the smallest distance for each query."
                 raise ExerciseCheckError(
@@ -79,8 +121,12 @@ def check_nearest_neighbour_distance(
                 )
             answer = answer.detach().double().cpu()
             expected = expected.double()
-            if not bool(torch.isfinite(answer).all()) or bool((answer < 0).any()):
-                raise ExerciseCheckError(f"on {description} some distances are negative, NaN or infinite")
+            if not bool(torch.isfinite(answer).all()) or bool(
+                (answer < 0).any()
+            ):
+                raise ExerciseCheckError(
+                    f"on {description} some distances are negative, NaN or infinite"
+                )
             if torch.allclose(answer, expected, rtol=1e-4, atol=1e-4):
                 continue
             if torch.allclose(answer, expected**2, rtol=1e-4, atol=1e-4):
@@ -95,8 +141,11 @@ def check_nearest_neighbour_distance(
                 )
             worst = int((answer - expected).abs().argmax())
             if expected[worst] < 1e-6:
-                what = ("an exact duplicate of another image in the set" if same_set
-                        else "an exact copy of a training image, the memorisation this check is meant to catch")
+                what = (
+                    "an exact duplicate of another image in the set"
+                    if same_set
+                    else "an exact copy of a training image, the memorisation this check is meant to catch"
+                )
                 raise ExerciseCheckError(
                     f"on {description} query {worst} is {what}, so its distance must be 0; yours is "
                     f"{answer[worst].item():.4f}. Skip only the image itself (same position), never every "

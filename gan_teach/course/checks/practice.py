@@ -21,14 +21,22 @@ from torch import nn
 
 from .. import ExerciseCheckError, run_check
 
-__all__ = ["check_flattened_size", "check_source_discriminator", "conv_stack"]
+__all__ = [
+    "check_flattened_size",
+    "check_source_discriminator",
+    "conv_stack",
+]
 
 # The source article's hard-coded size, 128 * 7 * 7: right for 28x28 images only.
 _SOURCE_FLATTENED_SIZE = 128 * 7 * 7
 
 
 def conv_stack(
-    in_channels: int, channels: Sequence[int], kernel_size: int = 4, stride: int = 2, padding: int = 1
+    in_channels: int,
+    channels: Sequence[int],
+    kernel_size: int = 4,
+    stride: int = 2,
+    padding: int = 1,
 ) -> nn.Sequential:
     """The convolutions that ``flattened_size`` describes: one ``Conv2d`` per entry of ``channels``.
 
@@ -45,15 +53,28 @@ def conv_stack(
     """
     layers: list[nn.Module] = []
     for out_channels in channels:
-        layers += [nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding), nn.LeakyReLU(0.2)]
+        layers += [
+            nn.Conv2d(
+                in_channels, out_channels, kernel_size, stride, padding
+            ),
+            nn.LeakyReLU(0.2),
+        ]
         in_channels = out_channels
     return nn.Sequential(*layers, nn.Flatten())
 
 
-def _measured_size(image_size: int, channels: Sequence[int], kernel_size: int, stride: int, padding: int) -> int:
+def _measured_size(
+    image_size: int,
+    channels: Sequence[int],
+    kernel_size: int,
+    stride: int,
+    padding: int,
+) -> int:
     """The true answer, measured by running the layers on one blank image (no formula to copy from here)."""
     with torch.no_grad():
-        return conv_stack(1, channels, kernel_size, stride, padding)(torch.zeros(1, 1, image_size, image_size)).shape[1]
+        return conv_stack(1, channels, kernel_size, stride, padding)(
+            torch.zeros(1, 1, image_size, image_size)
+        ).shape[1]
 
 
 # (image_size, channels, kernel_size, stride, padding): the source's stack at several sizes, odd sizes
@@ -86,17 +107,35 @@ def check_flattened_size(
     """
 
     def run_cases() -> int:
-        for image_size, channels, kernel_size, stride, padding in _FLATTENED_CASES:
-            expected = _measured_size(image_size, channels, kernel_size, stride, padding)
-            answer = student_function(image_size, list(channels), kernel_size=kernel_size, stride=stride, padding=padding)
+        for (
+            image_size,
+            channels,
+            kernel_size,
+            stride,
+            padding,
+        ) in _FLATTENED_CASES:
+            expected = _measured_size(
+                image_size, channels, kernel_size, stride, padding
+            )
+            answer = student_function(
+                image_size,
+                list(channels),
+                kernel_size=kernel_size,
+                stride=stride,
+                padding=padding,
+            )
             case = (
                 f"for {image_size}x{image_size} images through {len(channels)} convolution(s) with output channels "
                 f"{list(channels)} (kernel {kernel_size}, stride {stride}, padding {padding})"
             )
             if isinstance(answer, bool) or not isinstance(answer, int):
                 if isinstance(answer, float) and answer == expected:
-                    raise ExerciseCheckError(f"{case} you returned a float, {answer!r}; return an int (use //, not /)")
-                raise ExerciseCheckError(f"{case} you returned {answer!r} ({type(answer).__name__}); return an int")
+                    raise ExerciseCheckError(
+                        f"{case} you returned a float, {answer!r}; return an int (use //, not /)"
+                    )
+                raise ExerciseCheckError(
+                    f"{case} you returned {answer!r} ({type(answer).__name__}); return an int"
+                )
             if answer == expected:
                 continue
             last_channels = channels[-1]
@@ -106,14 +145,20 @@ def check_flattened_size(
             elif answer == side_squared:
                 hint = "that is the area of the last feature map: multiply it by the last layer's number of channels."
             elif answer % last_channels != 0:
-                hint = (f"the flattened size is channels x height x width of the last feature map, so it must be a "
-                        f"multiple of the last layer's {last_channels} channels.")
+                hint = (
+                    f"the flattened size is channels x height x width of the last feature map, so it must be a "
+                    f"multiple of the last layer's {last_channels} channels."
+                )
             else:
-                hint = (f"too {'large' if answer > expected else 'small'}: apply "
-                        "floor((side + 2 * padding - kernel_size) / stride) + 1 once per convolution, with this "
-                        "case's kernel size, stride and padding (a side halves exactly only for kernel 4, stride 2, "
-                        "padding 1 and an even side).")
-            raise ExerciseCheckError(f"{case} you returned {answer}, which is not what Flatten receives; {hint}")
+                hint = (
+                    f"too {'large' if answer > expected else 'small'}: apply "
+                    "floor((side + 2 * padding - kernel_size) / stride) + 1 once per convolution, with this "
+                    "case's kernel size, stride and padding (a side halves exactly only for kernel 4, stride 2, "
+                    "padding 1 and an even side)."
+                )
+            raise ExerciseCheckError(
+                f"{case} you returned {answer}, which is not what Flatten receives; {hint}"
+            )
         return len(_FLATTENED_CASES)
 
     return run_check(run_cases, raise_on_failure=raise_on_failure)
@@ -125,7 +170,9 @@ _BATCH = 6
 
 
 def check_source_discriminator(
-    make_discriminator: Callable[[int, int], nn.Module], *, raise_on_failure: bool = False
+    make_discriminator: Callable[[int, int], nn.Module],
+    *,
+    raise_on_failure: bool = False,
 ) -> bool:
     """Test a student's repaired source discriminator on hidden image sizes.
 
@@ -150,8 +197,12 @@ def check_source_discriminator(
                     f"make_source_discriminator({image_size}, {channels}) raised {type(error).__name__}: {error}"
                 ) from None
             if not isinstance(discriminator, nn.Module):
-                raise ExerciseCheckError(f"return an nn.Module, not {type(discriminator).__name__}")
-            images = torch.rand(shape, generator=generator) * 2 - 1  # in [-1, 1], like real and generated images
+                raise ExerciseCheckError(
+                    f"return an nn.Module, not {type(discriminator).__name__}"
+                )
+            images = (
+                torch.rand(shape, generator=generator) * 2 - 1
+            )  # in [-1, 1], like real and generated images
             images.requires_grad_(True)
             try:
                 scores = discriminator(images)
@@ -162,7 +213,9 @@ def check_source_discriminator(
                     "depends on image_size."
                 ) from None
             if not isinstance(scores, torch.Tensor):
-                raise ExerciseCheckError(f"the forward pass must return a tensor, not {type(scores).__name__}")
+                raise ExerciseCheckError(
+                    f"the forward pass must return a tensor, not {type(scores).__name__}"
+                )
             if tuple(scores.shape) == (_BATCH, 1):
                 raise ExerciseCheckError(
                     f"for a batch of {_BATCH} images your discriminator returns shape ({_BATCH}, 1); return one "
@@ -173,20 +226,29 @@ def check_source_discriminator(
                     f"for a batch of shape {shape} your discriminator returns shape {tuple(scores.shape)}; "
                     f"expected one logit per image, shape ({_BATCH},)."
                 )
-            if any(isinstance(layer, nn.Sigmoid) for layer in discriminator.modules()):
+            if any(
+                isinstance(layer, nn.Sigmoid)
+                for layer in discriminator.modules()
+            ):
                 raise ExerciseCheckError(
                     "your discriminator contains an nn.Sigmoid: return raw scores (logits). The non-saturating "
                     "loss applies the sigmoid itself (BCE with logits), and a Wasserstein critic must not have one."
                 )
             if not bool(torch.isfinite(scores).all()):
-                raise ExerciseCheckError(f"your discriminator returns non-finite scores for {image_size}x{image_size} images")
-            all_scores = torch.cat([scores.detach(), _scaled_scores(discriminator, images)])
+                raise ExerciseCheckError(
+                    f"your discriminator returns non-finite scores for {image_size}x{image_size} images"
+                )
+            all_scores = torch.cat(
+                [scores.detach(), _scaled_scores(discriminator, images)]
+            )
             if bool(((all_scores > 0) & (all_scores < 1)).all()):
                 raise ExerciseCheckError(
                     "all your scores lie strictly between 0 and 1, even for very different inputs: is there a "
                     "torch.sigmoid in forward? Return raw scores (logits); the loss applies the sigmoid."
                 )
-            (gradient,) = torch.autograd.grad(scores.sum(), images, allow_unused=True)
+            (gradient,) = torch.autograd.grad(
+                scores.sum(), images, allow_unused=True
+            )
             if gradient is None or not bool(gradient.abs().sum() > 0):
                 raise ExerciseCheckError(
                     "the scores do not depend on the images (no gradient reaches them): the generator could never "
@@ -197,7 +259,14 @@ def check_source_discriminator(
     return run_check(run_cases, raise_on_failure=raise_on_failure)
 
 
-def _scaled_scores(discriminator: nn.Module, images: torch.Tensor) -> torch.Tensor:
+def _scaled_scores(
+    discriminator: nn.Module, images: torch.Tensor
+) -> torch.Tensor:
     """Scores for strongly scaled copies of ``images``: raw logits leave (0, 1), sigmoid outputs cannot."""
     with torch.no_grad():
-        return torch.cat([discriminator(images.detach() * scale) for scale in (-20.0, 20.0)])
+        return torch.cat(
+            [
+                discriminator(images.detach() * scale)
+                for scale in (-20.0, 20.0)
+            ]
+        )

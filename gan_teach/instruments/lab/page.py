@@ -39,32 +39,65 @@ from .pictures import (
 )
 from .session import LAB_DATASETS, OPTIMIZERS, LabSession, LabSettings
 
-__all__ = ["ACTIONS", "page_data", "page_data_script", "record_lab_run", "network_parameters"]
+__all__ = [
+    "ACTIONS",
+    "page_data",
+    "page_data_script",
+    "record_lab_run",
+    "network_parameters",
+]
 
-ACTIONS = ("discriminator", "generator", "step")  # the lab's buttons D step, G step and Step
+ACTIONS = (
+    "discriminator",
+    "generator",
+    "step",
+)  # the lab's buttons D step, G step and Step
 
 
 def _network_shape(settings: LabSettings) -> dict:
     """The depth and activations of the lab's MLPs, read off the networks the library builds."""
     config = settings.to_config()
     generator, discriminator = build_models(config)
-    generator_linears = [m for m in generator.modules() if isinstance(m, nn.Linear)]
-    discriminator_linears = [m for m in discriminator.modules() if isinstance(m, nn.Linear)]
-    leaky = [m.negative_slope for m in discriminator.modules() if isinstance(m, nn.LeakyReLU)]
+    generator_linears = [
+        m for m in generator.modules() if isinstance(m, nn.Linear)
+    ]
+    discriminator_linears = [
+        m for m in discriminator.modules() if isinstance(m, nn.Linear)
+    ]
+    leaky = [
+        m.negative_slope
+        for m in discriminator.modules()
+        if isinstance(m, nn.LeakyReLU)
+    ]
     if any(isinstance(m, nn.BatchNorm1d) for m in generator.modules()):
-        raise ValueError("the live lab's trainer has no batch norm, but the lab's generator has some: "
-                         "keep generator_batch_norm=False in LabSettings.to_config or teach the trainer batch norm")
-    if len(set(leaky)) != 1 or len(generator_linears) != len(discriminator_linears):
-        raise ValueError(f"the live lab expects one LeakyReLU slope and equally deep networks, got slopes {leaky}, "
-                         f"{len(generator_linears)} and {len(discriminator_linears)} linear layers")
-    return {"num_hidden": len(generator_linears) - 1, "leaky_slope": leaky[0],
-            "generator_batch_norm": bool(config.generator_batch_norm)}
+        raise ValueError(
+            "the live lab's trainer has no batch norm, but the lab's generator has some: "
+            "keep generator_batch_norm=False in LabSettings.to_config or teach the trainer batch norm"
+        )
+    if len(set(leaky)) != 1 or len(generator_linears) != len(
+        discriminator_linears
+    ):
+        raise ValueError(
+            f"the live lab expects one LeakyReLU slope and equally deep networks, got slopes {leaky}, "
+            f"{len(generator_linears)} and {len(discriminator_linears)} linear layers"
+        )
+    return {
+        "num_hidden": len(generator_linears) - 1,
+        "leaky_slope": leaky[0],
+        "generator_batch_norm": bool(config.generator_batch_norm),
+    }
 
 
 def _defaults(function) -> dict:
     """A function's keyword defaults: the lab's picture settings, read where the Python lab defines them."""
-    return {name: parameter.default for name, parameter in inspect.signature(function).parameters.items()
-            if parameter.default is not inspect.Parameter.empty and name not in ("layers",)}
+    return {
+        name: parameter.default
+        for name, parameter in inspect.signature(
+            function
+        ).parameters.items()
+        if parameter.default is not inspect.Parameter.empty
+        and name not in ("layers",)
+    }
 
 
 def page_data() -> dict:
@@ -83,31 +116,57 @@ def page_data() -> dict:
     datasets = {}
     for name in LAB_DATASETS:
         distribution = toy_distribution(name)
-        datasets[name] = {"centers": [list(center) for center in distribution.centers], "std": distribution.std,
-                          "bounds": list(lab_bounds(name)), "num_modes": distribution.num_modes}
+        datasets[name] = {
+            "centers": [list(center) for center in distribution.centers],
+            "std": distribution.std,
+            "bounds": list(lab_bounds(name)),
+            "num_modes": distribution.num_modes,
+        }
     losses = {}
     for name, loss in LOSSES.items():
-        config = dataclasses.replace(defaults, loss=name).to_config()  # the recipe's betas for this loss
-        losses[name] = {"uses_sigmoid": loss.uses_sigmoid, "gradient_penalty_weight": loss.gradient_penalty_weight,
-                        "beta1": config.beta1, "beta2": config.beta2}
-    quality_every = inspect.signature(LabSession).parameters["quality_every"].default
+        config = dataclasses.replace(
+            defaults, loss=name
+        ).to_config()  # the recipe's betas for this loss
+        losses[name] = {
+            "uses_sigmoid": loss.uses_sigmoid,
+            "gradient_penalty_weight": loss.gradient_penalty_weight,
+            "beta1": config.beta1,
+            "beta2": config.beta2,
+        }
+    quality_every = (
+        inspect.signature(LabSession).parameters["quality_every"].default
+    )
     return {
-        "datasets": datasets, "losses": losses, "defaults": dataclasses.asdict(defaults),
-        "optimizers": list(OPTIMIZERS), "layers": list(LAYERS), "network": _network_shape(defaults),
-        "num_fixed_samples": defaults.to_config().num_fixed_samples, "quality_every": quality_every,
-        "pictures": {**_defaults(capture_frame), **_defaults(generator_manifold), **_defaults(draw_plane)},
+        "datasets": datasets,
+        "losses": losses,
+        "defaults": dataclasses.asdict(defaults),
+        "optimizers": list(OPTIMIZERS),
+        "layers": list(LAYERS),
+        "network": _network_shape(defaults),
+        "num_fixed_samples": defaults.to_config().num_fixed_samples,
+        "quality_every": quality_every,
+        "pictures": {
+            **_defaults(capture_frame),
+            **_defaults(generator_manifold),
+            **_defaults(draw_plane),
+        },
     }
 
 
 def page_data_script() -> str:
     """:func:`page_data` as a classic script (``window.GAN_LAB_DATA = {...};``): pages opened from file:// load it."""
-    return "// Written by gan_teach.instruments.lab.page.page_data() when the book is built; do not edit.\n" \
-           f"window.GAN_LAB_DATA = {json.dumps(page_data(), indent=1)};\n"
+    return (
+        "// Written by gan_teach.instruments.lab.page.page_data() when the book is built; do not edit.\n"
+        f"window.GAN_LAB_DATA = {json.dumps(page_data(), indent=1)};\n"
+    )
 
 
 def network_parameters(module: nn.Module) -> list[list[float]]:
     """Every parameter tensor of ``module``, flattened, in ``module.parameters()`` order (weights are (out, in))."""
-    return [parameter.detach().double().flatten().tolist() for parameter in module.parameters()]
+    return [
+        parameter.detach().double().flatten().tolist()
+        for parameter in module.parameters()
+    ]
 
 
 @contextlib.contextmanager
@@ -125,6 +184,7 @@ def _recorded_noise() -> Iterator[list[tuple[str, torch.Tensor]]]:
             if kwargs.get("generator") is None:
                 draws.append((kind, values.detach().clone()))
             return values
+
         return draw
 
     torch.randn, torch.rand = recording("randn"), recording("rand")
@@ -155,8 +215,13 @@ def _default_dtype(dtype: torch.dtype) -> Iterator[None]:
         torch.set_default_dtype(previous)
 
 
-def record_lab_run(settings: LabSettings, actions: Sequence[str], resolution: int = 12, num_arrows: int = 16,
-                   dtype: torch.dtype = torch.float32) -> dict:
+def record_lab_run(
+    settings: LabSettings,
+    actions: Sequence[str],
+    resolution: int = 12,
+    num_arrows: int = 16,
+    dtype: torch.dtype = torch.float32,
+) -> dict:
     """Run the lab with ``settings`` through ``actions`` and record what a replay needs and what it must reproduce.
 
     Args:
@@ -178,33 +243,59 @@ def record_lab_run(settings: LabSettings, actions: Sequence[str], resolution: in
     """
     unknown = sorted(set(actions) - set(ACTIONS))
     if unknown:
-        raise ValueError(f"unknown lab actions {unknown}; each action is one of {', '.join(ACTIONS)}")
+        raise ValueError(
+            f"unknown lab actions {unknown}; each action is one of {', '.join(ACTIONS)}"
+        )
     if dtype not in (torch.float32, torch.float64):
-        raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
-    if dtype == torch.float64 and LOSSES[settings.loss].gradient_penalty_weight:
-        raise ValueError(f"loss {settings.loss!r} cannot be recorded in float64: gan_teach.train computes its "
-                         "gradient penalty on float32 inputs (real.float()); record it with dtype=torch.float32")
-    with _default_dtype(dtype):  # the networks, the fixed noise and every noise draw in this precision
+        raise ValueError(
+            f"dtype must be torch.float32 or torch.float64, got {dtype}"
+        )
+    if (
+        dtype == torch.float64
+        and LOSSES[settings.loss].gradient_penalty_weight
+    ):
+        raise ValueError(
+            f"loss {settings.loss!r} cannot be recorded in float64: gan_teach.train computes its "
+            "gradient penalty on float32 inputs (real.float()); record it with dtype=torch.float32"
+        )
+    with _default_dtype(
+        dtype
+    ):  # the networks, the fixed noise and every noise draw in this precision
         return _record(settings, actions, resolution, num_arrows, dtype)
 
 
-def _record(settings: LabSettings, actions: Sequence[str], resolution: int, num_arrows: int, dtype: torch.dtype) -> dict:
+def _record(
+    settings: LabSettings,
+    actions: Sequence[str],
+    resolution: int,
+    num_arrows: int,
+    dtype: torch.dtype,
+) -> dict:
     session = LabSession(settings)
     state = session.state
     config = state.config
     record: dict = {
-        "settings": {**dataclasses.asdict(session.settings), "beta1": config.beta1, "beta2": config.beta2,
-                     "gradient_penalty_weight": state.loss.gradient_penalty_weight,
-                     "uses_sigmoid": state.loss.uses_sigmoid, **_network_shape(session.settings)},
-        "initial": {"generator": network_parameters(state.generator),
-                    "discriminator": network_parameters(state.discriminator)},
+        "settings": {
+            **dataclasses.asdict(session.settings),
+            "beta1": config.beta1,
+            "beta2": config.beta2,
+            "gradient_penalty_weight": state.loss.gradient_penalty_weight,
+            "uses_sigmoid": state.loss.uses_sigmoid,
+            **_network_shape(session.settings),
+        },
+        "initial": {
+            "generator": network_parameters(state.generator),
+            "discriminator": network_parameters(state.discriminator),
+        },
         "updates": [],
     }
     drawn_batches: list[torch.Tensor] = []
     draw_real_batch = session.real_batch
 
     def recorded_real_batch() -> torch.Tensor:
-        batch = draw_real_batch().to(dtype)  # the toy distributions sample in float32
+        batch = draw_real_batch().to(
+            dtype
+        )  # the toy distributions sample in float32
         drawn_batches.append(batch)
         return batch
 
@@ -218,20 +309,35 @@ def _record(settings: LabSettings, actions: Sequence[str], resolution: int, num_
                 metrics = session.g_step()
             else:
                 metrics = session.full_step()
-        record["updates"].append({
-            "action": action,
-            "real_batches": [batch.double().flatten().tolist() for batch in drawn_batches],
-            "noise": _group_noise(draws),
-            "metrics": {key: float(value) for key, value in metrics.items()},
-            "parameters": {"generator": network_parameters(state.generator),
-                           "discriminator": network_parameters(state.discriminator)},
-        })
-    if dtype == torch.float32:  # the lab's pictures run in float32 (they call .float() on the points)
+        record["updates"].append(
+            {
+                "action": action,
+                "real_batches": [
+                    batch.double().flatten().tolist()
+                    for batch in drawn_batches
+                ],
+                "noise": _group_noise(draws),
+                "metrics": {
+                    key: float(value) for key, value in metrics.items()
+                },
+                "parameters": {
+                    "generator": network_parameters(state.generator),
+                    "discriminator": network_parameters(
+                        state.discriminator
+                    ),
+                },
+            }
+        )
+    if (
+        dtype == torch.float32
+    ):  # the lab's pictures run in float32 (they call .float() on the points)
         record.update(_pictures(session, resolution, num_arrows))
     return record
 
 
-def _pictures(session: LabSession, resolution: int, num_arrows: int) -> dict:
+def _pictures(
+    session: LabSession, resolution: int, num_arrows: int
+) -> dict:
     """The lab's pictures of the session now: heat map, manifold, arrows, and the fixed fakes' toy metrics."""
     state = session.state
     bounds = lab_bounds(session.settings.dataset)
@@ -239,13 +345,28 @@ def _pictures(session: LabSession, resolution: int, num_arrows: int) -> dict:
     rows, columns = generator_manifold(state)
     return {
         "fixed_noise": state.fixed_noise.double().flatten().tolist(),
-        "bounds": list(bounds), "resolution": resolution,
-        "heatmap": discriminator_heatmap(state, bounds, resolution).flatten().tolist(),
-        "manifold": {"rows": rows.reshape(-1).tolist(), "columns": columns.reshape(-1).tolist(),
-                     "num_lines": rows.shape[0], "points_per_line": rows.shape[1],
-                     "latent_range": _defaults(generator_manifold)["latent_range"]},
+        "bounds": list(bounds),
+        "resolution": resolution,
+        "heatmap": discriminator_heatmap(state, bounds, resolution)
+        .flatten()
+        .tolist(),
+        "manifold": {
+            "rows": rows.reshape(-1).tolist(),
+            "columns": columns.reshape(-1).tolist(),
+            "num_lines": rows.shape[0],
+            "points_per_line": rows.shape[1],
+            "latent_range": _defaults(generator_manifold)["latent_range"],
+        },
         "arrow_tails": fixed_fakes[:num_arrows].double().flatten().tolist(),
-        "arrow_gradients": generator_gradients(state, fixed_fakes[:num_arrows]).double().flatten().tolist(),
+        "arrow_gradients": generator_gradients(
+            state, fixed_fakes[:num_arrows]
+        )
+        .double()
+        .flatten()
+        .tolist(),
         "toy_metrics": toy_metrics(fixed_fakes, session.distribution),
-        "centers": [list(center) for center in session.distribution.centers], "std": session.distribution.std,
+        "centers": [
+            list(center) for center in session.distribution.centers
+        ],
+        "std": session.distribution.std,
     }

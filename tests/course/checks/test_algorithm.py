@@ -13,8 +13,12 @@ from gan_teach.losses import bce_discriminator_loss
 
 
 def with_logits(real_logits, fake_logits):
-    real_loss = F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
-    fake_loss = F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
+    real_loss = F.binary_cross_entropy_with_logits(
+        real_logits, torch.ones_like(real_logits)
+    )
+    fake_loss = F.binary_cross_entropy_with_logits(
+        fake_logits, torch.zeros_like(fake_logits)
+    )
     return real_loss + fake_loss
 
 
@@ -25,39 +29,70 @@ def test_correct_losses_pass(answer, capsys):
 
 
 WRONG_LOSSES = {
-    "fake term": lambda real, fake: F.binary_cross_entropy_with_logits(real, torch.ones_like(real)),
+    "fake term": lambda real, fake: F.binary_cross_entropy_with_logits(
+        real, torch.ones_like(real)
+    ),
     "labels swapped": lambda real, fake: with_logits(-real, -fake),
-    "sigmoid is applied twice": lambda real, fake: with_logits(torch.sigmoid(real), torch.sigmoid(fake)),
-    "summed over the batch": lambda real, fake: F.softplus(-real).sum() + F.softplus(fake).sum(),
+    "sigmoid is applied twice": lambda real, fake: with_logits(
+        torch.sigmoid(real), torch.sigmoid(fake)
+    ),
+    "summed over the batch": lambda real, fake: (
+        F.softplus(-real).sum() + F.softplus(fake).sum()
+    ),
     "sign is flipped": lambda real, fake: -with_logits(real, fake),
     "together": lambda real, fake: F.binary_cross_entropy_with_logits(
-        torch.cat([real, fake]), torch.cat([torch.ones_like(real), torch.zeros_like(fake)])
+        torch.cat([real, fake]),
+        torch.cat([torch.ones_like(real), torch.zeros_like(fake)]),
     ),
-    "numerical problem": lambda real, fake: -torch.log(torch.sigmoid(real)).mean() - torch.log(1 - torch.sigmoid(fake)).mean(),
-    "expects probabilities": lambda real, fake: F.binary_cross_entropy(real, torch.ones_like(real))
-    + F.binary_cross_entropy(fake, torch.zeros_like(fake)),
+    "numerical problem": lambda real, fake: (
+        -torch.log(torch.sigmoid(real)).mean()
+        - torch.log(1 - torch.sigmoid(fake)).mean()
+    ),
+    "expects probabilities": lambda real, fake: (
+        F.binary_cross_entropy(real, torch.ones_like(real))
+        + F.binary_cross_entropy(fake, torch.zeros_like(fake))
+    ),
     "did you call .item": lambda real, fake: with_logits(real, fake).item(),
-    "scalar tensor": lambda real, fake: F.softplus(-real) + F.softplus(fake).mean(),
-    "does not depend on the logits": lambda real, fake: torch.tensor(with_logits(real, fake).item()),
+    "scalar tensor": lambda real, fake: (
+        F.softplus(-real) + F.softplus(fake).mean()
+    ),
+    "does not depend on the logits": lambda real, fake: torch.tensor(
+        with_logits(real, fake).item()
+    ),
 }
 
 
 @pytest.mark.parametrize("message", list(WRONG_LOSSES))
 def test_typical_wrong_losses_fail_with_their_diagnosis(message):
     with pytest.raises(ExerciseCheckError, match=message):
-        check_discriminator_loss(WRONG_LOSSES[message], raise_on_failure=True)
+        check_discriminator_loss(
+            WRONG_LOSSES[message], raise_on_failure=True
+        )
 
 
-def test_wrong_loss_message_reports_values_but_a_placeholder_only_prints(capsys):
-    assert not check_discriminator_loss(lambda real, fake: (real * 0).sum() + (fake * 0).sum())
+def test_wrong_loss_message_reports_values_but_a_placeholder_only_prints(
+    capsys,
+):
+    assert not check_discriminator_loss(
+        lambda real, fake: (real * 0).sum() + (fake * 0).sum()
+    )
     out = capsys.readouterr().out
-    assert out.startswith("Not yet: on a batch of 8 real and 8 fake logits, all 0")
-    assert "1.3863" in out  # 2 log 2 for that described batch; the hidden batches' values are not the point
+    assert out.startswith(
+        "Not yet: on a batch of 8 real and 8 fake logits, all 0"
+    )
+    assert (
+        "1.3863" in out
+    )  # 2 log 2 for that described batch; the hidden batches' values are not the point
 
 
 def test_unknown_mistake_gets_the_generic_hint():
-    with pytest.raises(ExerciseCheckError, match="compare your loss with the formula"):
-        check_discriminator_loss(lambda real, fake: ((real - 1) ** 2).mean() + (fake**2).mean(), raise_on_failure=True)
+    with pytest.raises(
+        ExerciseCheckError, match="compare your loss with the formula"
+    ):
+        check_discriminator_loss(
+            lambda real, fake: ((real - 1) ** 2).mean() + (fake**2).mean(),
+            raise_on_failure=True,
+        )
 
 
 # ------------------------------------------------------------------------ discriminator step
@@ -66,7 +101,9 @@ def test_unknown_mistake_gets_the_generic_hint():
 def correct_step(generator, discriminator, optimizer, real, noise):
     with torch.no_grad():
         fake = generator(noise)  # (B, 2)
-    d_loss = bce_discriminator_loss(discriminator(real), discriminator(fake))
+    d_loss = bce_discriminator_loss(
+        discriminator(real), discriminator(fake)
+    )
     optimizer.zero_grad()
     d_loss.backward()
     optimizer.step()
@@ -81,7 +118,9 @@ def test_correct_step_passes(capsys):
 def test_detach_is_as_good_as_no_grad():
     def detached_step(generator, discriminator, optimizer, real, noise):
         fake = generator(noise).detach()
-        d_loss = bce_discriminator_loss(discriminator(real), discriminator(fake))
+        d_loss = bce_discriminator_loss(
+            discriminator(real), discriminator(fake)
+        )
         optimizer.zero_grad()
         d_loss.backward()
         optimizer.step()
@@ -92,13 +131,17 @@ def test_detach_is_as_good_as_no_grad():
 
 def test_fakes_not_detached_fails():
     def step(generator, discriminator, optimizer, real, noise):
-        d_loss = bce_discriminator_loss(discriminator(real), discriminator(generator(noise)))
+        d_loss = bce_discriminator_loss(
+            discriminator(real), discriminator(generator(noise))
+        )
         optimizer.zero_grad()
         d_loss.backward()
         optimizer.step()
         return d_loss
 
-    with pytest.raises(ExerciseCheckError, match="gradients reached the generator"):
+    with pytest.raises(
+        ExerciseCheckError, match="gradients reached the generator"
+    ):
         check_discriminator_step(step, raise_on_failure=True)
 
 
@@ -106,7 +149,9 @@ def test_forgotten_zero_grad_fails():
     def step(generator, discriminator, optimizer, real, noise):
         with torch.no_grad():
             fake = generator(noise)
-        d_loss = bce_discriminator_loss(discriminator(real), discriminator(fake))
+        d_loss = bce_discriminator_loss(
+            discriminator(real), discriminator(fake)
+        )
         d_loss.backward()
         optimizer.step()
         return d_loss
@@ -119,7 +164,9 @@ def test_no_optimizer_step_fails():
     def step(generator, discriminator, optimizer, real, noise):
         with torch.no_grad():
             fake = generator(noise)
-        d_loss = bce_discriminator_loss(discriminator(real), discriminator(fake))
+        d_loss = bce_discriminator_loss(
+            discriminator(real), discriminator(fake)
+        )
         optimizer.zero_grad()
         d_loss.backward()
         return d_loss
@@ -132,7 +179,9 @@ def test_gradient_ascent_and_wrong_loss_fail():
     def ascent(generator, discriminator, optimizer, real, noise):
         with torch.no_grad():
             fake = generator(noise)
-        d_loss = -bce_discriminator_loss(discriminator(real), discriminator(fake))
+        d_loss = -bce_discriminator_loss(
+            discriminator(real), discriminator(fake)
+        )
         optimizer.zero_grad()
         d_loss.backward()
         optimizer.step()
@@ -141,7 +190,9 @@ def test_gradient_ascent_and_wrong_loss_fail():
     def swapped(generator, discriminator, optimizer, real, noise):
         with torch.no_grad():
             fake = generator(noise)
-        d_loss = bce_discriminator_loss(discriminator(fake), discriminator(real))
+        d_loss = bce_discriminator_loss(
+            discriminator(fake), discriminator(real)
+        )
         optimizer.zero_grad()
         d_loss.backward()
         optimizer.step()
@@ -157,9 +208,13 @@ def test_loss_after_the_step_fails():
     def step(generator, discriminator, optimizer, real, noise):
         correct_step(generator, discriminator, optimizer, real, noise)
         with torch.no_grad():
-            return bce_discriminator_loss(discriminator(real), discriminator(generator(noise)))
+            return bce_discriminator_loss(
+                discriminator(real), discriminator(generator(noise))
+            )
 
-    with pytest.raises(ExerciseCheckError, match="computed before the step"):
+    with pytest.raises(
+        ExerciseCheckError, match="computed before the step"
+    ):
         check_discriminator_step(step, raise_on_failure=True)
 
 
@@ -176,7 +231,9 @@ def test_zero_grad_between_backward_and_step_fails():
     def step(generator, discriminator, optimizer, real, noise):
         with torch.no_grad():
             fake = generator(noise)
-        d_loss = bce_discriminator_loss(discriminator(real), discriminator(fake))
+        d_loss = bce_discriminator_loss(
+            discriminator(real), discriminator(fake)
+        )
         d_loss.backward()
         optimizer.zero_grad()
         optimizer.step()

@@ -28,7 +28,10 @@ def test_a_python_float_is_accepted():
 def test_sum_instead_of_mean_is_named():
     with pytest.raises(ExerciseCheckError, match="total log-likelihood"):
         check_average_log_likelihood(
-            lambda data, mean, std: torch.distributions.Normal(mean, std).log_prob(data).sum(), raise_on_failure=True
+            lambda data, mean, std: (
+                torch.distributions.Normal(mean, std).log_prob(data).sum()
+            ),
+            raise_on_failure=True,
         )
 
 
@@ -36,27 +39,40 @@ def test_missing_normalising_constant_is_named():
     def no_constant(data, mean, std):
         return (-((data - mean) ** 2) / (2 * std**2)).mean()
 
-    with pytest.raises(ExerciseCheckError, match="normalising constant is missing"):
+    with pytest.raises(
+        ExerciseCheckError, match="normalising constant is missing"
+    ):
         check_average_log_likelihood(no_constant, raise_on_failure=True)
 
 
 def test_negative_log_likelihood_is_named():
     with pytest.raises(ExerciseCheckError, match="sign is flipped"):
-        check_average_log_likelihood(lambda data, mean, std: -correct(data, mean, std), raise_on_failure=True)
+        check_average_log_likelihood(
+            lambda data, mean, std: -correct(data, mean, std),
+            raise_on_failure=True,
+        )
 
 
 def test_std_in_place_of_variance_is_named():
     def std_not_variance(data, mean, std):
-        return (-((data - mean) ** 2) / (2 * std) - 0.5 * math.log(2 * math.pi * std)).mean()
+        return (
+            -((data - mean) ** 2) / (2 * std)
+            - 0.5 * math.log(2 * math.pi * std)
+        ).mean()
 
     with pytest.raises(ExerciseCheckError, match="variance"):
-        check_average_log_likelihood(std_not_variance, raise_on_failure=True)
+        check_average_log_likelihood(
+            std_not_variance, raise_on_failure=True
+        )
 
 
 def test_per_point_values_are_rejected():
     with pytest.raises(ExerciseCheckError, match="one number"):
         check_average_log_likelihood(
-            lambda data, mean, std: torch.distributions.Normal(mean, std).log_prob(data), raise_on_failure=True
+            lambda data, mean, std: torch.distributions.Normal(
+                mean, std
+            ).log_prob(data),
+            raise_on_failure=True,
         )
 
 

@@ -7,14 +7,18 @@ from gan_teach.course import ExerciseCheckError
 from gan_teach.course.checks.future import check_nearest_neighbour_distance
 
 
-def _pairwise(queries: torch.Tensor, references: torch.Tensor) -> torch.Tensor:
+def _pairwise(
+    queries: torch.Tensor, references: torch.Tensor
+) -> torch.Tensor:
     return torch.cdist(queries.flatten(1), references.flatten(1))  # (Q, R)
 
 
 def right_answer(queries, references, same_set=False):
     distances = _pairwise(queries, references)
     if same_set:
-        distances.fill_diagonal_(float("inf"))  # skip each image's own position
+        distances.fill_diagonal_(
+            float("inf")
+        )  # skip each image's own position
     return distances.min(dim=1).values
 
 
@@ -69,14 +73,23 @@ def test_check_accepts_the_right_answer(capsys):
         (skips_zeros_only_in_same_set, "exact duplicate"),
         (mean_distance, "take the minimum"),
         (not_flattened, "raised"),
-        (lambda queries, references, same_set=False: right_answer(queries, references, same_set).tolist(),
-         "torch.Tensor"),
-        (lambda queries, references: right_answer(queries, references), "same_set"),
+        (
+            lambda queries, references, same_set=False: right_answer(
+                queries, references, same_set
+            ).tolist(),
+            "torch.Tensor",
+        ),
+        (
+            lambda queries, references: right_answer(queries, references),
+            "same_set",
+        ),
     ],
 )
 def test_check_explains_wrong_answers(wrong_answer, message):
     with pytest.raises(ExerciseCheckError, match=message):
-        check_nearest_neighbour_distance(wrong_answer, raise_on_failure=True)
+        check_nearest_neighbour_distance(
+            wrong_answer, raise_on_failure=True
+        )
 
 
 def test_check_prints_instead_of_raising_by_default(capsys):

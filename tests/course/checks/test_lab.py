@@ -13,7 +13,9 @@ from gan_teach.instruments.lab import (
 
 def autograd_push(discriminator, fake_points):
     points = fake_points.clone().requires_grad_(True)
-    loss = F.softplus(-discriminator(points)).sum()  # each point's own loss -log D(x), summed
+    loss = F.softplus(
+        -discriminator(points)
+    ).sum()  # each point's own loss -log D(x), summed
     (gradient,) = torch.autograd.grad(loss, points)
     return -gradient
 
@@ -32,14 +34,18 @@ def by_hand_push(discriminator, fake_points):
     return (1 - torch.sigmoid(scores.detach()))[:, None] * score_gradient
 
 
-@pytest.mark.parametrize("answer", [autograd_push, backward_push, by_hand_push])
+@pytest.mark.parametrize(
+    "answer", [autograd_push, backward_push, by_hand_push]
+)
 def test_correct_answers_pass(answer, capsys):
     assert check_fake_push(answer)
     assert "All 4 hidden cases passed." in capsys.readouterr().out
 
 
 def test_the_library_arrows_pass():
-    state = create_lab_state(LabSettings(width=8))  # only its non-saturating loss is used
+    state = create_lab_state(
+        LabSettings(width=8)
+    )  # only its non-saturating loss is used
 
     def library_push(discriminator, fake_points):
         state.discriminator = discriminator
@@ -50,13 +56,17 @@ def test_the_library_arrows_pass():
 
 def mean_loss_push(discriminator, fake_points):
     points = fake_points.clone().requires_grad_(True)
-    (gradient,) = torch.autograd.grad(F.softplus(-discriminator(points)).mean(), points)
+    (gradient,) = torch.autograd.grad(
+        F.softplus(-discriminator(points)).mean(), points
+    )
     return -gradient
 
 
 def minimax_push(discriminator, fake_points):
     points = fake_points.clone().requires_grad_(True)
-    (gradient,) = torch.autograd.grad(-F.softplus(discriminator(points)).sum(), points)  # log(1 - D), minimised
+    (gradient,) = torch.autograd.grad(
+        -F.softplus(discriminator(points)).sum(), points
+    )  # log(1 - D), minimised
     return -gradient
 
 
@@ -89,4 +99,6 @@ def test_typical_wrong_answers_fail_with_their_diagnosis(message):
 def test_a_failure_prints_not_yet_and_not_the_answer(capsys):
     assert not check_fake_push(lambda d, x: -autograd_push(d, x))
     out = capsys.readouterr().out
-    assert out.startswith("Not yet: on a hidden discriminator of width 16 and 8 points, your arrows point the opposite way")
+    assert out.startswith(
+        "Not yet: on a hidden discriminator of width 16 and 8 points, your arrows point the opposite way"
+    )

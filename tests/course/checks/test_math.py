@@ -6,7 +6,9 @@ from gan_teach.course.checks.math import check_optimal_discriminator
 
 
 def test_check_accepts_the_right_answer(capsys):
-    assert check_optimal_discriminator(lambda p_data, p_g: p_data / (p_data + p_g))
+    assert check_optimal_discriminator(
+        lambda p_data, p_g: p_data / (p_data + p_g)
+    )
     assert "passed" in capsys.readouterr().out
 
 
@@ -16,7 +18,10 @@ def test_check_accepts_the_right_answer(capsys):
         (lambda p_data, p_g: torch.full_like(p_data, 0.5), "larger D"),
         (lambda p_data, p_g: p_g / (p_data + p_g), "D ="),
         (lambda p_data, p_g: p_data + p_g, "lie in \\[0, 1\\]"),
-        (lambda p_data, p_g: (p_data / (p_data + p_g)).tolist(), "torch.Tensor"),
+        (
+            lambda p_data, p_g: (p_data / (p_data + p_g)).tolist(),
+            "torch.Tensor",
+        ),
         (lambda p_data, p_g: (p_data / (p_data + p_g))[:-1], "shape"),
     ],
 )
@@ -26,6 +31,11 @@ def test_check_explains_wrong_answers(wrong_answer, message):
 
 
 def test_check_prints_instead_of_raising_by_default(capsys):
-    assert not check_optimal_discriminator(lambda p_data, p_g: torch.full_like(p_data, 0.5))
+    assert not check_optimal_discriminator(
+        lambda p_data, p_g: torch.full_like(p_data, 0.5)
+    )
     output = capsys.readouterr().out
-    assert output.startswith("Not yet:") and "p_data / (p_data + p_g)" not in output
+    assert (
+        output.startswith("Not yet:")
+        and "p_data / (p_data + p_g)" not in output
+    )

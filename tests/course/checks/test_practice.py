@@ -11,7 +11,9 @@ from gan_teach.course.checks.practice import (
 )
 
 
-def right_flattened_size(image_size, channels, kernel_size=4, stride=2, padding=1):
+def right_flattened_size(
+    image_size, channels, kernel_size=4, stride=2, padding=1
+):
     side = image_size
     for _ in channels:
         side = (side + 2 * padding - kernel_size) // stride + 1
@@ -26,11 +28,34 @@ def test_flattened_size_accepts_the_formula(capsys):
 @pytest.mark.parametrize(
     "wrong_answer,message",
     [
-        (lambda image_size, channels, **_: 128 * 7 * 7, "hard-coded 128 \\* 7 \\* 7"),
-        (lambda *args, **kwargs: right_flattened_size(*args, **kwargs) // args[1][-1], "multiply it by the last layer"),
-        (lambda *args, **kwargs: float(right_flattened_size(*args, **kwargs)), "return an int"),
-        (lambda image_size, channels, **_: channels[-1] * (image_size // 2 ** len(channels)) ** 2, "once per convolution"),
-        (lambda image_size, channels, **_: channels[0] * (image_size // 4) ** 2, "not what Flatten receives"),
+        (
+            lambda image_size, channels, **_: 128 * 7 * 7,
+            "hard-coded 128 \\* 7 \\* 7",
+        ),
+        (
+            lambda *args, **kwargs: (
+                right_flattened_size(*args, **kwargs) // args[1][-1]
+            ),
+            "multiply it by the last layer",
+        ),
+        (
+            lambda *args, **kwargs: float(
+                right_flattened_size(*args, **kwargs)
+            ),
+            "return an int",
+        ),
+        (
+            lambda image_size, channels, **_: (
+                channels[-1] * (image_size // 2 ** len(channels)) ** 2
+            ),
+            "once per convolution",
+        ),
+        (
+            lambda image_size, channels, **_: (
+                channels[0] * (image_size // 4) ** 2
+            ),
+            "not what Flatten receives",
+        ),
     ],
 )
 def test_flattened_size_explains_wrong_answers(wrong_answer, message):
@@ -47,18 +72,33 @@ def test_flattened_size_prints_without_the_answer(capsys):
 class _Discriminator(nn.Module):
     """The source's discriminator with its bugs switchable, for the tests."""
 
-    def __init__(self, image_size, channels, hard_coded=False, sigmoid=False, keep_dim=False, functional_sigmoid=False):
+    def __init__(
+        self,
+        image_size,
+        channels,
+        hard_coded=False,
+        sigmoid=False,
+        keep_dim=False,
+        functional_sigmoid=False,
+    ):
         super().__init__()
         side = 7 if hard_coded else image_size // 4
         layers = [
-            nn.Conv2d(channels, 64, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.Conv2d(64, 128, 4, 2, 1), nn.BatchNorm2d(128), nn.LeakyReLU(0.2),
-            nn.Flatten(), nn.Linear(128 * side * side, 1),
+            nn.Conv2d(channels, 64, 4, 2, 1),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(64, 128, 4, 2, 1),
+            nn.BatchNorm2d(128),
+            nn.LeakyReLU(0.2),
+            nn.Flatten(),
+            nn.Linear(128 * side * side, 1),
         ]
         if sigmoid:
             layers.append(nn.Sigmoid())
         self.main = nn.Sequential(*layers)
-        self.keep_dim, self.functional_sigmoid = keep_dim, functional_sigmoid
+        self.keep_dim, self.functional_sigmoid = (
+            keep_dim,
+            functional_sigmoid,
+        )
 
     def forward(self, images):
         scores = self.main(images)  # (N, 1)
@@ -68,14 +108,19 @@ class _Discriminator(nn.Module):
 
 
 def test_source_discriminator_accepts_a_fixed_one(capsys):
-    assert check_source_discriminator(lambda image_size, channels: _Discriminator(image_size, channels))
+    assert check_source_discriminator(
+        lambda image_size, channels: _Discriminator(image_size, channels)
+    )
     assert "hidden cases passed" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
     "options,message",
     [
-        ({"hard_coded": True}, "crashed on a batch .* depends on image_size"),
+        (
+            {"hard_coded": True},
+            "crashed on a batch .* depends on image_size",
+        ),
         ({"sigmoid": True}, "contains an nn.Sigmoid"),
         ({"functional_sigmoid": True}, "torch.sigmoid in forward"),
         ({"keep_dim": True}, "squeeze"),
@@ -83,11 +128,19 @@ def test_source_discriminator_accepts_a_fixed_one(capsys):
 )
 def test_source_discriminator_explains_wrong_answers(options, message):
     with pytest.raises(ExerciseCheckError, match=message):
-        check_source_discriminator(lambda image_size, channels: _Discriminator(image_size, channels, **options),
-                                   raise_on_failure=True)
+        check_source_discriminator(
+            lambda image_size, channels: _Discriminator(
+                image_size, channels, **options
+            ),
+            raise_on_failure=True,
+        )
 
 
 def test_source_discriminator_rejects_a_non_module():
     with pytest.raises(ExerciseCheckError, match="nn.Module"):
-        check_source_discriminator(lambda image_size, channels: (lambda images: images.mean((1, 2, 3))),
-                                   raise_on_failure=True)
+        check_source_discriminator(
+            lambda image_size, channels: (
+                lambda images: images.mean((1, 2, 3))
+            ),
+            raise_on_failure=True,
+        )
