@@ -28,6 +28,7 @@ from .checkpoints import (
 )
 from .config import TrainConfig
 from .data import DataNotFoundError, is_image_dataset, toy_distribution
+from .diversity import diversity_metrics
 from .engine import TrainingDivergedError, rank
 from .metrics import evaluate_images, toy_metrics
 from .models import generate, is_conditional
@@ -320,9 +321,11 @@ def _evaluate(args: argparse.Namespace) -> None:
             if args.data_root is not None
             else config.data_root
         )
+        # one set of samples for every metric
+        images = generate(generator, args.num_samples, seed=args.seed)
         _print_metrics(
             evaluate_images(
-                generator,
+                images,
                 config.dataset,
                 num_samples=args.num_samples,
                 root=root,
@@ -332,6 +335,18 @@ def _evaluate(args: argparse.Namespace) -> None:
         print(
             "note: the floor is real training images against the test set at the same N, a reference and not "
             "a bound; read fid_minus_floor (help(gan_teach.classifier_fid_floor) says why)"
+        )
+        # k-NN metrics compare at most 10,000 samples with as many test images
+        scores = diversity_metrics(
+            images[:10_000], config.dataset, root=root, seed=args.seed
+        )
+        print(
+            f"diversity: precision {scores['precision']:.3f}, "
+            f"recall {scores['recall']:.3f}, "
+            f"density {scores['density']:.3f}, coverage {scores['coverage']:.3f}, "
+            f"KID {scores['kid']:.2f} +/- {scores['kid_std']:.2f} "
+            f"({scores['num_samples']:,} samples, k = {scores['k']}; "
+            "help(gan_teach.diversity_metrics) says what each measures)"
         )
     else:
         _print_metrics(

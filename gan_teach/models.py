@@ -60,10 +60,12 @@ def count_parameters(module: nn.Module) -> int:
 
 
 def dcgan_init_(module: nn.Module) -> None:
-    """DCGAN's initialisation: every weight N(0, 0.02), as in Radford et al. (2015), biases zero.
+    """DCGAN's initialisation: weights N(0, 0.02) (Radford et al. 2015).
 
-    Batch norm's scales are drawn from N(1, 0.02) and its shifts set to zero as in PyTorch's DCGAN example
-    (pytorch/examples), which this follows; the paper itself specifies only the N(0, 0.02) weights.
+    Biases start at zero. Batch norm's scales are drawn from N(1, 0.02)
+    and its shifts set to zero as in PyTorch's DCGAN example
+    (pytorch/examples), which this follows; the paper itself specifies
+    only the N(0, 0.02) weights.
     """
     for layer in module.modules():
         if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):

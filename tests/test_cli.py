@@ -259,6 +259,11 @@ def test_evaluate_prints_fid_floor_and_their_difference_for_images(
     )
     assert printed["num_samples"] == "200" and "fid_ratio" not in printed
     assert "a reference and not a bound" in printed["note"]
+    # precision, recall, density, coverage and KID on the same 200 samples
+    diversity = printed["diversity"]
+    for name in ("precision", "recall", "density", "coverage", "KID"):
+        assert f"{name} " in diversity
+    assert "(200 samples, k = 5;" in diversity
 
 
 @pytest.mark.parametrize(

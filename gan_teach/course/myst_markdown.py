@@ -22,7 +22,8 @@ __all__ = [
     "Edition",
     "MystLeftError",
     "convert_markdown",
-    "references_markdown",
+    "citation_label",
+    "cell_text",
     "EDITION_FOLDER",
 ]
 
@@ -206,7 +207,7 @@ def _latex_to_text(latex: str) -> str:
     )
 
 
-def _citation_label(edition: Edition, key: str) -> tuple[str, str]:
+def citation_label(edition: Edition, key: str) -> tuple[str, str]:
     """(authors, year) as the book's author-year style prints them: "Goodfellow et al.", "2014"."""
     if (
         edition.bibliography is None
@@ -250,7 +251,7 @@ def _replace_roles(
         if name in ("cite", "cite:p", "cite:t"):
             keys = [key.strip() for key in content.split(",")]
             cited.extend(key for key in keys if key not in cited)
-            labels = [_citation_label(edition, key) for key in keys]
+            labels = [citation_label(edition, key) for key in keys]
             if name == "cite:t":
                 return "; ".join(
                     f"{authors} ({year})" for authors, year in labels
@@ -461,23 +462,3 @@ def convert_markdown(
             )
         )
     return _replace_roles("\n".join(out), edition, stem, cited)
-
-
-def references_markdown(edition: Edition, keys: list[str]) -> str:
-    """A Markdown list of the works cited (by key), sorted by author and year, as the book's bibliography formats them."""
-    from pybtex.plugin import find_plugin
-
-    style = find_plugin("pybtex.style.formatting", "unsrt")()
-    backend = find_plugin("pybtex.backends", "markdown")()
-    ordered = sorted(keys, key=lambda key: _citation_label(edition, key))
-    entries = style.format_entries(
-        [edition.bibliography.entries[key] for key in ordered]
-    )
-    lines = []
-    for key, entry in zip(ordered, entries):
-        authors, year = _citation_label(edition, key)
-        lines.append(
-            f"- {authors}, {year}. "
-            + " ".join(entry.text.render(backend).split())
-        )
-    return "\n".join(lines)

@@ -36,8 +36,8 @@ from .myst_markdown import (
     Edition,
     MystLeftError,
     cell_text,
+    citation_label,
     convert_markdown,
-    references_markdown,
 )
 
 __all__ = [
@@ -309,6 +309,26 @@ def _dumps(notebook: dict) -> str:
         json.dumps(notebook, indent=1, ensure_ascii=False, sort_keys=True)
         + "\n"
     )
+
+
+def references_markdown(edition: Edition, keys: list[str]) -> str:
+    """A Markdown list of the works cited (by key), sorted by author and year, as the book's bibliography formats them."""
+    from pybtex.plugin import find_plugin
+
+    style = find_plugin("pybtex.style.formatting", "unsrt")()
+    backend = find_plugin("pybtex.backends", "markdown")()
+    ordered = sorted(keys, key=lambda key: citation_label(edition, key))
+    entries = style.format_entries(
+        [edition.bibliography.entries[key] for key in ordered]
+    )
+    lines = []
+    for key, entry in zip(ordered, entries):
+        authors, year = citation_label(edition, key)
+        lines.append(
+            f"- {authors}, {year}. "
+            + " ".join(entry.text.render(backend).split())
+        )
+    return "\n".join(lines)
 
 
 def make_notebook_edition(
