@@ -99,7 +99,10 @@ def players(
         def forward(inputs: torch.Tensor) -> torch.Tensor:
             with _autocast(state):
                 outputs = conditioned(network, labels)(inputs)
-            return outputs.float()
+            # mixed precision computes in float16/bfloat16: the losses
+            # want float32; float32 and float64 networks keep their dtype
+            low = outputs.dtype in (torch.float16, torch.bfloat16)
+            return outputs.float() if low else outputs
 
         return forward
 
