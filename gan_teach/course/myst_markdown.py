@@ -366,6 +366,10 @@ def _directive(
         return f"> **{argument}.** " + body.replace("\n", "\n> ")
     if name == "literalinclude":
         return _literalinclude(edition, stem, argument, options)
+    if name in ("raw", "only") and argument.strip() == "html":
+        # the HTML book's live widgets (the lab, the latent explorer): a
+        # notebook runs the Python widgets beside them instead
+        return ""
     if name == "figure":
         if re.match(r"[a-z]+://", argument):
             source = argument
