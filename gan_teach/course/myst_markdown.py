@@ -306,6 +306,8 @@ def _literalinclude(
         "lines",
         "caption",
         "name",
+        "start-at",
+        "end-before",
     }
     if unknown:
         raise MystLeftError(
@@ -322,6 +324,19 @@ def _literalinclude(
         _, start, end = tags[options["pyobject"]]
         lines = lines[start - 1 : end]  # as Sphinx slices it
         where += f", `{options['pyobject']}`"
+    if "start-at" in options or "end-before" in options:
+        # as Sphinx does: from the first line holding start-at, up to the
+        # first later line holding end-before
+        text = "\n".join(lines)
+        begin = text.find(options.get("start-at", ""))
+        stop = text.find(options.get("end-before", "\0"), begin + 1)
+        if begin < 0 or ("end-before" in options and stop < 0):
+            raise MystLeftError(
+                f"{stem}: {{literalinclude}} {argument}: start-at/end-before not found"
+            )
+        begin = text.rfind("\n", 0, begin) + 1
+        stop = len(text) if stop < 0 else text.rfind("\n", 0, stop) + 1
+        lines = text[begin:stop].split("\n")
     if "lines" in options:
         chosen = []
         for piece in options["lines"].split(","):
