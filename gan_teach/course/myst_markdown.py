@@ -37,17 +37,8 @@ _ROLE = re.compile(r"\{(?P<name>[\w:-]+)\}`(?P<content>[^`]*)`")
 _LABELLED_MATH = re.compile(r"^\$\$[ \t]*\((?P<label>[^)\s]+)\)[ \t]*$")
 _TARGET = re.compile(r"^\((?P<label>[^)\s]+)\)=[ \t]*$")
 _EXPLICIT = re.compile(r"^(?P<text>.*?)\s*<(?P<target>[^<>]+)>$", re.DOTALL)
-_ADMONITIONS = (
-    "note",
-    "tip",
-    "hint",
-    "important",
-    "warning",
-    "caution",
-    "attention",
-    "danger",
-    "error",
-    "seealso",
+_ADMONITIONS = frozenset(
+    "note tip hint important warning caution attention danger error seealso".split()
 )
 
 
