@@ -384,9 +384,9 @@ def test_fid_between_test_halves_splits_at_random_not_first_and_last():
 def test_a_missing_held_out_classifier_says_how_to_train_it(
     monkeypatch, tmp_path
 ):
-    from gan_teach import metrics
+    from gan_teach import features
 
-    monkeypatch.setattr(metrics, "WEIGHTS_DIR", tmp_path)
+    monkeypatch.setattr(features, "WEIGHTS_DIR", tmp_path)
     load_feature_classifier.cache_clear()
     try:
         with pytest.raises(

@@ -122,7 +122,7 @@ def test_unknown_name_and_tampered_weights_are_refused(
     damaged[len(damaged) // 2] ^= 0xFF  # one byte flipped
     weights.write_bytes(bytes(damaged))
     monkeypatch.setattr(pretrained, "WEIGHTS_DIR", copy)
-    monkeypatch.setattr("gan_teach.metrics.WEIGHTS_DIR", copy)
+    monkeypatch.setattr("gan_teach.features.WEIGHTS_DIR", copy)
     with pytest.raises(RuntimeError, match="SHA-256"):
         load_generator("mnist-dcgan")
 
