@@ -68,7 +68,7 @@ def browser():
         "--no-sandbox",
         "--disable-gpu",
         "--disable-dev-shm-usage",
-        "--allow-file-access-from-files",
+        # no --allow-file-access-from-files: readers' browsers keep the default file:// rules
         "--window-size=1280,900",
     ):
         options.add_argument(argument)
