@@ -7,7 +7,7 @@ GAN_TEACH_DATA ?=
 export GAN_TEACH_DATA
 
 .PHONY: setup book execute book-execute book-execute-fast check-outputs notebooks check-book student test lint \
-        test-unit test-notebooks benchmark clean
+        test-unit test-notebooks test-widgets7 benchmark clean
 
 setup: $(VENV)/.installed
 
@@ -79,8 +79,30 @@ EDITION_NBVAL ?= notebooks/book/math.ipynb
 test-notebooks: setup
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider book $(EDITION_NBVAL)
 
+# The widget tests (pytest -m widgets) under ipywidgets 7.x, as Colab shipped it for years; `make test` runs them under
+# the 8.x of $(VENV). Only ipywidgets 7 (and ipython_genutils, which 7.6 and later import) goes into
+# $(WIDGETS7_DIR)/<version>, put in front of $(VENV) on PYTHONPATH: torch, the kernel and the rest stay $(VENV)'s, and
+# nothing is downloaded twice. The frontend packages (widgetsnbextension, jupyterlab_widgets) are left out: these
+# tests play the frontend themselves. 7.5.0 is the floor in pyproject.toml (older 7.x fail to import on Python 3.10+);
+# Old 7.x releases warn about newer ipykernel and traitlets (DeprecationWarning, silenced here); the tests record the
+# warnings of our own widget code themselves. `make test-widgets7 WIDGETS7_VERSIONS="7.5.0 7.7.1 7.8.5"` tries several.
+WIDGETS7_VERSIONS ?= 7.5.0
+WIDGETS7_DIR ?= .widgets7
+test-widgets7: setup
+	@for version in $(WIDGETS7_VERSIONS); do \
+	    target="$(CURDIR)/$(WIDGETS7_DIR)/$$version"; \
+	    if [ ! -f "$$target/.installed" ]; then \
+	        $(BIN)/python -m pip install --quiet --no-deps --target "$$target" \
+	            "ipywidgets==$$version" "ipython_genutils~=0.2.0" && touch "$$target/.installed" || exit 1; \
+	    fi; \
+	    echo "widget tests under ipywidgets $$version"; \
+	    GAN_TEACH_EXPECT_IPYWIDGETS=$$version PYTHONPATH="$$target$${PYTHONPATH:+:$$PYTHONPATH}" \
+	        $(BIN)/python -m pytest -q -m widgets -p no:cacheprovider -W ignore::DeprecationWarning tests/instruments \
+	        || exit 1; \
+	done
+
 benchmark: setup
 	$(BIN)/python benchmarks/throughput.py
 
 clean:
-	rm -rf _build .pytest_cache
+	rm -rf _build .pytest_cache $(WIDGETS7_DIR)

@@ -345,6 +345,7 @@ def lab():
     )  # the lab's figure is not pyplot's: nothing leaks
 
 
+@pytest.mark.widgets
 def test_step_button_trains_both_networks_and_redraws(lab):
     generator_before, discriminator_before = (
         parameters(lab.session.state.generator),
@@ -361,6 +362,7 @@ def test_step_button_trains_both_networks_and_redraws(lab):
     assert "1 updates" in lab.status.value
 
 
+@pytest.mark.widgets
 def test_d_and_g_buttons_move_one_player_each(lab):
     generator_before, discriminator_before = (
         parameters(lab.session.state.generator),
@@ -375,6 +377,7 @@ def test_d_and_g_buttons_move_one_player_each(lab):
     assert same(discriminator_before, lab.session.state.discriminator)
 
 
+@pytest.mark.widgets
 def test_layer_toggle_redraws_without_training(lab):
     image_before, updates = lab.image.value, lab.session.updates
     lab.layer_boxes["heatmap"].value = False
@@ -384,6 +387,7 @@ def test_layer_toggle_redraws_without_training(lab):
     )
 
 
+@pytest.mark.widgets
 def test_changing_the_loss_resets_with_the_new_loss(lab):
     lab.step_button.click()
     lab.loss.value = "wgan-gp"
@@ -402,6 +406,7 @@ def test_changing_the_loss_resets_with_the_new_loss(lab):
     assert lab.session.updates == 0 and lab.session.settings.d_steps == 2
 
 
+@pytest.mark.widgets
 def test_play_runs_steps_per_frame_on_each_tick(lab):
     image_before = lab.image.value
     lab.play.value += 1
@@ -410,6 +415,7 @@ def test_play_runs_steps_per_frame_on_each_tick(lab):
     assert lab.image.value != image_before
 
 
+@pytest.mark.widgets
 def test_a_diverged_run_is_reported_and_still_drawn(lab):
     lab.optimizer.value = "sgd"
     lab.lr_discriminator.value = 1.0
@@ -433,6 +439,7 @@ def test_one_thread_restores_the_thread_count():
     assert torch.get_num_threads() == before
 
 
+@pytest.mark.widgets
 def test_measure_speed_runs_the_widget_headless():
     assert (
         measure_speed(

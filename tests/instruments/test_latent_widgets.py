@@ -7,6 +7,8 @@ from gan_teach.conditional import ConditionalDCGANGenerator
 from gan_teach.instruments import latent_widgets as widgets
 from gan_teach.models import DCGANGenerator
 
+pytestmark = pytest.mark.widgets  # make test-widgets7 runs them on 7.x too
+
 
 @pytest.fixture
 def generator():
