@@ -5,6 +5,9 @@ latent explorer redraws in a few milliseconds on a laptop CPU (measured: about 2
 about 25 ms; the interpolation widget about 100 ms, most of it its matplotlib norms plot), and tests can drive a
 widget without a browser: set a control's ``value``, read the image's ``value``. The book has no
 kernel, so every chapter shows each widget beside a static companion (:func:`gan_teach.instruments.latent.frames_html`).
+
+The controls and keywords are those that ipywidgets 7.5 and 8 both have
+(Colab shipped 7.x for years); the tests run the widgets under both.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 :class:`GANLab` is thin ipywidgets wiring over the session and the pictures: buttons for one D step, one G
 step, one full step, run/pause (an ``ipywidgets.Play``), reset, and a checkbox per layer. The picture is
 a PNG from one reused matplotlib figure, shown in an ``ipywidgets.Image``.
+Every control and keyword is one that ipywidgets 7.5 and 8 both have (a
+``tooltip`` on a button, a ``description_width`` style, a ``Layout`` width).
 
 Speed, measured with :func:`measure_speed` on two CPU cores shared with other
 jobs: with the defaults (width 64, batch 128, a 40 x 40 heat map) the widget ran 60 to 100 full steps per
