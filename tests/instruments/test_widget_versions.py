@@ -143,7 +143,8 @@ CELLS = {
         3,  # the lerp row, the slerp row and the norms plot
     ),
     "style grid": (
-        "styles = style_grid_widget(conditional_generator)\nstyles",
+        "styles_widget = style_grid_widget(conditional_generator)\n"
+        "styles_widget",
         ("IntSliderModel", "styles"),
         {"method": "update", "state": {"value": 2}},
         1,
@@ -161,6 +162,30 @@ CELLS = {
         1,
     ),
 }
+
+
+def test_the_cells_driven_here_are_the_books_own():
+    """Same syntax tree as a code cell of the chapter (layout may differ)."""
+    import ast
+    import json
+
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    def tree(source: str) -> str:  # %pip and friends made Python first
+        return ast.dump(
+            ast.parse(TransformerManager().transform_cell(source))
+        )
+
+    book_cells = {
+        tree("".join(cell["source"]))
+        for name in ("latent", "lab")
+        for cell in json.loads(
+            (REPO / "book" / f"{name}.ipynb").read_text()
+        )["cells"]
+        if cell["cell_type"] == "code"
+    }
+    for name, (cell, *_) in CELLS.items():
+        assert tree(cell) in book_cells, name
 
 
 class Kernel:
