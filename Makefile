@@ -87,7 +87,7 @@ test-notebooks: setup
 # Old 7.x releases warn about newer ipykernel and traitlets (DeprecationWarning, silenced here); the tests record the
 # warnings of our own widget code themselves. `make test-widgets7 WIDGETS7_VERSIONS="7.5.0 7.7.1 7.8.5"` tries several.
 WIDGETS7_VERSIONS ?= 7.5.0
-WIDGETS7_DIR ?= .widgets7
+WIDGETS7_DIR ?= _build/widgets7
 test-widgets7: setup
 	@for version in $(WIDGETS7_VERSIONS); do \
 	    target="$(CURDIR)/$(WIDGETS7_DIR)/$$version"; \
@@ -105,4 +105,4 @@ benchmark: setup
 	$(BIN)/python benchmarks/throughput.py
 
 clean:
-	rm -rf _build .pytest_cache $(WIDGETS7_DIR)
+	rm -rf _build .pytest_cache
