@@ -83,7 +83,7 @@ test-notebooks: setup
 # the 8.x of $(VENV). Only ipywidgets 7 (and ipython_genutils, which 7.6 and later import) goes into
 # $(WIDGETS7_DIR)/<version>, put in front of $(VENV) on PYTHONPATH: torch, the kernel and the rest stay $(VENV)'s, and
 # nothing is downloaded twice. The frontend packages (widgetsnbextension, jupyterlab_widgets) are left out: these
-# tests play the frontend themselves. 7.5.0 is the floor in pyproject.toml (older 7.x fail to import on Python 3.10+);
+# tests play the frontend themselves. 7.5.0 is the floor in pyproject.toml (older 7.x fail to import on Python 3.10+).
 # Old 7.x releases warn about newer ipykernel and traitlets (DeprecationWarning, silenced here); the tests record the
 # warnings of our own widget code themselves. `make test-widgets7 WIDGETS7_VERSIONS="7.5.0 7.7.1 7.8.5"` tries several.
 WIDGETS7_VERSIONS ?= 7.5.0
