@@ -354,11 +354,19 @@ def non_finite(tensors: dict[str, torch.Tensor]) -> list[str]:
     """
     by_device: dict[torch.device, list[tuple[str, torch.Tensor]]] = {}
     for name, tensor in tensors.items():
-        if torch.is_tensor(tensor) and tensor.is_floating_point():
+        if (
+            torch.is_tensor(tensor)
+            and tensor.is_floating_point()
+            and tensor.numel()
+        ):
             by_device.setdefault(tensor.device, []).append((name, tensor))
     found = []
     for named in by_device.values():
-        finite = torch.stack([torch.isfinite(t).all() for _, t in named])
+        # min and max carry a NaN through, and are far cheaper than isfinite
+        extremes = torch.stack(
+            [torch.stack(torch.aminmax(t.detach())) for _, t in named]
+        )  # (tensors, 2)
+        finite = torch.isfinite(extremes).all(dim=1)
         found += [
             name for (name, _), ok in zip(named, finite.tolist()) if not ok
         ]
