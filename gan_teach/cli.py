@@ -166,9 +166,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _train(args: argparse.Namespace) -> None:
     given = given_settings(args)
     first = rank() == 0 and _launch_rank() == 0
-    check_output_folder(
-        args.out, resume=args.resume, overwrite=args.overwrite
-    )
+    if first:  # under torchrun, process 0 alone writes into --out
+        check_output_folder(
+            args.out, resume=args.resume, overwrite=args.overwrite
+        )
     if args.resume is not None:
         state = load_checkpoint(
             args.resume,

@@ -51,6 +51,8 @@ def check_output_folder(
     existing = out / CHECKPOINT_NAME
     if overwrite or not existing.exists():
         return
+    if resume is not None and not Path(resume).is_file():
+        return  # loading it will say that it is missing
     if resume is not None and os.path.samefile(resume, existing):
         return
     raise FileExistsError(
