@@ -140,7 +140,9 @@ def write_atomically(
 
 
 def _write_error(path: Path, error: BaseException) -> OSError:
-    reason = getattr(error, "strerror", None) or str(error).splitlines()[0]
+    """One line on what failed, what is left, and the free space."""
+    lines = str(error).splitlines() or [type(error).__name__]
+    reason = getattr(error, "strerror", None) or lines[0]
     before = (
         f"{path.name} is as it was before"
         if path.exists()
@@ -149,12 +151,21 @@ def _write_error(path: Path, error: BaseException) -> OSError:
     free = (
         shutil.disk_usage(path.parent).free if path.parent.exists() else 0
     )
-    return OSError(
-        getattr(error, "errno", None) or errno.EIO,
-        f"could not write {path} ({reason}); {before}. "
-        f"{free / 2**20:,.1f} MiB are free there: free some space, "
-        "or choose another folder",
+    code = getattr(error, "errno", None)
+    # torch.save's RuntimeError does not say why; a full disk is the usual cause
+    disk_full = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
+    if code in disk_full or code is None:
+        advice = (
+            f"{free / 2**20:,.1f} MiB are free there: free some space, "
+            "or choose another folder"
+        )
+    else:
+        advice = "choose a folder you can write into"
+    failure = OSError(
+        f"could not write {path} ({reason}); {before}. {advice}"
     )
+    failure.errno = code or errno.EIO
+    return failure
 
 
 def _read_lock(lock: Path) -> tuple[str, int | None, str]:

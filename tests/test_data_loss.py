@@ -290,6 +290,12 @@ def test_train_refuses_a_folder_that_holds_another_runs_checkpoint(
         main(["train", "--resume", str(checkpoint), "--out", str(out)]) == 1
     )  # it already has its 8 steps
     assert "--steps 8 asks for no more" in one_line_error(capsys)
+    resume = ["train", "--resume", str(checkpoint), "--out", str(out)]
+    assert main([*resume, "--steps", "5"]) == 1
+    assert (
+        "at step 8, and --steps 5 asks for no more: pass --steps above 8"
+        in (one_line_error(capsys))
+    )
     assert snapshot(out) == before
     assert train_toy(out, "--steps", "4", "--overwrite") == 0
     assert read_checkpoint(checkpoint)["step"] == 4
