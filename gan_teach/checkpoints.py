@@ -4,10 +4,11 @@ A checkpoint holds the ``generator`` and ``discriminator`` state_dicts, the opti
 configuration as plain data, the epoch and step, the history and the random number generators'
 states, so that a resumed run is bit-for-bit the run that was never interrupted (on the CPU).
 It is read with ``torch.load(weights_only=True)``: a file that carries pickled code is refused and
-never executed. Reading also checks every record of the file against the CRC-32 that ``torch.save``
-stored beside it, so that a damaged file (one flipped byte) is reported as damaged, and refuses
-weights that are NaN or infinite. A checkpoint is written atomically (:func:`gan_teach.files.write_atomically`)
-and never with non-finite weights: the previous checkpoint stays until a good one replaces it.
+never executed. Reading also checks every record of the file against the CRC-32 that
+``torch.save`` stored beside it, so that a damaged file (one flipped byte) is reported as
+damaged, and refuses weights that are NaN or infinite. A checkpoint is written atomically
+(:func:`gan_teach.files.write_atomically`) and never with non-finite weights: the previous
+checkpoint stays until a good one replaces it.
 """
 
 from __future__ import annotations
@@ -162,14 +163,18 @@ def _check_archive(path: Path) -> None:
     if not zipfile.is_zipfile(path):
         with open(path, "rb") as file:
             start = file.read(4)
+        if not start:
+            raise CheckpointError(
+                f"{path} is empty (an interrupted copy, or a save that failed?)"
+            )
         if start.startswith(b"PK"):
             raise CheckpointError(
                 f"{path} is truncated or corrupt: it starts like a checkpoint "
                 "(a zip archive) but its end is missing (an interrupted copy?)"
             )
         raise CheckpointError(
-            f"{path} is not a PyTorch checkpoint: torch.save writes a zip "
-            f"archive, and this file is not one (it starts with {start!r})"
+            f"{path} is not a checkpoint: torch.save writes a zip archive, "
+            f"and this file is not one (it starts with {start!r})"
         )
     try:
         with zipfile.ZipFile(path) as archive:

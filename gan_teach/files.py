@@ -231,7 +231,9 @@ def lock_folder(folder: str | os.PathLike) -> Iterator[Path]:
     mine = f"{os.getpid()} {socket.gethostname()}\n"
     while True:
         try:
-            descriptor = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+            descriptor = os.open(
+                lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666
+            )
         except FileExistsError:
             text, pid, _ = _read_lock(lock)
             refuse_if_locked(folder)

@@ -550,7 +550,9 @@ def test_damage_is_reported_as_damage(tmp_path):
     (tmp_path / "random.pt").write_bytes(os.urandom(4096))
     with pytest.raises(CheckpointError) as caught:
         read_checkpoint(tmp_path / "random.pt")
-    assert "not a PyTorch checkpoint" in str(caught.value)
+    assert "is not a checkpoint: torch.save writes a zip" in str(
+        caught.value
+    )
     assert "pickled" not in str(caught.value)
 
     raw = tmp_path / "data" / "MNIST" / "raw"
