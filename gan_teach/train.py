@@ -166,7 +166,8 @@ def train(
         labels: for a conditional GAN, the class of each example, ``(N,)``;
             default: the dataset's labels.
         out_dir: if set, ``checkpoint.pt`` is written there after every epoch and at
-            the end, and for images ``samples/epoch_NNN.png``; only process 0 writes.
+            the end, and for images ``samples/epoch_NNN.png``; only process 0 writes,
+            holding the folder's lock (``training.lock``) while it trains.
         resume: a checkpoint to continue from, exactly where it stopped. With
             ``config``, its ``epochs`` or ``steps`` extend the run.
         callback: called with the state after every epoch, or with ``every``,
@@ -176,6 +177,11 @@ def train(
 
     Returns:
         The final :class:`TrainState`.
+
+    Raises:
+        TrainingDivergedError: a loss, a weight or an optimizer state became NaN or
+            infinite; the last good checkpoint is left as it was.
+        FolderInUseError: another running process trains into ``out_dir``.
     """
     if every is not None and (not isinstance(every, int) or every < 1):
         raise ValueError(
