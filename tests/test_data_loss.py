@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -340,7 +341,7 @@ def test_a_stale_lock_of_a_dead_process_is_taken_over(tmp_path, capsys):
     dead.wait()  # its number now belongs to no running process
     out = tmp_path / "run"
     out.mkdir()
-    (out / LOCK_NAME).write_text(f"{dead.pid} {os.uname().nodename}\n")
+    (out / LOCK_NAME).write_text(f"{dead.pid} {socket.gethostname()}\n")
     assert train_toy(out, "--steps", "4") == 0
     assert f"its process ({dead.pid}) no longer runs" in (
         capsys.readouterr().err
