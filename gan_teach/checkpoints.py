@@ -4,7 +4,11 @@ A checkpoint holds the ``generator`` and ``discriminator`` state_dicts, the opti
 configuration as plain data, the epoch and step, the history and the random number generators'
 states, so that a resumed run is bit-for-bit the run that was never interrupted (on the CPU).
 It is read with ``torch.load(weights_only=True)``: a file that carries pickled code is refused and
-never executed.
+never executed. Reading also checks every record of the file against the CRC-32 that
+``torch.save`` stored beside it, so that a damaged file (one flipped byte) is reported as
+damaged, and refuses weights that are NaN or infinite. A checkpoint is written atomically
+(:func:`gan_teach.files.write_atomically`) and never with non-finite weights: the previous
+checkpoint stays until a good one replaces it.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import os
 import pickle
 import random
-import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +25,8 @@ import torch
 from torch import nn
 
 from .config import TrainConfig, build_models
+from .engine import check_finite, non_finite
+from .files import write_atomically
 from .state import TrainState, create_state
 from .utils import get_device, unwrap
 
@@ -116,9 +122,13 @@ def save_checkpoint(state: TrainState, path: str | os.PathLike) -> Path:
 
     Returns:
         The path written.
+
+    Raises:
+        TrainingDivergedError: a weight or an optimizer state is NaN or infinite; nothing is written.
+        OSError: the disk is full or the folder cannot be written; ``path`` is unchanged.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    check_finite(state, path)
     checkpoint = {
         "format": FORMAT,
         "version": VERSION,
@@ -145,19 +155,52 @@ def save_checkpoint(state: TrainState, path: str | os.PathLike) -> Path:
         "samples": [[step, samples] for step, samples in state.samples],
         "rng": _rng_states(state.device),
     }
-    handle, temporary = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
-    )
+    return write_atomically(path, lambda file: torch.save(checkpoint, file))
+
+
+def _check_archive(path: Path) -> None:
+    """Refuse a file that is not a complete zip archive (what torch.save writes) or is damaged."""
+    if not zipfile.is_zipfile(path):
+        with open(path, "rb") as file:
+            start = file.read(4)
+        if not start:
+            raise CheckpointError(
+                f"{path} is empty (an interrupted copy, or a save that failed?)"
+            )
+        if start.startswith(b"PK"):
+            raise CheckpointError(
+                f"{path} is truncated or corrupt: it starts like a checkpoint "
+                "(a zip archive) but its end is missing (an interrupted copy?)"
+            )
+        raise CheckpointError(
+            f"{path} is not a checkpoint: torch.save writes a zip archive, "
+            f"and this file is not one (it starts with {start!r})"
+        )
     try:
-        with os.fdopen(handle, "wb") as file:
-            torch.save(checkpoint, file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)  # atomic on POSIX and Windows
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
+        with zipfile.ZipFile(path) as archive:
+            damaged = archive.testzip()  # checks every record's CRC-32
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise CheckpointError(
+            f"{path} is truncated or corrupt and cannot be read ({error})"
+        ) from None
+    if damaged is not None:
+        raise CheckpointError(
+            f"{path} is damaged: its record {damaged!r} does not match the "
+            "checksum written with it (a disk or copy error changed the file "
+            "after it was saved); use another copy of it"
+        )
+
+
+def _check_weights_finite(path: Path, checkpoint: dict[str, Any]) -> None:
+    for network in ("generator", "discriminator", "ema_generator"):
+        weights = checkpoint.get(network)
+        found = non_finite(weights) if isinstance(weights, dict) else []
+        if found:
+            raise CheckpointError(
+                f"{path} holds NaN or infinite weights ({network} "
+                f"{found[0]}): the run had diverged when it was saved. Use an "
+                "earlier checkpoint, or train again with lower learning rates"
+            )
 
 
 def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
@@ -165,13 +208,15 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
 
     Raises:
         FileNotFoundError: no such file.
-        CheckpointError: the file is truncated, foreign, or carries code.
+        CheckpointError: the file is truncated, damaged, foreign, carries code, or holds
+            NaN or infinite weights.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(
             f"no checkpoint at {path}; training writes DIR/checkpoint.pt (see 'gan-teach train --out DIR')"
         )
+    _check_archive(path)
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
@@ -211,6 +256,7 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
         raise CheckpointError(
             f"{path} is an incomplete gan-teach checkpoint: missing {missing}"
         )
+    _check_weights_finite(path, checkpoint)
     return checkpoint
 
 

@@ -24,7 +24,6 @@ from .checkpoints import (
     CheckpointError,
     load_checkpoint,
     load_checkpoint_generator,
-    read_checkpoint,
 )
 from .config import TrainConfig
 from .data import DataNotFoundError, is_image_dataset, toy_distribution
@@ -32,13 +31,9 @@ from .diversity import diversity_metrics
 from .engine import TrainingDivergedError, rank
 from .metrics import evaluate_images, toy_metrics
 from .models import generate, is_conditional
-from .options import (
-    CAN_CHANGE_ON_RESUME,
-    FLAGS,
-    add_config_options,
-    given_settings,
-)
+from .options import add_config_options, given_settings
 from .pretrained import export_generator
+from .runs import check_more_to_train, check_output_folder, resume_overrides
 from .train import train
 from .viz import plot_toy
 
@@ -75,6 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="CKPT",
         help="continue the run saved in CKPT",
+    )
+    train_parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace a checkpoint.pt already in --out (another run's)",
     )
     train_parser.add_argument(
         "--progress",
@@ -145,6 +145,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="default: the package's weights folder",
     )
     export_parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the generator already shipped under --name",
+    )
+    export_parser.add_argument(
         "--num-samples",
         type=_positive_int,
         default=10_000,
@@ -158,52 +163,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def resume_overrides(checkpoint: Path, given: dict) -> dict:
-    """The settings a resumed run takes from the command line; ValueError if one changes the run.
-
-    Repeating a saved setting with its saved value is fine; ``--epochs``, ``--steps``,
-    ``--data-root`` and ``--device`` may change; any other change is refused.
-    """
-    saved = read_checkpoint(checkpoint)["config"]
-    changed = sorted(
-        name
-        for name, value in given.items()
-        if name not in CAN_CHANGE_ON_RESUME and saved.get(name) != value
-    )
-    if changed:
-        settings = ", ".join(
-            f"{FLAGS[name]} (saved: {saved.get(name)!r})"
-            for name in changed
-        )
-        raise ValueError(
-            "--resume continues the saved run with its own settings; only --epochs, --steps, --data-root and "
-            f"--device may change, not {settings}"
-        )
-    overrides = {
-        name: given[name]
-        for name in ("data_root", "device")
-        if name in given
-    }
-    overrides.update(
-        TrainConfig(
-            **{
-                name: given[name]
-                for name in ("epochs", "steps")
-                if name in given
-            }
-        ).length_overrides()
-    )
-    return overrides
-
-
 def _train(args: argparse.Namespace) -> None:
     given = given_settings(args)
     first = rank() == 0 and _launch_rank() == 0
+    if first:  # under torchrun, process 0 alone writes into --out
+        check_output_folder(
+            args.out, resume=args.resume, overwrite=args.overwrite
+        )
     if args.resume is not None:
         state = load_checkpoint(
             args.resume,
             config_overrides=resume_overrides(args.resume, given),
         )
+        check_more_to_train(state, args.resume)
         if first:
             print(
                 f"resuming {args.resume} at epoch {state.epoch}, step {state.step}"
@@ -262,6 +234,11 @@ def _sample_file(
             f"--out must end in .png (a picture) or .npy (the raw samples), got {path.name!r}"
         )
     samples = generate(generator, count, seed=seed)
+    if not samples.isfinite().all():
+        raise ValueError(
+            "the generator drew NaN or infinite samples: its run diverged; "
+            "sample an earlier checkpoint"
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".npy":
         np.save(path, samples.numpy())
@@ -386,6 +363,7 @@ def _export(args: argparse.Namespace) -> None:
         num_samples=args.num_samples,
         root=args.data_root,
         notes=args.notes,
+        overwrite=args.overwrite,
         **options,
     )
     print(
@@ -423,7 +401,7 @@ def run(
         commands[args.command](args)
     except (
         ValueError,
-        FileNotFoundError,
+        OSError,  # FileExistsError (a folder in use), a full disk
         CheckpointError,
         DataNotFoundError,
         TrainingDivergedError,

@@ -174,7 +174,13 @@ def _user_cache() -> Path:
 
 
 def resolve_data_root(root: str | os.PathLike | None = None) -> Path:
-    """Where datasets live: ``root`` if given, else ``$GAN_TEACH_DATA``, else ``~/.cache/gan_teach/data``."""
+    """Where datasets live: ``root`` if given, else ``$GAN_TEACH_DATA``, else ``~/.cache/gan_teach/data``.
+
+    torchvision extracts the ``.gz`` files beside them, in ``ROOT/MNIST/raw/`` (about 55 MB for
+    MNIST, 55 MB for Fashion-MNIST), and downloads the missing ones there: a root you can write
+    into is written into. A read-only root is left untouched; its files are then extracted
+    under ``~/.cache/gan_teach/extracted/``.
+    """
     if root is not None:
         return Path(root).expanduser()
     from_environment = os.environ.get("GAN_TEACH_DATA")
@@ -209,6 +215,28 @@ def _writable_root(root: Path, folder: str) -> Path:
     return mirror.parent.parent
 
 
+def _check_archives(resources: list[tuple[str, str]], raw: Path) -> None:
+    """Refuse a damaged ``.gz`` before torchvision takes it for a failed download.
+
+    Args:
+        resources: torchvision's ``(file name, MD5)`` of each original file.
+        raw: the folder that holds them.
+    """
+    for name, expected in resources:
+        path = raw / name
+        if not path.exists() or (raw / name[: -len(".gz")]).exists():
+            continue  # to be downloaded, or already extracted
+        found = hashlib.md5(
+            path.read_bytes(), usedforsecurity=False
+        ).hexdigest()
+        if found != expected:
+            raise ValueError(
+                f"{path} is damaged: its MD5 is {found}, the original's is "
+                f"{expected} (an interrupted download or copy?). Delete it to "
+                "download it again, or copy a good one there"
+            )
+
+
 @functools.lru_cache(maxsize=4)
 def _load_images_cached(
     name: str, root: str, train: bool
@@ -217,6 +245,7 @@ def _load_images_cached(
 
     folder = IMAGE_DATASETS[name]
     dataset_class = getattr(torchvision.datasets, folder)
+    _check_archives(dataset_class.resources, Path(root) / folder / "raw")
     usable_root = _writable_root(Path(root), folder)
     try:
         dataset = dataset_class(

@@ -47,6 +47,9 @@ __all__ = [
     "epoch_sampler",
     "epoch_batches",
     "flush_metrics",
+    "non_finite",
+    "saved_tensors",
+    "check_finite",
     "save_grid",
 ]
 
@@ -54,7 +57,7 @@ Network = Callable[[torch.Tensor], torch.Tensor]
 
 
 class TrainingDivergedError(FloatingPointError):
-    """A loss became NaN or infinite; the message names the step and the last good checkpoint."""
+    """A loss or a weight became NaN or infinite; the message names the step and the last good checkpoint."""
 
 
 def conditioned(network: nn.Module, labels: torch.Tensor | None) -> Network:
@@ -339,6 +342,89 @@ def flush_metrics(
                 )
             state.history.setdefault(key, []).append(value)
     pending.clear()
+
+
+def non_finite(tensors: dict[str, torch.Tensor]) -> list[str]:
+    """The names of the floating-point tensors that hold a NaN or an infinity.
+
+    One device sync per device, however many tensors.
+
+    >>> non_finite({"a": torch.ones(2), "b": torch.tensor([1.0, float("nan")])})
+    ['b']
+    """
+    by_device: dict[torch.device, list[tuple[str, torch.Tensor]]] = {}
+    for name, tensor in tensors.items():
+        if (
+            torch.is_tensor(tensor)
+            and tensor.is_floating_point()
+            and tensor.numel()
+        ):
+            by_device.setdefault(tensor.device, []).append((name, tensor))
+    found = []
+    for named in by_device.values():
+        # min and max carry a NaN through, and are far cheaper than isfinite
+        extremes = torch.stack(
+            [torch.stack(torch.aminmax(t.detach())) for _, t in named]
+        )  # (tensors, 2)
+        finite = torch.isfinite(extremes).all(dim=1)
+        found += [
+            name for (name, _), ok in zip(named, finite.tolist()) if not ok
+        ]
+    return found
+
+
+def saved_tensors(state: TrainState) -> dict[str, torch.Tensor]:
+    """Every tensor a checkpoint of ``state`` holds that training changes.
+
+    The parameters and buffers of G, D and the EMA generator, and the optimizers' states
+    (Adam's moment estimates), each under a name like ``generator.main.0.weight``.
+    """
+    tensors = {}
+    modules = (
+        ("generator", unwrap(state.generator)),
+        ("discriminator", unwrap(state.discriminator)),
+        ("ema_generator", state.ema_generator),
+    )
+    for prefix, module in modules:
+        if module is not None:
+            for name, tensor in module.state_dict().items():
+                tensors[f"{prefix}.{name}"] = tensor
+    optimizers = (
+        ("generator_optimizer", state.generator_optimizer),
+        ("discriminator_optimizer", state.discriminator_optimizer),
+    )
+    for prefix, optimizer in optimizers:
+        for index, values in optimizer.state_dict()["state"].items():
+            for name, tensor in values.items():
+                tensors[f"{prefix}.state.{index}.{name}"] = tensor
+    return tensors
+
+
+def check_finite(state: TrainState, checkpoint: Path | None) -> None:
+    """Stop if a weight, a buffer or an optimizer state is NaN or infinite.
+
+    ``train`` calls it before every save, so that a diverged run never replaces the last good
+    checkpoint (the losses are checked too, but the last step's update is saved before any loss
+    has seen it).
+
+    Raises:
+        TrainingDivergedError: naming the first such tensor and the last good checkpoint.
+    """
+    found = non_finite(saved_tensors(state))
+    if not found:
+        return
+    more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+    # the epoch of the last step: the next one's if it is under way
+    epoch = state.epoch + (1 if state.epoch_step else 0)
+    if checkpoint is not None and checkpoint.exists():
+        where = f"the last good checkpoint, {checkpoint}, is kept as it was"
+    else:
+        where = "nothing was saved"
+    raise TrainingDivergedError(
+        f"{found[0]}{more} became NaN or infinite by step {state.step} "
+        f"(epoch {epoch}); {where}. Lower the learning rates, "
+        "or try loss 'non-saturating' or 'wgan-gp'."
+    )
 
 
 def save_grid(images: torch.Tensor, path: Path) -> None:

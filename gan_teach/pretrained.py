@@ -5,6 +5,12 @@ Each generator was trained by ``gan-teach train`` and exported by ``gan-teach ex
 library's FID, its floor and FID minus floor (the summary), the seed, and the SHA-256 of the weights file,
 which is checked on every load. Weights are stored in float16 (about half the size; the generators are used in float32).
 
+An export never leaves a card that does not fit its weights. The FID is measured before anything is
+written; the weights then go to a file that no card points at (``NAME.pt``, or ``NAME-SHA.pt`` while
+``NAME.pt`` is the one in use), and the cards file is replaced in one rename, which is the moment
+the new generator takes over. A failure, a Ctrl-C or a crash before that rename leaves the old
+weights and card as they were; after it, the new pair is complete.
+
 >>> sorted(available())
 ['fashion-mnist-dcgan', 'mnist-conditional', 'mnist-dcgan']
 """
@@ -12,8 +18,11 @@ which is checked on every load. Weights are stored in float16 (about half the si
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import io
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +31,7 @@ from torch import nn
 
 from .checkpoints import read_checkpoint
 from .config import TrainConfig, build_models
+from .files import write_atomically
 from .metrics import WEIGHTS_DIR, evaluate_images, sha256_of
 from .options import train_command
 from .utils import get_device
@@ -35,6 +45,8 @@ __all__ = [
 ]
 
 CARDS_FILE = "pretrained.json"
+# A name is a plain file name: no folder, no "..", nothing hidden.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 def _read_cards(
@@ -107,21 +119,34 @@ def export_generator(
     root: str | os.PathLike | None = None,
     seed: int = 0,
     notes: str | None = None,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Write the sampling generator of a training checkpoint as ``NAME.pt`` (float16) and its model card.
 
-    The FID is measured on the float16 weights as shipped, with ``num_samples`` samples, beside the floor.
+    The FID is measured on the float16 weights as shipped, with ``num_samples`` samples, beside the
+    floor, before anything is written; then weights and card are written so that a crash leaves
+    either the old pair or the new one (see the module's docstring).
 
     Args:
         checkpoint: a ``checkpoint.pt`` written by ``gan-teach train`` (its EMA weights are used if it has them).
-        name: the name to ship it under, e.g. ``"mnist-dcgan"``.
+        name: the name to ship it under, e.g. ``"mnist-dcgan"``: letters, digits, ``.``, ``_``, ``-``.
         weights_dir: where to write; the package's ``weights`` folder by default.
         num_samples, root, seed: for the FID (see :func:`gan_teach.metrics.evaluate_images`).
         notes: what a reader of the card should know that the numbers don't say (shared GPU, how the epoch was chosen).
+        overwrite: replace a generator already shipped under ``name``.
 
     Returns:
         The model card, also written into ``weights_dir/pretrained.json``.
+
+    Raises:
+        ValueError: ``name`` is not a plain file name.
+        FileExistsError: ``name`` is taken and ``overwrite`` is False.
     """
+    weights_dir = Path(
+        weights_dir if weights_dir is not None else WEIGHTS_DIR
+    )
+    cards = _read_cards(weights_dir)
+    _check_free(name, weights_dir, cards, overwrite)
     saved = read_checkpoint(checkpoint)
     config = TrainConfig.from_dict(saved["config"])
     if (
@@ -138,16 +163,13 @@ def export_generator(
         key: value.half() if value.is_floating_point() else value
         for key, value in weights.items()
     }
-    weights_dir = Path(
-        weights_dir if weights_dir is not None else WEIGHTS_DIR
-    )
-    weights_dir.mkdir(parents=True, exist_ok=True)
-    path = weights_dir / f"{name}.pt"
-    torch.save(half, path)
-
+    buffer = io.BytesIO()
+    torch.save(half, buffer)
+    content = buffer.getvalue()  # the bytes of NAME.pt, written last
+    shipped = torch.load(io.BytesIO(content), weights_only=True)
     generator, _ = build_models(config)
     generator.load_state_dict(
-        {key: value.float() for key, value in half.items()}
+        {key: value.float() for key, value in shipped.items()}
     )  # measure what is shipped
     metrics = evaluate_images(
         generator.eval(),
@@ -156,13 +178,14 @@ def export_generator(
         root=root,
         seed=seed,
     )
+    sha256 = hashlib.sha256(content).hexdigest()
     stored = dict(
         config.to_dict(), data_root=None, device=None
     )  # paths and devices of the training machine don't travel
     card = {
-        "file": path.name,
-        "sha256": sha256_of(path),
-        "file_size_bytes": path.stat().st_size,
+        "file": _free_file_name(name, sha256, cards),
+        "sha256": sha256,
+        "file_size_bytes": len(content),
         "dtype": "float16",
         "dataset": config.dataset,
         "model": config.model,
@@ -197,9 +220,67 @@ def export_generator(
     }
     if notes:
         card["notes"] = notes
-    cards = _read_cards(weights_dir)
-    cards[name] = card
-    (weights_dir / CARDS_FILE).write_text(
-        json.dumps(cards, indent=2, sort_keys=True) + "\n"
-    )
+    _ship(weights_dir, name, card, content)
     return card
+
+
+def _check_free(
+    name: str, weights_dir: Path, cards: dict, overwrite: bool
+) -> None:
+    """Refuse a name that is not a plain file name, or one in use unless told to overwrite."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ValueError(
+            "the name must be a plain file name such as 'mnist-dcgan' "
+            "(letters, digits, '.', '_', '-'; no folder, no '..', not "
+            f"starting with '.'), got {name!r}"
+        )
+    if overwrite:
+        return
+    if name in cards:
+        raise FileExistsError(
+            f"{weights_dir} already ships a generator called {name!r} "
+            f"({cards[name]['file']}); pass --overwrite (overwrite=True) to "
+            "replace it, or choose another name"
+        )
+    if (weights_dir / f"{name}.pt").exists():
+        raise FileExistsError(
+            f"{weights_dir / f'{name}.pt'} already exists (a file without a "
+            "model card); pass --overwrite (overwrite=True) to replace it, "
+            "or choose another name"
+        )
+
+
+def _free_file_name(name: str, sha256: str, cards: dict) -> str:
+    """``NAME.pt``, or ``NAME-SHA.pt`` while a card points at ``NAME.pt``."""
+    in_use = {card.get("file") for card in cards.values()}
+    plain = f"{name}.pt"
+    return plain if plain not in in_use else f"{name}-{sha256[:12]}.pt"
+
+
+def _ship(
+    weights_dir: Path, name: str, card: dict[str, Any], content: bytes
+) -> None:
+    """Write the weights, then switch the cards file to them in one rename; then tidy up."""
+    path = weights_dir / card["file"]
+    cards = _read_cards(weights_dir)
+    old_file = cards.get(name, {}).get("file")
+    cards[name] = card
+    text = json.dumps(cards, indent=2, sort_keys=True) + "\n"
+    write_atomically(path, lambda file: file.write(content))
+    try:
+        # The moment the new generator takes over: one atomic rename.
+        write_atomically(
+            weights_dir / CARDS_FILE,
+            lambda file: file.write(text.encode()),
+        )
+    except BaseException:
+        path.unlink(missing_ok=True)  # no card points at it
+        raise
+    in_use = {entry.get("file") for entry in cards.values()}
+    leftovers = re.compile(rf"{re.escape(name)}(-[0-9a-f]{{12}})?\.pt")
+    for candidate in weights_dir.glob("*.pt"):
+        if candidate.name not in in_use and (
+            candidate.name == old_file
+            or leftovers.fullmatch(candidate.name)
+        ):
+            candidate.unlink(missing_ok=True)

@@ -10,6 +10,7 @@ lives in :mod:`gan_teach.engine`; the state in :mod:`gan_teach.state`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -23,6 +24,7 @@ from .config import TrainConfig
 from .data import is_image_dataset, load_dataset, load_images
 from .engine import (
     TrainingDivergedError,
+    check_finite,
     epoch_batches,
     epoch_sampler,
     flush_metrics,
@@ -37,6 +39,7 @@ from .engine import (
     world_size,
     wrap_distributed,
 )
+from .files import lock_folder
 from .state import TrainState, create_state
 
 __all__ = [
@@ -163,7 +166,8 @@ def train(
         labels: for a conditional GAN, the class of each example, ``(N,)``;
             default: the dataset's labels.
         out_dir: if set, ``checkpoint.pt`` is written there after every epoch and at
-            the end, and for images ``samples/epoch_NNN.png``; only process 0 writes.
+            the end, and for images ``samples/epoch_NNN.png``; only process 0 writes,
+            holding the folder's lock (``training.lock``) while it trains.
         resume: a checkpoint to continue from, exactly where it stopped. With
             ``config``, its ``epochs`` or ``steps`` extend the run.
         callback: called with the state after every epoch, or with ``every``,
@@ -173,6 +177,11 @@ def train(
 
     Returns:
         The final :class:`TrainState`.
+
+    Raises:
+        TrainingDivergedError: a loss, a weight or an optimizer state became NaN or
+            infinite; the last good checkpoint is left as it was.
+        FolderInUseError: another running process trains into ``out_dir``.
     """
     if every is not None and (not isinstance(every, int) or every < 1):
         raise ValueError(
@@ -209,8 +218,6 @@ def train(
     checkpoint_path = (
         Path(out_dir) / "checkpoint.pt" if out_dir is not None else None
     )
-    if writer:
-        Path(out_dir).mkdir(parents=True, exist_ok=True)
     if not state.samples:
         state.samples.append((state.step, state.fixed_samples()))
     # None: tqdm hides the bar when stderr is not a terminal
@@ -219,76 +226,85 @@ def train(
         if rank() != 0
         else (None if progress is None else not progress)
     )
-    bar = tqdm(
-        total=total_steps,
-        initial=state.step,
-        disable=hide_bar,
-        unit="step",
-        desc=f"{config.dataset} {config.loss}",
-        leave=False,
-    )
-    sync_every = (
-        1 if state.device.type == "cpu" else 50
-    )  # one GPU-to-CPU copy per 50 steps
-    pending: list[dict[str, torch.Tensor]] = []
-    state.generator.train()
-    state.discriminator.train()
-    started, seconds_before = time.perf_counter(), state.train_seconds
-    while state.step < total_steps:
-        batches = epoch_batches(
-            sampler,
-            state.epoch,
-            steps_per_epoch,
-            config.d_steps,
-            config.batch_size,
-            state.device,
-        )  # (steps, k, B)
-        for indices in batches[state.epoch_step :]:
-            if config.lr_decay:
-                set_learning_rates(
-                    state, fraction=1 - state.step / total_steps
+    # One run at a time writes into out_dir: a second one refuses to start.
+    with lock_folder(out_dir) if writer else contextlib.nullcontext():
+        bar = tqdm(
+            total=total_steps,
+            initial=state.step,
+            disable=hide_bar,
+            unit="step",
+            desc=f"{config.dataset} {config.loss}",
+            leave=False,
+        )
+        sync_every = (
+            1 if state.device.type == "cpu" else 50
+        )  # one GPU-to-CPU copy per 50 steps
+        pending: list[dict[str, torch.Tensor]] = []
+        state.generator.train()
+        state.discriminator.train()
+        started, seconds_before = time.perf_counter(), state.train_seconds
+        while state.step < total_steps:
+            batches = epoch_batches(
+                sampler,
+                state.epoch,
+                steps_per_epoch,
+                config.d_steps,
+                config.batch_size,
+                state.device,
+            )  # (steps, k, B)
+            for indices in batches[state.epoch_step :]:
+                if config.lr_decay:
+                    set_learning_rates(
+                        state, fraction=1 - state.step / total_steps
+                    )
+                label_batches = (
+                    [labels[i] for i in indices]
+                    if labels is not None
+                    else None
                 )
-            label_batches = (
-                [labels[i] for i in indices] if labels is not None else None
-            )
-            pending.append(
-                train_step(state, [data[i] for i in indices], label_batches)
-            )
-            state.step += 1
-            state.epoch_step += 1
-            bar.update(1)
-            if len(pending) >= sync_every:
-                flush_metrics(state, pending, checkpoint_path)
+                pending.append(
+                    train_step(
+                        state, [data[i] for i in indices], label_batches
+                    )
+                )
+                state.step += 1
+                state.epoch_step += 1
+                bar.update(1)
+                if len(pending) >= sync_every:
+                    flush_metrics(state, pending, checkpoint_path)
+                if (
+                    callback is not None
+                    and every is not None
+                    and state.step % every == 0
+                ):
+                    flush_metrics(state, pending, checkpoint_path)
+                    callback(state)
+                if state.step >= total_steps:
+                    break
+            flush_metrics(state, pending, checkpoint_path)
+            if state.epoch_step == steps_per_epoch:
+                state.epoch += 1
+                state.epoch_step = 0
             if (
-                callback is not None
-                and every is not None
-                and state.step % every == 0
-            ):
-                flush_metrics(state, pending, checkpoint_path)
+                state.samples[-1][0] != state.step
+            ):  # a callback may have drawn it
+                state.samples.append((state.step, state.fixed_samples()))
+            state.train_seconds = (
+                seconds_before + time.perf_counter() - started
+            )
+            check_finite(state, checkpoint_path)
+            if writer:
+                save_checkpoint(state, checkpoint_path)
+                if is_image_dataset(config.dataset):
+                    path = (
+                        Path(out_dir)
+                        / "samples"
+                        / f"epoch_{state.epoch:03d}.png"
+                    )
+                    save_grid(state.samples[-1][1], path)
+            if callback is not None and every is None:
                 callback(state)
-            if state.step >= total_steps:
-                break
-        flush_metrics(state, pending, checkpoint_path)
-        if state.epoch_step == steps_per_epoch:
-            state.epoch += 1
-            state.epoch_step = 0
-        if (
-            state.samples[-1][0] != state.step
-        ):  # a callback may have drawn it
-            state.samples.append((state.step, state.fixed_samples()))
-        state.train_seconds = seconds_before + time.perf_counter() - started
-        if writer:
-            save_checkpoint(state, checkpoint_path)
-            if is_image_dataset(config.dataset):
-                path = (
-                    Path(out_dir)
-                    / "samples"
-                    / f"epoch_{state.epoch:03d}.png"
-                )
-                save_grid(state.samples[-1][1], path)
-        if callback is not None and every is None:
-            callback(state)
-    bar.close()
+        bar.close()
     return state
 
 

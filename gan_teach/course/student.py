@@ -98,6 +98,24 @@ def strip_solutions(
     return notebook, removed
 
 
+def _check_apart(book: Path, out: Path) -> None:
+    """Refuse an ``out`` that is the book, lies in it, or holds it, before anything is written."""
+    book_folder, out_folder = book.resolve(), out.resolve()
+    if out_folder == book_folder or book_folder in out_folder.parents:
+        raise ValueError(
+            f"--out {out} is the book's folder {book} or inside it: the "
+            "student edition would replace the book's notebooks and erase "
+            "their solutions. Choose a folder outside the book, e.g. "
+            "_build/student"
+        )
+    if out_folder in book_folder.parents:
+        raise ValueError(
+            f"--book {book} lies inside --out {out}: the student edition "
+            "would be written around the book. Choose an --out that does "
+            "not hold the book, e.g. _build/student"
+        )
+
+
 def make_student_edition(
     book: str | Path = "book", out: str | Path = "_build/student"
 ) -> dict[str, int]:
@@ -109,14 +127,20 @@ def make_student_edition(
 
     Args:
         book: the folder of the chapter notebooks.
-        out: the folder to write; created if needed, and its notebooks are replaced.
+        out: the folder to write; created if needed, and its notebooks are replaced. It must
+            lie outside ``book`` (writing into the book would erase its solutions).
 
     Returns:
         The number of solution blocks removed from each notebook, by notebook name.
+
+    Raises:
+        ValueError: ``out`` is ``book``, inside it, or holds it (symbolic links followed);
+            nothing is written.
     """
     import nbformat
 
     book, out = Path(book), Path(out)
+    _check_apart(book, out)
     notebooks = sorted(book.glob("*.ipynb"))
     if not notebooks:
         raise FileNotFoundError(
