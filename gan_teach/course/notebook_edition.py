@@ -276,7 +276,9 @@ def convert_notebook(notebook: dict, stem: str, edition: Edition) -> dict:
     metadata = {
         key: value
         for key, value in source.get("metadata", {}).items()
-        if key != "gan_teach"
+        # widget state is left out: a kernel makes its widgets afresh,
+        # and state saved by ipywidgets 8 breaks a 7.x frontend's output
+        if key not in ("gan_teach", "widgets")
     }
     metadata["accelerator"] = (
         "GPU"  # Colab opens it on a GPU runtime when one is free

@@ -288,6 +288,9 @@ def execute_notebook(
     problems = stored_errors(notebook)
     if problems:
         return problems
+    # the widgets' saved state: nothing reads it (the book loads no widget
+    # manager, a kernel makes its widgets afresh) and it weighs ~80 kB a page
+    notebook.metadata.pop("widgets", None)
     stamp(notebook, mode)
     nbformat.write(notebook, path)
     return []
