@@ -49,6 +49,9 @@ _TRACEBACK = re.compile(
     re.MULTILINE,
 )
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# A magic (``%pip ...``, ``!ls``) continued on the next line with a backslash:
+# IPython joins the lines and keeps the continuation's indent, which is layout.
+_CONTINUED_MAGIC = re.compile(r"^([ \t]*[%!][^\n]*?)[ \t]*\\\n[ \t]*", re.M)
 
 
 def _source(cell: Any) -> str:
@@ -57,9 +60,18 @@ def _source(cell: Any) -> str:
 
 
 def _as_python(code: str) -> str:
-    """A code cell as plain Python: IPython's magics (``%pip ...``, ``!ls``) become the calls they stand for."""
+    """A code cell as plain Python: IPython's magics (``%pip ...``, ``!ls``) become the calls they stand for.
+
+    A magic continued over lines reads as the one line it stands for, whatever the continuation's indent:
+
+    >>> _as_python("%pip install \\\\\\n    x") == _as_python("%pip install x")
+    True
+    """
     from IPython.core.inputtransformer2 import TransformerManager
 
+    joined = None
+    while joined != code:  # one continuation per pass
+        joined, code = code, _CONTINUED_MAGIC.sub(r"\1 ", code)
     return TransformerManager().transform_cell(code)
 
 
