@@ -11,8 +11,8 @@ two things must hold for every chapter, and this module checks both:
    (``full`` or ``fast``) and a fingerprint of its code (:func:`code_fingerprint`). :func:`stamp_problems`
    says when the stamp is missing, came from a fast run, or no longer matches the code.
 
-The fingerprint hashes the *syntax tree* of each code cell, not its text: re-wrapping a line, renaming
-nothing, editing a comment (nbval's ``# NBVAL_*`` markers are comments) keeps the stamp; changing what the
+The fingerprint hashes the *syntax tree* of each code cell, not its text: re-wrapping a line (a magic
+continued with a backslash included), renaming nothing, editing a comment keeps the stamp; changing what the
 code does (a number, a call, a string it prints) breaks it. The library's own code is not part of the
 fingerprint: a change there is caught by nbval, which runs every notebook in CI.
 
