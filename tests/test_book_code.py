@@ -1,9 +1,10 @@
-"""The library code the book shows with ``{literalinclude}``: it exists and fits the page.
+"""The code the book shows: the library's by ``{literalinclude}``, and its notebooks' cells.
 
 Each ``:pyobject:`` block must name a definition that is in the file (a move or rename would
 otherwise break the book at build time), and its lines must fit the code column (ruff's
 line-length, 76: what the rendered column holds at 1280 px; the browser test
-measures it).
+measures it). Every code cell of the chapters (and of their notebook edition) fits its
+column too, and carries nbval's markers as cell tags, never as comments a reader sees.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -18,9 +20,18 @@ import tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"
+EDITION = ROOT / "notebooks" / "book"
 WIDTH = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"][
     "ruff"
 ]["line-length"]
+# The code columns at 1280 px, measured in headless Chromium (14 px DejaVu Sans Mono,
+# 8.43 px a character): an included block's <pre> leaves 642 px (76.2 characters);
+# a notebook cell's frame (3 + 1 px of border) leaves 640 px (75.9); a cell inside a
+# solution's dropdown, with the admonition's padding, 618 px (73.3).
+CELL_WIDTH = 75
+SOLUTION_WIDTH = 73
+SOLUTION_START = re.compile(r"^(`{3,}|:{3,})\{solution-start\}", re.M)
+SOLUTION_END = re.compile(r"^(`{3,}|:{3,})\{solution-end\}", re.M)
 INCLUDE = re.compile(r"```\{literalinclude\}\s+(\S+)\s*\n((?::\w+:.*\n)*)")
 
 
@@ -117,3 +128,97 @@ def test_the_algorithm_chapter_shows_the_two_blocks_without_excuses():
             assert len(re.findall(r"# \(\d\) Update", segment)) == 1, (
                 f"{node.name}: one numbered banner"
             )
+
+
+def _columns(line: str) -> int:
+    """The width of a line in a monospace font: wide (CJK) characters take two columns."""
+    return sum(
+        2 if unicodedata.east_asian_width(character) in "WF" else 1
+        for character in line
+    )
+
+
+def _code_cells(path: Path) -> list[tuple[int, dict, str, int]]:
+    """Each code cell: its index, the cell, its text, and the column it shows in."""
+    found, in_solution = [], False
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    for index, cell in enumerate(cells):
+        text = "".join(cell["source"])
+        if cell["cell_type"] == "markdown":
+            marks = [
+                (m.start(), True) for m in SOLUTION_START.finditer(text)
+            ]
+            marks += [
+                (m.start(), False) for m in SOLUTION_END.finditer(text)
+            ]
+            in_solution = max(marks)[1] if marks else in_solution
+        elif cell["cell_type"] == "code":
+            width = SOLUTION_WIDTH if in_solution else CELL_WIDTH
+            found.append((index, cell, text, width))
+    return found
+
+
+def _edition_generated(text: str) -> bool:
+    """The edition's own set-up cell, made for Colab and Jupyter (whose code column is
+    the window's width), not for the HTML book."""
+    return text.startswith("# Set-up for Colab and Jupyter")
+
+
+CHAPTERS = sorted(BOOK.glob("*.ipynb"))
+
+
+@pytest.mark.parametrize(
+    "path",
+    CHAPTERS + sorted(EDITION.glob("*.ipynb")),
+    ids=lambda path: str(path.relative_to(ROOT)),
+)
+def test_every_code_cell_fits_the_column(path):
+    wide = [
+        f"cell {index} ({_columns(line)} columns of {width}): {line}"
+        for index, cell, text, width in _code_cells(path)
+        if not _edition_generated(text)
+        for line in text.split("\n")
+        # Colab shows a solution's "#@title" line as a form's heading, not as code
+        if not line.startswith("#@title ") and _columns(line) > width
+    ]
+    assert wide == [], (
+        f"{path.relative_to(ROOT)}: code lines wider than the book's code "
+        f"column ({CELL_WIDTH} columns at 1280 px, {SOLUTION_WIDTH} in a "
+        "solution) scroll sideways; wrap them (ruff format --line-length; "
+        "long strings as implicit concatenation, long comments on their own "
+        "lines):\n" + "\n".join(wide)
+    )
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda path: path.name)
+def test_nbval_markers_are_tags_not_comments(path):
+    from nbval.plugin import comment_markers, metadata_tags
+
+    checked = 0
+    for index, cell, text, _ in _code_cells(path):
+        markers = [
+            line.strip()
+            for line in text.split("\n")
+            if line.strip().startswith("#")
+            and line.strip().lstrip("#").strip() in comment_markers
+        ]
+        assert markers == [], (
+            f"{path.name}, cell {index}: {markers} is printed on the page; "
+            "give the cell the tag nbval reads instead (e.g. "
+            "nbval-check-output)"
+        )
+        tags = cell["metadata"].get("tags", [])
+        unknown = [
+            tag
+            for tag in tags
+            if tag.startswith("nbval") and tag not in metadata_tags
+        ]
+        assert unknown == [], (
+            f"{path.name}, cell {index}: nbval reads none of {unknown}; "
+            f"its tags are {sorted(metadata_tags)}"
+        )
+        checked += "nbval-check-output" in tags
+    assert checked >= 1, (
+        f"{path.name}: no cell tagged nbval-check-output, so nbval "
+        "(--nbval-lax) compares none of its outputs"
+    )

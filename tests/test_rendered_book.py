@@ -5,6 +5,8 @@ Run after ``make book`` with ``pytest -m browser tests/test_rendered_book.py`` (
 it never downloads a browser. Every page of the table of contents must load without a JavaScript
 error, show its mathematics typeset by the MathJax the book carries (no raw ``\\frac`` left in the
 text), show every image it links to, and load no script from the network (the book works offline).
+Every page fits its column at 1280 px: no code block and no display equation scrolls sideways;
+no test marker (``# NBVAL_...``) and no execution traceback is printed on it.
 """
 
 from __future__ import annotations
@@ -108,6 +110,71 @@ def _open(driver, page: str) -> None:
 PAGES = _toc_pages()
 
 
+# What a reader must never see: a failed run's output, or nbval's markers (they are
+# cell tags: tests/test_book_code.py).
+FAILED_RUN = ("Traceback (most recent call last)", "KeyboardInterrupt")
+SHOWN_PROBLEMS = """
+const main = document.querySelector('main') || document.body;
+const outputs = [...main.querySelectorAll('div.cell_output')];
+return {
+  markers: (main.innerText.match(/NBVAL_[A-Z_]+/g) || []),
+  tracebacks: main.querySelectorAll('.output.traceback, .output.error').length,
+  failed_runs: outputs.map(output => output.innerText)
+    .filter(text => arguments[0].some(words => text.includes(words)))
+    .map(text => text.slice(0, 80)),
+};
+"""
+# Code blocks (notebook cells and {literalinclude}, not outputs, which may scroll) and
+# display equations wider than their column; scrollWidth counts what overflows.
+TOO_WIDE = """
+const main = document.querySelector('main') || document.body;
+const code = [...main.querySelectorAll(
+  'div.cell_input pre, div.highlight-python pre, div.highlight-default pre')];
+const equations = [...main.querySelectorAll('mjx-container[display]')];
+const tex = m => (MathJax.startup.document.getMathItemsWithin(m)[0] || {math: '?'})
+  .math.trim().slice(0, 60);
+const wide = element => element.scrollWidth > element.clientWidth;
+return {
+  unmeasured: [...code, ...equations].filter(e => e.clientWidth === 0).length,
+  code: code.filter(wide).map(pre =>
+    `${pre.scrollWidth - pre.clientWidth} px: ${pre.textContent.split('\\n')[0]}`),
+  equations: equations.filter(wide).map(m =>
+    `${m.scrollWidth - m.clientWidth} px: ${tex(m)}`),
+};
+"""
+
+
+def _assert_no_failed_run_and_no_marker(browser, page: str) -> None:
+    shown = browser.execute_script(SHOWN_PROBLEMS, list(FAILED_RUN))
+    assert shown["markers"] == [], (
+        f"{page}: nbval's markers are printed on the page: "
+        f"{shown['markers']}; make them cell tags (nbval-check-output)"
+    )
+    assert shown["tracebacks"] == 0 and shown["failed_runs"] == [], (
+        f"{page}: a stored output shows a failed run "
+        f"({shown['tracebacks']} error outputs; {shown['failed_runs']}); "
+        "re-execute the chapter (make execute NOTEBOOKS=...)"
+    )
+
+
+def _assert_fits_its_column(browser, page: str) -> None:
+    """At 1280 px no code block and no display equation scrolls sideways: code cells
+    hold 75 characters (73 in a solution), equations are broken with aligned."""
+    too_wide = browser.execute_script(TOO_WIDE)
+    assert too_wide["unmeasured"] == 0, (
+        f"{page}: {too_wide['unmeasured']} code blocks or equations have no "
+        "width (hidden?), so this test cannot measure them"
+    )
+    assert too_wide["code"] == [], (
+        f"{page}: code blocks that scroll sideways (wrap the lines, "
+        f"tests/test_book_code.py says where): {too_wide['code']}"
+    )
+    assert too_wide["equations"] == [], (
+        f"{page}: display equations wider than the column (break them "
+        f"with aligned): {too_wide['equations']}"
+    )
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_page_renders_cleanly(browser, page):
     _open(browser, page)
@@ -148,6 +215,8 @@ def test_page_renders_cleanly(browser, page):
         """
     )
     assert not broken, f"{page}: images that did not load: {broken}"
+    _assert_no_failed_run_and_no_marker(browser, page)
+    _assert_fits_its_column(browser, page)
 
 
 @pytest.mark.parametrize(
@@ -215,7 +284,7 @@ def test_included_library_code_does_not_scroll_sideways(browser, page):
     )
     assert blocks, f"{page} should show library code with literalinclude"
     scrolling = [
-        first_line for overflow, first_line in blocks if overflow > 1
+        first_line for overflow, first_line in blocks if overflow > 0
     ]
     assert scrolling == [], (
         f"{page}: these included blocks scroll sideways: {scrolling}"

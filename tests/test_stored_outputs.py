@@ -100,8 +100,8 @@ def test_the_fingerprint_follows_what_the_code_does_not_how_it_is_laid_out():
         "cells": [
             {"cell_type": "markdown", "source": "prose is not code"},
             _code(
-                "%pip install x\n# NBVAL_CHECK_OUTPUT\nresult = train(\n    epochs=3,\n)\n"
-                'print(f"{result:.2f}")'
+                "%pip install \\\n    x\n# a comment\nresult = train(\n    epochs=3,\n)\n"
+                'print(\n    f"{result:.2f}"\n)'
             ),
         ]
     }

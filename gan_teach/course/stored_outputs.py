@@ -11,8 +11,8 @@ two things must hold for every chapter, and this module checks both:
    (``full`` or ``fast``) and a fingerprint of its code (:func:`code_fingerprint`). :func:`stamp_problems`
    says when the stamp is missing, came from a fast run, or no longer matches the code.
 
-The fingerprint hashes the *syntax tree* of each code cell, not its text: re-wrapping a line, renaming
-nothing, editing a comment (nbval's ``# NBVAL_*`` markers are comments) keeps the stamp; changing what the
+The fingerprint hashes the *syntax tree* of each code cell, not its text: re-wrapping a line (a magic
+continued with a backslash included), renaming nothing, editing a comment keeps the stamp; changing what the
 code does (a number, a call, a string it prints) breaks it. The library's own code is not part of the
 fingerprint: a change there is caught by nbval, which runs every notebook in CI.
 
@@ -49,6 +49,9 @@ _TRACEBACK = re.compile(
     re.MULTILINE,
 )
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# A magic (``%pip ...``, ``!ls``) continued on the next line with a backslash:
+# IPython joins the lines and keeps the continuation's indent, which is layout.
+_CONTINUED_MAGIC = re.compile(r"^([ \t]*[%!][^\n]*?)[ \t]*\\\n[ \t]*", re.M)
 
 
 def _source(cell: Any) -> str:
@@ -57,9 +60,18 @@ def _source(cell: Any) -> str:
 
 
 def _as_python(code: str) -> str:
-    """A code cell as plain Python: IPython's magics (``%pip ...``, ``!ls``) become the calls they stand for."""
+    """A code cell as plain Python: IPython's magics (``%pip ...``, ``!ls``) become the calls they stand for.
+
+    A magic continued over lines reads as the one line it stands for, whatever the continuation's indent:
+
+    >>> _as_python("%pip install \\\\\\n    x") == _as_python("%pip install x")
+    True
+    """
     from IPython.core.inputtransformer2 import TransformerManager
 
+    joined = None
+    while joined != code:  # one continuation per pass
+        joined, code = code, _CONTINUED_MAGIC.sub(r"\1 ", code)
     return TransformerManager().transform_cell(code)
 
 

@@ -129,10 +129,13 @@ def test_registry_matches_the_starter_cells_of_the_book():
             if match := EXERCISE_LABEL.search(text):
                 label = match.group(1)
             if cell["cell_type"] == "code" and not in_solution:
+                # an exercise's check, imported on one line or in parentheses
                 for module, check in re.findall(
-                    r"from (\S+) import (check_\w+)", text
+                    r"from (\S+\.checks\.\w+) import \(?\s*(check_\w+)",
+                    text,
                 ):
-                    function = re.search(check + r"\((\w+)", text).group(1)
+                    call = re.search(check + r"\(\s*(\w+)", text)
+                    function = call.group(1)
                     found.add(
                         (path.stem, label, function, f"{module}:{check}")
                     )
@@ -149,14 +152,15 @@ def test_registry_matches_the_starter_cells_of_the_book():
 
 
 def _names(code: str) -> tuple[set[str], set[str]]:
-    """Names a code cell defines and names it reads (IPython magics dropped)."""
-    tree = ast.parse(
-        "\n".join(
-            line
-            for line in code.splitlines()
-            if not line.lstrip().startswith(("%", "!"))
-        )
-    )
+    """Names a code cell defines and names it reads (IPython magics dropped, with
+    the lines a magic continues on after a backslash)."""
+    kept, continued = [], False
+    for line in code.splitlines():
+        magic = continued or line.lstrip().startswith(("%", "!"))
+        continued = magic and line.rstrip().endswith("\\")
+        if not magic:
+            kept.append(line)
+    tree = ast.parse("\n".join(kept))
     defined, read = set(), set()
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
