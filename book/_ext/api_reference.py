@@ -39,25 +39,33 @@ def _import_from_repository() -> None:
 
 
 def config_fields() -> list[str]:
-    """Lines of reStructuredText: each TrainConfig field, its flag, default and help text."""
+    """reStructuredText lines: a table of TrainConfig's fields, flags, defaults and help texts."""
     from gan_teach.config import TrainConfig
     from gan_teach.options import add_config_options
 
     parser = argparse.ArgumentParser()
     add_config_options(parser)
-    helps = {action.dest: action for action in parser._actions}
+    # argparse keeps its actions in ``_actions`` (so since Python 3.2); it has no public list.
+    actions = {action.dest: action for action in parser._actions}
     lines = [
         "",
-        "**Fields** (each is also a ``gan-teach train`` option, with this help):",
+        "Each field is also an option of ``gan-teach train``, with this help:",
         "",
+        ".. list-table::",
+        "   :header-rows: 1",
+        "   :widths: 30 14 56",
+        "",
+        "   * - Field (option)",
+        "     - Default",
+        "     - Meaning",
     ]
     for field in dataclasses.fields(TrainConfig):
-        action = helps[field.name]
+        action = actions[field.name]
         text = (action.help or "").replace("%%", "%").replace("`", "``")
-        flag = action.option_strings[0]
         lines += [
-            f"``{field.name}`` (``{flag}``, default ``{field.default!r}``)",
-            f"   {text}",
+            f"   * - ``{field.name}`` (``{action.option_strings[0]}``)",
+            f"     - ``{field.default!r}``",
+            f"     - {text}",
         ]
     return lines + [""]
 
