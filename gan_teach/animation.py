@@ -116,13 +116,13 @@ def progress_animation(
         distribution: for points, the real distribution to draw underneath.
         interval: milliseconds between frames.
         max_frames: at most this many frames, evenly spread over the samples (first and last kept).
-        bounds: for points, the fixed view (see :func:`plot_toy`); default: fit every frame.
+        bounds: for points, the fixed view (see :func:`~gan_teach.viz.plot_toy`); default: fit every frame.
         nrow: for images, images per row of the grid.
         ax: where to draw; default: a new figure that pyplot does not track.
         figsize, dpi: size of a new figure; a small dpi keeps embedded HTML small.
 
     Returns:
-        The animation. In a notebook: ``IPython.display.HTML(animation_html(samples))``.
+        The animation; in a notebook, show it with ``IPython.display.HTML(animation_html(samples))``.
     """
     _check_progress(samples)
     frames = [

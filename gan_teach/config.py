@@ -28,10 +28,10 @@ from .models import (
 
 __all__ = ["TrainConfig", "build_models", "MODELS", "NUM_CLASSES"]
 
+#: The architectures ``TrainConfig.model`` may name.
 MODELS = ("mlp", "dcgan", "conditional")
-NUM_CLASSES = (
-    10  # MNIST digits and Fashion-MNIST garments both have ten classes
-)
+#: The classes of a conditional model, MNIST's digits or Fashion-MNIST's garments.
+NUM_CLASSES = 10
 
 
 @dataclass

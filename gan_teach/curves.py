@@ -7,17 +7,15 @@ Each function takes a :class:`~gan_teach.state.TrainState` or its ``history`` di
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+# A real import, not under TYPE_CHECKING: the API reference evaluates the annotations.
+from .state import TrainState
 from .viz import new_axes
-
-if TYPE_CHECKING:
-    from .state import TrainState
 
 __all__ = [
     "plot_history",

@@ -32,7 +32,7 @@ __all__ = [
     "is_image_dataset",
 ]
 
-# name -> torchvision class name; the class name is also torchvision's folder under the root.
+#: Name -> torchvision class name; the class name is also torchvision's folder under the root.
 IMAGE_DATASETS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
 _RAW_FILES = (
     "train-images-idx3-ubyte.gz",
@@ -122,6 +122,10 @@ def _ring(
     )
 
 
+#: Name -> the toy distribution, ``ring`` (8 Gaussians on a circle), ``grid`` (5 x 5 Gaussians),
+#: and on a line ``mixture-1d`` (two bumps) and ``gaussian-1d`` (one Gaussian).
+#:
+#: :meta hide-value:
 TOY_DISTRIBUTIONS: dict[str, ToyDistribution] = {
     # 8 Gaussians on a circle of radius 2, std 0.02 (Metz et al. 2017, "Unrolled GANs").
     "ring": ToyDistribution("ring", _ring(8, 2.0), 0.02),
@@ -141,6 +145,7 @@ TOY_DISTRIBUTIONS: dict[str, ToyDistribution] = {
     "gaussian-1d": ToyDistribution("gaussian-1d", ((4.0,),), 1.0),
 }
 
+#: Every dataset name ``load_dataset`` and ``gan-teach train --dataset`` accept.
 DATASETS = tuple(IMAGE_DATASETS) + tuple(TOY_DISTRIBUTIONS)
 
 

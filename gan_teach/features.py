@@ -35,6 +35,9 @@ __all__ = [
     "WEIGHTS_DIR",
 ]
 
+#: The shipped weights and model cards, ``gan_teach/weights`` inside the installed package.
+#:
+#: :meta hide-value:
 WEIGHTS_DIR = Path(__file__).with_name("weights")
 
 
@@ -97,6 +100,7 @@ class FeatureClassifier(nn.Module):
 
 
 def check_image_dataset(dataset: str) -> None:
+    """Raise a ``ValueError`` unless a shipped classifier covers ``dataset``."""
     if dataset not in IMAGE_DATASETS:
         raise ValueError(
             f"the shipped feature classifiers cover {', '.join(IMAGE_DATASETS)}, got {dataset!r}. "
@@ -268,6 +272,17 @@ def as_images(
     num_samples: int,
     seed: int,
 ) -> torch.Tensor:
+    """Images as given, or ``num_samples`` drawn from a generator with ``seed``.
+
+    Args:
+        images_or_generator: images ``(N, 1, 28, 28)``, or a generator with a
+            ``latent_dim`` attribute.
+        num_samples: how many images to draw from a generator.
+        seed: the seed of the generator's noise.
+
+    Returns:
+        The tensor itself, or ``(num_samples, 1, 28, 28)`` drawn images.
+    """
     if isinstance(images_or_generator, nn.Module):
         if not hasattr(images_or_generator, "latent_dim"):
             raise ValueError(

@@ -172,6 +172,9 @@ class GANLoss:
     uses_sigmoid: bool = True
 
 
+#: Name -> :class:`GANLoss`, for ``minimax``, ``non-saturating``, ``lsgan``, ``hinge``, ``wgan-gp``.
+#:
+#: :meta hide-value:
 LOSSES: dict[str, GANLoss] = {
     "minimax": GANLoss(
         "minimax", bce_discriminator_loss, minimax_generator_loss

@@ -7,7 +7,7 @@ seconds. Its numbers are *not* comparable to published Inception FIDs: report ev
 :func:`classifier_fid_floor`, the FID of real training images against the test set at the same N, and
 summarise with FID minus floor. The floor is a reference, not a bound: a perfect generator scores about
 the same (sampling noise can put it below). The shipped classifier saw those training images while it
-trained, so their features are in-sample; the held-out classifiers (:func:`held_out_indices`) and
+trained, so their features are in-sample; the held-out classifiers (:func:`~.features.held_out_indices`) and
 :func:`fid_between_test_halves` measure the floor without that.
 """
 
@@ -238,7 +238,7 @@ def classifier_fid_floor(
 
     The default classifier was trained on all 60,000 training images, so their features are *in-sample*,
     while a generator's images are new to it. ``held_out=True`` measures the floor without that: images
-    from :func:`held_out_indices`, read by the classifier that never saw them (another network, so its
+    from :func:`~.features.held_out_indices`, read by the classifier that never saw them (another network, so its
     FIDs are in other units). Measured over 20 random draws (the tools chapter for MNIST,
     ``benchmarks/fid_floors.py`` for both datasets), training images the held-out classifier saw and
     images it never saw score alike, as alike as two sets of seen images do on the shipped classifier:
@@ -283,7 +283,7 @@ def fid_between_test_halves(
         root: the data folder.
         seed: picks the random halves (never the first and last 5,000: MNIST's first 5,000 test digits are
             cleaner and easier than the last 5,000).
-        held_out: read the images with the held-out classifier (see :func:`load_feature_classifier`).
+        held_out: read the images with the held-out classifier (see :func:`~.features.load_feature_classifier`).
 
     Returns:
         The FID between the two halves, a float.

@@ -78,6 +78,7 @@ def dcgan_init_(module: nn.Module) -> None:
 
 
 def maybe_spectral_norm(layer: nn.Module, spectral_norm: bool) -> nn.Module:
+    """``layer`` with spectral normalisation of its weight if ``spectral_norm``, else as it is."""
     return (
         nn.utils.parametrizations.spectral_norm(layer)
         if spectral_norm

@@ -28,7 +28,10 @@ __all__ = [
 ]
 
 FIELDS = dataclasses.fields(TrainConfig)
-# Field name -> flag. The recorded commands of the shipped generators say --cpu-bf16.
+#: TrainConfig field name -> its flag, ``--field-name``. The recorded commands of the shipped
+#: generators say ``--cpu-bf16``.
+#:
+#: :meta hide-value:
 FLAGS = {
     field.name: "--cpu-bf16"
     if field.name == "cpu_bfloat16"
@@ -36,7 +39,7 @@ FLAGS = {
     for field in FIELDS
 }
 CHOICES = {"dataset": DATASETS, "model": MODELS, "loss": tuple(LOSSES)}
-# What a resumed run may change; every other setting belongs to the saved run.
+#: What a resumed run may change; every other setting belongs to the saved run.
 CAN_CHANGE_ON_RESUME = ("epochs", "steps", "data_root", "device")
 # Settings of the machine, not of the recipe: a model card's command leaves them out.
 MACHINE_SETTINGS = ("data_root", "device")

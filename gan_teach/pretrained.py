@@ -44,6 +44,7 @@ __all__ = [
     "CARDS_FILE",
 ]
 
+#: The model cards of the shipped generators, in ``gan_teach/weights``.
 CARDS_FILE = "pretrained.json"
 # A name is a plain file name: no folder, no "..", nothing hidden.
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -82,7 +83,7 @@ def load_generator(name: str, device: str | None = "cpu") -> nn.Module:
         device: where to put it; ``None``: the fastest available. The CPU is fast enough for exploring.
 
     Returns:
-        The generator: ``generator(z)`` (or ``generator(z, labels)`` for a conditional one) maps
+        The generator. ``generator(z)`` (or ``generator(z, labels)`` for a conditional one) maps
         ``z`` of shape ``(N, generator.latent_dim)`` to images ``(N, 1, 28, 28)`` in ``[-1, 1]``.
         A conditional generator has a ``num_classes`` attribute.
     """

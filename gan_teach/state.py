@@ -72,7 +72,7 @@ class TrainState:
 
     @property
     def sampling_generator(self) -> nn.Module:
-        """The generator to draw samples from: the EMA copy if there is one."""
+        """The generator to draw samples from, the EMA copy if there is one."""
         if self.ema_generator is not None:
             return self.ema_generator
         return unwrap(self.generator)

@@ -64,7 +64,7 @@ def discriminator_step(
         labels: for a conditional GAN, the class of each example ``(B,)``.
 
     Returns:
-        Detached scalars: ``d_loss``; ``d_real`` and ``d_fake``, the mean
+        Detached scalars ``d_loss``; ``d_real`` and ``d_fake``, the mean
         sigmoid(D) on real and fake examples; the raw ``real_score`` and
         ``fake_score``; ``d_grad_norm``; and each penalty in use.
     """
@@ -161,7 +161,7 @@ def train(
 
     Args:
         config: the run's configuration; ignored when ``state`` or ``resume`` is given.
-        state: continue training this state (e.g. from :func:`create_state`).
+        state: continue training this state (e.g. from :func:`~gan_teach.state.create_state`).
         data: the real examples, ``(N, ...)``; default: ``load_dataset(config.dataset)``.
         labels: for a conditional GAN, the class of each example, ``(N,)``;
             default: the dataset's labels.
@@ -176,12 +176,14 @@ def train(
         progress: show a progress bar; ``None``: only when the output is interactive.
 
     Returns:
-        The final :class:`TrainState`.
+        The final :class:`~gan_teach.state.TrainState`.
 
     Raises:
-        TrainingDivergedError: a loss, a weight or an optimizer state became NaN or
-            infinite; the last good checkpoint is left as it was.
-        FolderInUseError: another running process trains into ``out_dir``.
+        ~gan_teach.engine.TrainingDivergedError: a loss, a weight or an
+            optimizer state became NaN or infinite; the last good checkpoint
+            is left as it was.
+        ~gan_teach.files.FolderInUseError: another running process trains
+            into ``out_dir``.
     """
     if every is not None and (not isinstance(every, int) or every < 1):
         raise ValueError(

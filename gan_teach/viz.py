@@ -3,7 +3,7 @@
 Every function draws on an ``ax`` you pass (or on a new figure) and returns what it drew on, so the
 chapters can place plots side by side and tests can inspect them. Nothing here calls ``plt.show()``.
 Animations are built on figures that pyplot does not track, so a notebook shows them only once, as the
-HTML player that :func:`animation_html` returns.
+HTML player that :func:`~gan_teach.animation.animation_html` returns.
 """
 
 from __future__ import annotations

@@ -41,7 +41,13 @@ def _toc_pages(part_caption: str | None = None) -> list[str]:
     pages = [toc["root"]] if part_caption is None else []
     for part in toc.get("parts", []):
         if part_caption is None or part.get("caption") == part_caption:
-            pages += [chapter["file"] for chapter in part["chapters"]]
+            for chapter in part["chapters"]:
+                pages.append(chapter["file"])
+                # a chapter's sections (the API reference has four)
+                pages += [
+                    section["file"]
+                    for section in chapter.get("sections", [])
+                ]
     return pages
 
 
@@ -289,3 +295,105 @@ def test_included_library_code_does_not_scroll_sideways(browser, page):
     assert scrolling == [], (
         f"{page}: these included blocks scroll sideways: {scrolling}"
     )
+
+
+API_PAGES = [page for page in PAGES if Path(page).name.startswith("api")]
+# Markup left raw means autodoc's reStructuredText was read as Markdown, or napoleon did not run.
+RAW_MARKUP = (
+    ".. py:",
+    ".. auto",
+    ":func:`",
+    ":class:`",
+    ":meth:`",
+    ":mod:`",
+    "Args:",
+)
+# An entry of the reference and its docstring's first paragraph, as the page shows it (Sphinx's
+# smart quotes put back to plain ones, ``literals`` without their backticks).
+KEY_ENTRIES = (
+    "gan_teach.train.train",
+    "gan_teach.metrics.classifier_fid",
+    "gan_teach.pretrained.load_generator",
+    "gan_teach.models.generate",
+    "gan_teach.losses.get_loss",
+    "gan_teach.diversity.diversity_metrics",
+    "gan_teach.instruments.latent.slerp",
+    "gan_teach.course.grading.grade_notebook",
+)
+
+
+def _summary(dotted: str) -> str:
+    import importlib
+    import inspect
+
+    module, name = dotted.rsplit(".", 1)
+    docstring = inspect.getdoc(
+        getattr(importlib.import_module(module), name)
+    )
+    return " ".join(docstring.split("\n\n")[0].replace("``", "").split())
+
+
+def test_api_reference_lists_key_functions_with_their_docstrings(browser):
+    assert API_PAGES, "_toc.yml has no API reference (book/api*.md)"
+    shown = {}
+    for page in API_PAGES:
+        _open(browser, page)
+        shown.update(
+            browser.execute_script(
+                """
+                const found = {};
+                for (const id of arguments[0]) {
+                  const term = document.getElementById(id);
+                  if (term && term.nextElementSibling) {
+                    found[id] = term.nextElementSibling.innerText;
+                  }
+                }
+                return found;
+                """,
+                list(KEY_ENTRIES),
+            )
+        )
+    missing = [entry for entry in KEY_ENTRIES if entry not in shown]
+    assert not missing, f"the API reference has no entry for {missing}"
+    for entry in KEY_ENTRIES:
+        text = " ".join(shown[entry].split())
+        for fancy, plain in (
+            ("\u2019", "'"),
+            ("\u2018", "'"),
+            ("\u201c", '"'),
+            ("\u201d", '"'),
+        ):
+            text = text.replace(fancy, plain)
+        assert text.startswith(_summary(entry)), (
+            f"{entry}: the page shows {text[:200]!r}, its docstring begins "
+            f"{_summary(entry)!r}"
+        )
+
+
+@pytest.mark.parametrize("page", API_PAGES)
+def test_api_pages_show_no_raw_markup(browser, page):
+    _open(browser, page)
+    text = browser.execute_script(
+        "return (document.querySelector('main') || document.body).innerText;"
+    )
+    raw = [markup for markup in RAW_MARKUP if markup in text]
+    assert not raw, (
+        f"{page}: unrendered markup {raw}: wrap autodoc directives in "
+        "```{eval-rst} and keep sphinx.ext.napoleon in _config.yml"
+    )
+    if page == "book/api":
+        # the landing page: the package's exports, each linked to its entry
+        import gan_teach
+
+        links = browser.execute_script(
+            "return new Set([...document.querySelectorAll('main a[href*=\"#gan_teach.\"]')]"
+            ".map(a => a.getAttribute('href'))).size;"
+        )
+        assert links >= len(gan_teach.__all__), (
+            f"{page}: {links} links to entries for {len(gan_teach.__all__)} exports"
+        )
+        return
+    entries = browser.execute_script(
+        "return document.querySelectorAll('dl.py dt[id^=\"gan_teach.\"]').length;"
+    )
+    assert entries >= 10, f"{page}: only {entries} documented objects"

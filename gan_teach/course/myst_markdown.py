@@ -27,7 +27,8 @@ __all__ = [
     "EDITION_FOLDER",
 ]
 
-EDITION_FOLDER = "notebooks"  # the edition of book/x.ipynb is notebooks/book/x.ipynb (what the launch buttons open)
+#: The edition of book/x.ipynb is notebooks/book/x.ipynb (what the launch buttons open).
+EDITION_FOLDER = "notebooks"
 COLAB = "https://colab.research.google.com/github"
 _FENCE = re.compile(
     r"^(?P<fence>`{3,}|:{3,})\{(?P<name>[\w:-]+)\}[ \t]*(?P<argument>.*?)[ \t]*$"
@@ -91,6 +92,7 @@ class Edition:
 
     @classmethod
     def from_repository(cls, root: str | Path = ".") -> Edition:
+        """Read the book in ``root``: _config.yml, _toc.yml, pyproject.toml, references.bib, book/."""
         import yaml
         from pybtex.database import parse_file
 
@@ -181,6 +183,7 @@ class Edition:
 
 
 def cell_text(cell: Any) -> str:
+    """A notebook cell's source as one string (nbformat allows a list of lines)."""
     source = cell["source"]
     return "".join(source) if isinstance(source, list) else source
 
@@ -404,7 +407,7 @@ def convert_markdown(
         cited: the citation keys met so far; new ones are appended (for the chapter's reference list).
 
     Returns:
-        Plain Markdown (HTML where Markdown has no form: anchors, sized images).
+        Plain Markdown (and HTML for anchors and sized images, which Markdown cannot write).
 
     Raises:
         MystLeftError: a directive or role it cannot convert, a label or citation it cannot find.

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 __all__ = ["CodeExercise", "CODE_EXERCISES", "CHAPTERS", "exercises_of"]
 
-# The chapters of the book, as notebook names (book/<name>.ipynb), in the order of _toc.yml.
+#: The chapters of the book, as notebook names (book/<name>.ipynb), in the order of _toc.yml.
 CHAPTERS = (
     "background",
     "concepts",
@@ -50,6 +50,9 @@ class CodeExercise:
         return getattr(importlib.import_module(module_name), function_name)
 
 
+#: Every code exercise of the book, chapter by chapter.
+#:
+#: :meta hide-value:
 CODE_EXERCISES: tuple[CodeExercise, ...] = (
     CodeExercise(
         "background",

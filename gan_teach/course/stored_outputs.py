@@ -43,6 +43,7 @@ __all__ = [
     "main",
 ]
 
+#: How a notebook may be executed, in full (the runs the prose quotes) or in fast mode (CI).
 MODES = ("full", "fast")
 _TRACEBACK = re.compile(
     r"Traceback \(most recent call last\)|^KeyboardInterrupt\b|\bKeyboardInterrupt:",

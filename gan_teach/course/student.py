@@ -1,8 +1,8 @@
 """The student edition: the book's notebooks with every solution removed, everything else kept.
 
-A solution in the book is a sphinx-exercise block: a markdown cell that opens it with
-```` ```{solution-start} LABEL ```` (and options such as ``:class: dropdown``), the solution's
-markdown and code cells, and a markdown cell with ```` ```{solution-end} ````. The whole block can also
+A solution in the book is a sphinx-exercise block: a markdown cell that opens it with a
+``{solution-start} LABEL`` fence (and options such as ``:class: dropdown``), the solution's
+markdown and code cells, and a markdown cell with a ``{solution-end}`` fence. The whole block can also
 sit inside one markdown cell. :func:`strip_solutions` drops every such block and keeps the rest: the
 exercise prompts, the starter cells and the checks, so that the notebook still runs top to bottom
 (each starter cell's check says "Not yet" until the student writes the answer).

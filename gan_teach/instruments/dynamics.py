@@ -17,6 +17,7 @@ import torch
 
 __all__ = ["dirac_gan_trajectory", "UPDATES"]
 
+#: The two ways to update the players, both at once or D then G (as Algorithm 1 does).
 UPDATES = ("simultaneous", "alternating")
 
 

@@ -66,7 +66,7 @@ class CoverageHistory:
 
     @property
     def final(self) -> dict:
-        """The last measurement: ``{"step", "modes_covered", "high_quality_share"}``."""
+        """The last measurement, ``{"step", "modes_covered", "high_quality_share"}``."""
         return {
             "step": self.steps[-1],
             "modes_covered": self.modes_covered[-1],
@@ -242,7 +242,7 @@ def train_discriminator_alone(
     mean ``sigmoid(D(G(z)))``, and the generator's gradient norm under each of ``losses``.
 
     Args:
-        state: from :func:`gan_teach.create_state` (or a trained state); its discriminator is changed.
+        state: from :func:`gan_teach.state.create_state` (or a trained state); its discriminator is changed.
         data: real examples, ``(N, ...)``.
         steps: discriminator updates.
         every: updates between records.
@@ -328,7 +328,7 @@ def fit_critic(
     Args:
         critic: the network, ``(N, ...) -> (N,)``; changed in place.
         real, fake: the two sets of points, ``(N, ...)`` and ``(M, ...)``.
-        penalty: ``f(critic, real_batch, fake_batch) -> scalar``, e.g. :func:`gan_teach.gradient_penalty`.
+        penalty: ``f(critic, real_batch, fake_batch) -> scalar``, e.g. :func:`gan_teach.losses.gradient_penalty`.
         steps: critic updates.
         penalty_weight: lambda.
         batch_size: examples of each kind per update.

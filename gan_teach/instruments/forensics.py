@@ -1,7 +1,7 @@
 """Image forensics for generated digits: a real-vs-generated detector, and a check for copied training images.
 
 Two questions a generator's numbers do not answer. *Can its images be told apart from real ones?*
-:func:`train_detector` trains a small CNN (the architecture of :class:`gan_teach.metrics.FeatureClassifier`,
+:func:`train_detector` trains a small CNN (the architecture of :class:`gan_teach.features.FeatureClassifier`,
 with one output logit) to say "generated", and :func:`detection_report` measures it on held-out images.
 *Did it copy its training set?* A generator that returns training images scores as well as real data
 on FID; :func:`nearest_neighbour_distances` finds, for each image, the closest training image, and a
@@ -51,7 +51,7 @@ def _check_digit_images(images: torch.Tensor, name: str) -> None:
 
 
 def build_detector(seed: int = 0) -> FeatureClassifier:
-    """A fresh detector: :class:`FeatureClassifier`'s small CNN with one logit, ``> 0`` meaning "generated".
+    """A fresh detector: :class:`~gan_teach.features.FeatureClassifier`'s small CNN with one logit, ``> 0`` meaning "generated".
 
     Args:
         seed: seeds the initial weights (with a private RNG: the global one is left untouched).

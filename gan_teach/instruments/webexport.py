@@ -58,7 +58,10 @@ __all__ = [
     "decode_array",
 ]
 
-FORMAT, VERSION = "gan-teach-web-generator", 1
+#: The ``format`` field of an exported web generator.
+FORMAT = "gan-teach-web-generator"
+#: The ``version`` of that format this library writes and reads.
+VERSION = 1
 _PUSH = "(window.ganTeachWebGenerators = window.ganTeachWebGenerators || []).push(\n"
 
 

@@ -162,7 +162,7 @@ def check_discriminator_loss(
     Args:
         student_function: ``f(real_logits, fake_logits) -> loss`` for two 1-D float32 tensors of raw scores
             (the batches may differ in size); it must return a scalar tensor connected to the logits.
-        raise_on_failure: raise :class:`ExerciseCheckError` instead of printing the message.
+        raise_on_failure: raise :class:`~gan_teach.course.ExerciseCheckError` instead of printing the message.
 
     Returns:
         True if every hidden case passed.
@@ -295,7 +295,7 @@ def check_discriminator_step(
 
     Args:
         student_function: ``f(generator, discriminator, discriminator_optimizer, real, noise) -> d_loss``.
-        raise_on_failure: raise :class:`ExerciseCheckError` instead of printing the message.
+        raise_on_failure: raise :class:`~gan_teach.course.ExerciseCheckError` instead of printing the message.
 
     Returns:
         True if every hidden case passed.

@@ -126,7 +126,7 @@ def check_masked_reconstruction_loss(
     Args:
         student_function: ``f(images, target, mask) -> loss`` for ``(B, C, H, W)`` float64 tensors, with
             ``mask`` 1 on visible pixels and 0 on hidden ones; it must return one loss per image, ``(B,)``.
-        raise_on_failure: raise :class:`ExerciseCheckError` instead of printing the message.
+        raise_on_failure: raise :class:`~gan_teach.course.ExerciseCheckError` instead of printing the message.
 
     Returns:
         True if every case passed.

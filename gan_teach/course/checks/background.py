@@ -121,7 +121,7 @@ def check_average_log_likelihood(
         student_function: ``f(data, mean, std)`` for a ``(N,)`` float64 tensor ``data`` and floats
             ``mean`` and ``std > 0``; it must return ``(1/N) sum_i log N(data_i; mean, std^2)`` as a float or
             a one-element tensor.
-        raise_on_failure: raise :class:`ExerciseCheckError` instead of printing the message.
+        raise_on_failure: raise :class:`~gan_teach.course.ExerciseCheckError` instead of printing the message.
 
     Returns:
         True if every hidden case passed.

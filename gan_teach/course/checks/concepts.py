@@ -131,7 +131,7 @@ def check_mixture_generator(
         student_function: ``G(u)`` for a ``(N,)`` float64 tensor of uniform noise in ``(0, 1)``; it must
             return ``(N,)`` samples whose distribution is ``mixture-1d`` (equal-weight Gaussians at -2 and
             +2 with standard deviation 0.5), and be deterministic: the same ``u`` gives the same samples.
-        raise_on_failure: raise :class:`ExerciseCheckError` instead of printing the message.
+        raise_on_failure: raise :class:`~gan_teach.course.ExerciseCheckError` instead of printing the message.
 
     Returns:
         True if every hidden case passed.

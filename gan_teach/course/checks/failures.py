@@ -70,7 +70,7 @@ def check_non_saturating_loss(
         student_function: ``f(fake_logits) -> scalar tensor``: the generator's loss ``-E[log sigmoid(l)]``
             for a batch ``(N,)`` of the discriminator's logits on generated samples, differentiable, finite for
             any finite logits.
-        raise_on_failure: raise :class:`ExerciseCheckError` instead of printing the message.
+        raise_on_failure: raise :class:`~gan_teach.course.ExerciseCheckError` instead of printing the message.
 
     Returns:
         True if every case passed.

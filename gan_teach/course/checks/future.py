@@ -78,7 +78,7 @@ def check_nearest_neighbour_distance(
             ``(Q, C, H, W)``, ``references`` is ``(R, C, H, W)``, and ``distances`` ``(Q,)`` holds, for each
             query, the Euclidean distance to its closest reference; with ``same_set=True`` the two arguments
             are the same images and each image must skip itself (by position, not by value).
-        raise_on_failure: raise :class:`ExerciseCheckError` instead of printing the message.
+        raise_on_failure: raise :class:`~gan_teach.course.ExerciseCheckError` instead of printing the message.
 
     Returns:
         True if every case passed.

@@ -130,7 +130,7 @@ def check_fake_push(
     Args:
         my_fake_push: takes a discriminator (points ``(N, 2)`` to scores ``(N,)``) and fake points ``(N, 2)``;
             returns ``(N, 2)``: for each point, minus the gradient of its own loss ``-log sigmoid(D(x))``.
-        raise_on_failure: raise :class:`ExerciseCheckError` instead of printing ``Not yet: ...``.
+        raise_on_failure: raise :class:`~gan_teach.course.ExerciseCheckError` instead of printing ``Not yet: ...``.
 
     Returns:
         True if every hidden case passed.

@@ -117,7 +117,7 @@ def check_slerp(
     Args:
         student_function: ``f(z0, z1, t) -> z`` for two float64 vectors ``(d,)`` and a float ``t`` in
             ``[0, 1]``; returns the point ``(d,)`` at ``t``.
-        raise_on_failure: raise :class:`ExerciseCheckError` instead of printing the message.
+        raise_on_failure: raise :class:`~gan_teach.course.ExerciseCheckError` instead of printing the message.
 
     Returns:
         True if every case passed.

@@ -22,7 +22,7 @@ def check_optimal_discriminator(
     Args:
         student_function: ``f(p_data, p_g) -> D`` for two ``(N,)`` float64 tensors of density values with
             ``p_data + p_g > 0`` at every point; it must return ``D`` at every point, ``(N,)``.
-        raise_on_failure: raise :class:`ExerciseCheckError` instead of printing the message.
+        raise_on_failure: raise :class:`~gan_teach.course.ExerciseCheckError` instead of printing the message.
 
     Returns:
         True if every check passed.

@@ -100,7 +100,7 @@ def check_flattened_size(
         student_function: ``f(image_size, channels, kernel_size=4, stride=2, padding=1) -> int``, the number of
             features after square ``image_size`` x ``image_size`` images pass through one ``Conv2d`` per entry of
             ``channels`` (each with that kernel size, stride and padding) and ``Flatten``.
-        raise_on_failure: raise :class:`ExerciseCheckError` instead of printing the message.
+        raise_on_failure: raise :class:`~gan_teach.course.ExerciseCheckError` instead of printing the message.
 
     Returns:
         True if every case passed.
@@ -180,7 +180,7 @@ def check_source_discriminator(
         make_discriminator: ``f(image_size, channels) -> nn.Module``; the module must accept images
             ``(N, channels, image_size, image_size)`` for any ``image_size`` divisible by 4 and return one raw
             score (logit) per image, shape ``(N,)``, with no sigmoid.
-        raise_on_failure: raise :class:`ExerciseCheckError` instead of printing the message.
+        raise_on_failure: raise :class:`~gan_teach.course.ExerciseCheckError` instead of printing the message.
 
     Returns:
         True if every case passed.

@@ -109,7 +109,7 @@ def check_diagonal_frechet_distance(
         student_function: ``f(mu1, var1, mu2, var2) -> distance`` for ``(D,)`` float64 tensors of means and
             of variances (the diagonals of the covariances); it returns the squared Fréchet distance, the
             quantity that FID reports, as a float or a 0-dimensional tensor.
-        raise_on_failure: raise :class:`ExerciseCheckError` instead of printing the message.
+        raise_on_failure: raise :class:`~gan_teach.course.ExerciseCheckError` instead of printing the message.
 
     Returns:
         True if every case passed.

@@ -2,12 +2,12 @@
 
 Three layers, each usable alone, each a module of this package:
 
-1. :mod:`.session`, **stepping**: :class:`LabSettings`, :func:`create_lab_state`, :class:`LabSession`,
-   which moves D, G or both with the library's own ``discriminator_step``, ``generator_step`` and
-   ``train_step``.
+1. :mod:`.session`, **stepping**: :class:`~.session.LabSettings`, :func:`~.session.create_lab_state`,
+   :class:`~.session.LabSession`, which moves D, G or both with the library's own
+   ``discriminator_step``, ``generator_step`` and ``train_step``.
 2. :mod:`.pictures`: D's heat map, G's manifold, the generator loss's arrows, captured into a
-   :class:`LabFrame` and drawn; :func:`lab_animation_html` for the static book.
-3. :mod:`.widget`: :class:`GANLab`, the ipywidgets panel over 1 and 2.
+   :class:`~.pictures.LabFrame` and drawn; :func:`~.pictures.lab_animation_html` for the static book.
+3. :mod:`.widget`: :class:`~.widget.GANLab`, the ipywidgets panel over 1 and 2.
 """
 
 from .pictures import (

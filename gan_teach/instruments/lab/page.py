@@ -6,7 +6,7 @@ every setting (the toy distributions, the losses with their Adam betas, the lab'
 depth) from the library, and the book's ``live_lab`` Sphinx extension writes it into the page at build time.
 
 :func:`record_lab_run` is the other half of the promise that the page teaches the same algorithm: it
-drives a :class:`~gan_teach.instruments.lab.LabSession` (so :func:`~gan_teach.train.discriminator_step`,
+drives a :class:`~gan_teach.instruments.lab.session.LabSession` (so :func:`~gan_teach.train.discriminator_step`,
 :func:`~gan_teach.train.generator_step` and :func:`~gan_teach.train.train_step`, unchanged) and records
 everything random that went in (the initial weights, each real batch, each noise draw) and everything
 that came out (the metrics and the weights after every update, and the lab's pictures at the end).
@@ -47,11 +47,12 @@ __all__ = [
     "network_parameters",
 ]
 
+#: The lab's buttons D step, G step and Step.
 ACTIONS = (
     "discriminator",
     "generator",
     "step",
-)  # the lab's buttons D step, G step and Step
+)
 
 
 def _network_shape(settings: LabSettings) -> dict:
@@ -107,10 +108,14 @@ def page_data() -> dict:
     {'num_hidden': 3, 'leaky_slope': 0.2, 'generator_batch_norm': False}
 
     Returns:
-        ``{"datasets": {name: {centers, std, bounds, num_modes}}, "losses": {name: {uses_sigmoid,
-        gradient_penalty_weight, beta1, beta2}}, "defaults": LabSettings' fields, "optimizers", "layers",
-        "network": {num_hidden, leaky_slope, generator_batch_norm}, "num_fixed_samples", "quality_every",
-        "pictures": the defaults of capture_frame, generator_manifold and draw_plane}``.
+        One dictionary with the keys ``datasets`` (name -> ``{centers, std, bounds, num_modes}``),
+        ``losses`` (name -> ``{uses_sigmoid, gradient_penalty_weight, beta1, beta2}``),
+        ``defaults`` (:class:`~gan_teach.instruments.lab.session.LabSettings`' fields),
+        ``optimizers``, ``layers``, ``network`` (``{num_hidden, leaky_slope, generator_batch_norm}``),
+        ``num_fixed_samples``, ``quality_every`` and ``pictures`` (the defaults of
+        :func:`~gan_teach.instruments.lab.pictures.capture_frame`,
+        :func:`~gan_teach.instruments.lab.pictures.generator_manifold` and
+        :func:`~gan_teach.instruments.lab.pictures.draw_plane`).
     """
     defaults = LabSettings()
     datasets = {}
@@ -235,7 +240,7 @@ def record_lab_run(
             precision), and it casts WGAN-GP's penalty inputs to float32, which a float64 network rejects.
 
     Returns:
-        JSON-able data: ``settings`` (with the resolved betas and the loss's penalty weight), ``initial``
+        JSON-able data, ``settings`` (with the resolved betas and the loss's penalty weight), ``initial``
         and per-update ``parameters`` (``{"generator": [...], "discriminator": [...]}``), and per update its
         ``action``, ``real_batches``, ``noise`` and ``metrics``; and, for float32, the pictures at the end:
         ``fixed_noise``, ``heatmap``, ``manifold``, ``arrow_tails`` and ``arrow_gradients``, and the

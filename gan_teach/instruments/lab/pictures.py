@@ -48,7 +48,7 @@ __all__ = [
     "lab_animation_html",
 ]
 
-# The layers of the picture, in drawing order; each has a checkbox in the widget.
+#: The layers of the picture, in drawing order; each has a checkbox in the widget.
 LAYERS = (
     "heatmap",
     "manifold",

@@ -33,17 +33,19 @@ __all__ = [
     "LabSession",
 ]
 
+#: The 2-D toy distributions, the ones the lab can draw on the plane.
 LAB_DATASETS = tuple(
     name
     for name, distribution in TOY_DISTRIBUTIONS.items()
     if distribution.dim == 2
 )
+#: The optimizers the lab offers for both players.
 OPTIMIZERS = ("adam", "sgd")
 
 
 @dataclass
 class LabSettings:
-    """The lab's controls. :meth:`to_config` turns them into the library's :class:`TrainConfig`."""
+    """The lab's controls. :meth:`to_config` turns them into the library's :class:`~gan_teach.config.TrainConfig`."""
 
     dataset: str = "ring"  # a 2-D toy distribution: ring or grid
     loss: str = (
@@ -80,7 +82,7 @@ class LabSettings:
         return self
 
     def to_config(self) -> TrainConfig:
-        """The resolved :class:`TrainConfig` these settings describe (MLPs on the CPU, constant learning rates).
+        """The resolved :class:`~gan_teach.config.TrainConfig` these settings describe (MLPs on the CPU, constant learning rates).
 
         >>> LabSettings(loss="wgan-gp").to_config().beta1  # the recipe's Adam betas for WGAN-GP
         0.0
@@ -108,13 +110,13 @@ class LabSettings:
 
 
 def create_lab_state(settings: LabSettings) -> TrainState:
-    """:func:`create_state` for ``settings.to_config()``; with ``optimizer="sgd"`` both Adams become SGD.
+    """:func:`~gan_teach.state.create_state` for ``settings.to_config()``; with ``optimizer="sgd"`` both Adams become SGD.
 
     Args:
         settings: the lab's settings.
 
     Returns:
-        A fresh :class:`TrainState` (seeded by ``settings.seed``).
+        A fresh :class:`~gan_teach.state.TrainState` (seeded by ``settings.seed``).
     """
     state = create_state(settings.to_config())
     if settings.optimizer == "sgd":
