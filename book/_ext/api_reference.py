@@ -82,8 +82,30 @@ def _add_config_fields(
         lines.extend(config_fields())
 
 
+STATIC = Path(__file__).parent / "api_reference_static"
+
+
+def _wrap_examples(app: Any, doctree: Any) -> None:
+    """Mark the API pages' examples (``>>>`` blocks, literal blocks) so they wrap.
+
+    Docstrings follow the library's line length, wider than the book's text
+    column; a reader on the page sees them wrapped, not scrolling sideways.
+    """
+    from docutils import nodes
+
+    if not app.env.docname.startswith("book/api"):
+        return
+    for block in doctree.findall(
+        lambda node: isinstance(node, (nodes.literal_block, nodes.doctest_block))
+    ):
+        block["classes"].append("api-example")
+
+
 def setup(app: Any) -> dict:
     _import_from_repository()
+    app.config.html_static_path = list(app.config.html_static_path) + [str(STATIC)]
+    app.add_css_file("api-reference.css")
+    app.connect("doctree-read", _wrap_examples)
     app.setup_extension("sphinx.ext.autodoc")
     app.setup_extension("sphinx.ext.napoleon")
     app.connect("autodoc-process-docstring", _add_config_fields)

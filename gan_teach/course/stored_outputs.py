@@ -102,7 +102,7 @@ def code_fingerprint(notebook: Any) -> str:
         64 hexadecimal digits.
 
     >>> one = {"cells": [{"cell_type": "code", "source": "x = f(1,2)  # a comment"}]}
-    >>> two = {"cells": [{"cell_type": "code", "source": "# NBVAL_CHECK_OUTPUT\\nx = f(\\n    1, 2\\n)"}]}
+    >>> two = {"cells": [{"cell_type": "code", "source": "# checked\\nx = f(\\n    1, 2\\n)"}]}
     >>> three = {"cells": [{"cell_type": "code", "source": "x = f(1, 3)"}]}
     >>> code_fingerprint(one) == code_fingerprint(two) != code_fingerprint(three)
     True
