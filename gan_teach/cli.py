@@ -21,16 +21,24 @@ from matplotlib.figure import Figure
 from torchvision.utils import save_image
 
 from .checkpoints import (
-    CheckpointError,
     load_checkpoint,
     load_checkpoint_generator,
     read_checkpoint,
 )
+from .cli_support import (
+    MAX_GRID_SAMPLES,
+    check_output_file,
+    check_output_folder,
+    device_argument,
+    run,
+    sample_count,
+    seed_argument,
+)
 from .config import TrainConfig
-from .data import DataNotFoundError, is_image_dataset, toy_distribution
+from .data import is_image_dataset, toy_distribution
 from .diversity import diversity_metrics
-from .engine import TrainingDivergedError, rank
-from .metrics import evaluate_images, toy_metrics
+from .engine import rank
+from .metrics import WEIGHTS_DIR, evaluate_images, toy_metrics
 from .models import generate, is_conditional
 from .options import (
     CAN_CHANGE_ON_RESUME,
@@ -38,20 +46,11 @@ from .options import (
     add_config_options,
     given_settings,
 )
-from .pretrained import export_generator
+from .pretrained import CARDS_FILE, export_generator
 from .train import train
 from .viz import plot_toy
 
-__all__ = ["main", "build_parser", "run"]
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(
-            f"must be a positive integer, got {text}"
-        )
-    return value
+__all__ = ["main", "build_parser", "check_outputs", "run"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -85,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_options(
         train_parser.add_argument_group(
             "settings (default: the dataset's recipe)"
-        )
+        ),
+        types={"seed": seed_argument, "device": device_argument},
     )
 
     sample_parser = commands.add_parser(
@@ -95,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample_parser.add_argument("--checkpoint", required=True, type=Path)
     sample_parser.add_argument(
         "--n",
-        type=_positive_int,
+        type=sample_count,
         default=64,
         help="number of samples (default: 64)",
     )
@@ -105,19 +105,19 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="FILE.png (a grid or scatter) or FILE.npy (raw samples)",
     )
-    sample_parser.add_argument("--seed", type=int, default=0)
-    sample_parser.add_argument("--device")
+    sample_parser.add_argument("--seed", type=seed_argument, default=0)
+    sample_parser.add_argument("--device", type=device_argument)
 
     evaluate_parser = commands.add_parser(
         "evaluate", help="print the metrics of a checkpoint on its dataset"
     )
     evaluate_parser.add_argument("--checkpoint", required=True, type=Path)
     evaluate_parser.add_argument(
-        "--num-samples", type=_positive_int, default=10_000
+        "--num-samples", type=sample_count, default=10_000
     )
     evaluate_parser.add_argument("--data-root")
-    evaluate_parser.add_argument("--seed", type=int, default=0)
-    evaluate_parser.add_argument("--device")
+    evaluate_parser.add_argument("--seed", type=seed_argument, default=0)
+    evaluate_parser.add_argument("--device", type=device_argument)
 
     export_parser = commands.add_parser(
         "export",
@@ -146,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export_parser.add_argument(
         "--num-samples",
-        type=_positive_int,
+        type=sample_count,
         default=10_000,
         help="samples for the FID (default: 10000)",
     )
@@ -411,34 +411,37 @@ COMMANDS = {
 }
 
 
-def run(
-    program: str,
-    parser: argparse.ArgumentParser,
-    commands: dict,
-    argv: Sequence[str] | None,
-) -> int:
-    """Parse ``argv``, run the chosen command; a user error is one line on stderr and status 1."""
-    args = parser.parse_args(argv)
-    try:
-        commands[args.command](args)
-    except (
-        ValueError,
-        FileNotFoundError,
-        CheckpointError,
-        DataNotFoundError,
-        TrainingDivergedError,
-    ) as error:
-        print(f"{program} {args.command}: error: {error}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    return 0
+def check_outputs(args: argparse.Namespace) -> None:
+    """Refuse outputs that cannot be written before a command's long work."""
+    if args.command == "train":
+        check_output_folder(
+            args.out, flag="--out", files=("checkpoint.pt", "samples.png")
+        )
+    elif args.command == "sample":
+        check_output_file(args.out, flag="--out", example="samples.png")
+        if args.out.suffix.lower() == ".png" and args.n > MAX_GRID_SAMPLES:
+            raise ValueError(
+                f"a .png grid holds at most {MAX_GRID_SAMPLES:,} samples, "
+                f"got --n {args.n:,}; write a .npy file for more"
+            )
+    elif args.command == "export" and args.format == "web":
+        if args.out is not None:
+            check_output_file(
+                args.out, flag="--out", example="generator.js"
+            )
+    elif args.command == "export":
+        names = [CARDS_FILE] + ([f"{args.name}.pt"] if args.name else [])
+        check_output_folder(
+            args.weights_dir or WEIGHTS_DIR,
+            flag="--weights-dir",
+            files=names,
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the learner's command line; returns the exit status (0 on success)."""
-    return run("gan-teach", build_parser(), COMMANDS, argv)
+    checks = dict.fromkeys(COMMANDS, check_outputs)
+    return run("gan-teach", build_parser(), COMMANDS, argv, checks)
 
 
 if __name__ == "__main__":
