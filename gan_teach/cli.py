@@ -30,6 +30,7 @@ from .cli_support import (
     check_output_file,
     check_output_folder,
     device_argument,
+    fid_sample_count,
     run,
     sample_count,
     seed_argument,
@@ -46,7 +47,7 @@ from .options import (
     add_config_options,
     given_settings,
 )
-from .pretrained import CARDS_FILE, export_generator
+from .pretrained import CARDS_FILE, available, export_generator
 from .train import train
 from .viz import plot_toy
 
@@ -113,7 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate_parser.add_argument("--checkpoint", required=True, type=Path)
     evaluate_parser.add_argument(
-        "--num-samples", type=sample_count, default=10_000
+        "--num-samples",
+        type=fid_sample_count,
+        default=10_000,
+        help="samples drawn (default: 10000; at most 60000, the training "
+        "images the FID's floor draws from)",
     )
     evaluate_parser.add_argument("--data-root")
     evaluate_parser.add_argument("--seed", type=seed_argument, default=0)
@@ -146,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export_parser.add_argument(
         "--num-samples",
-        type=sample_count,
+        type=fid_sample_count,
         default=10_000,
         help="samples for the FID (default: 10000)",
     )
@@ -436,6 +441,7 @@ def check_outputs(args: argparse.Namespace) -> None:
             flag="--weights-dir",
             files=names,
         )
+        available(args.weights_dir)  # a damaged pretrained.json: now
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -38,7 +38,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .engine import TrainingDivergedError
-from .features import DamagedFileError
+from .features import NUM_TRAINING_IMAGES, DamagedFileError
 from .utils import MAX_SEED, get_device
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "MAX_GRID_SAMPLES",
     "ISSUES_URL",
     "sample_count",
+    "fid_sample_count",
     "seed_argument",
     "device_argument",
     "check_output_folder",
@@ -89,6 +90,21 @@ def sample_count(text: str) -> int:
     if not 1 <= value <= MAX_SAMPLES:
         raise argparse.ArgumentTypeError(
             f"must be between 1 and {MAX_SAMPLES:,} samples, got {value:,}"
+        )
+    return value
+
+
+def fid_sample_count(text: str) -> int:
+    """An argparse type: samples for an FID and its floor, ``[2, 60,000]``.
+
+    The floor draws as many real training images as there are samples, and
+    MNIST and Fashion-MNIST have 60,000.
+    """
+    value = sample_count(text)
+    if not 2 <= value <= NUM_TRAINING_IMAGES:
+        raise argparse.ArgumentTypeError(
+            f"must be between 2 and {NUM_TRAINING_IMAGES:,} (the training "
+            f"images the FID's floor draws from), got {value:,}"
         )
     return value
 
@@ -214,6 +230,7 @@ def _os_error_line(error: OSError) -> str:
         errno.EPERM: "not permitted: choose a place you can write to",
         errno.EISDIR: "it is a folder: give a file's name",
         errno.ENOTDIR: "part of that path is a file, not a folder",
+        errno.EEXIST: "something of that name is in the way",
     }
     if error.errno is None or error.strerror is None:
         text = str(error)  # the library's own message, one argument
@@ -226,7 +243,11 @@ def _os_error_line(error: OSError) -> str:
     where = " -> ".join(
         str(name) for name in (error.filename, error.filename2) if name
     )
-    line = f"{where}: {error.strerror}" if where else error.strerror
+    line = (
+        f"{where}: {error.strerror}"
+        if where
+        else f"could not write or read a file: {error.strerror}"
+    )
     extra = advice.get(error.errno)
     return f"{line} ({extra})" if extra else line
 

@@ -53,9 +53,19 @@ def _read_cards(
     )
 
 
-def available() -> dict[str, dict[str, Any]]:
-    """The shipped generators: name -> model card (a dictionary of plain data)."""
-    return _read_cards()
+def available(
+    weights_dir: str | os.PathLike | None = None,
+) -> dict[str, dict[str, Any]]:
+    """The shipped generators: name -> model card (a dictionary of plain data).
+
+    Args:
+        weights_dir: another folder written by ``gan-teach export
+            --weights-dir``; default: the package's own.
+
+    Raises:
+        DamagedFileError: its ``pretrained.json`` is not valid JSON.
+    """
+    return _read_cards(weights_dir)
 
 
 def model_card(name: str) -> dict[str, Any]:
