@@ -4,7 +4,9 @@ A checkpoint holds the ``generator`` and ``discriminator`` state_dicts, the opti
 configuration as plain data, the epoch and step, the history and the random number generators'
 states, so that a resumed run is bit-for-bit the run that was never interrupted (on the CPU).
 It is read with ``torch.load(weights_only=True)``: a file that carries pickled code is refused and
-never executed.
+never executed. That protection is PyTorch's restricted unpickler, which could be bypassed before
+torch 2.6 (CVE-2025-32434); gan-teach requires torch 2.6 or later for this reason. It guards against
+code in a file, not against weights that are wrong: load checkpoints you have reason to trust.
 """
 
 from __future__ import annotations
