@@ -2,7 +2,9 @@
 
 A thin layer over the library: each command parses its options, calls the same functions the
 book uses, and turns a user error (missing data, unknown dataset, bad checkpoint, bad option) into
-one clear line on stderr and a non-zero exit, without a traceback. ``train``'s options come from
+one clear line on stderr and a non-zero exit, without a traceback; a bug keeps its traceback. The
+rule, the argparse types and the checks of the outputs before any work are in
+:mod:`gan_teach.cli_support`. ``train``'s options come from
 :class:`~gan_teach.config.TrainConfig`'s fields (:mod:`gan_teach.options`). The instructors'
 commands (student edition, grading) are ``gan-teach-course`` (:mod:`gan_teach.course.cli`).
 """

@@ -218,37 +218,37 @@ def check_output_file(
     _check_can_create_in(path.parent, path, flag)
 
 
+DISK_FULL = (
+    "the disk is full (or a file-size limit was reached): {what} could not "
+    "be written to the end ({detail}); free some space and run again"
+)
+# errno -> what it means and what to do.
+ADVICE = {
+    errno.EROFS: "that file system is read-only: choose another place",
+    errno.EACCES: "permission denied: choose a place you can write to",
+    errno.EPERM: "not permitted: choose a place you can write to",
+    errno.EISDIR: "it is a folder: give a file's name",
+    errno.ENOTDIR: "part of that path is a file, not a folder",
+    errno.EEXIST: "something of that name is in the way",
+}
+
+
 def _os_error_line(error: OSError) -> str:
     """An OSError in one line: the path, what went wrong, what to do."""
-    advice = {
-        errno.ENOSPC: "the disk is full: free some space and run again",
-        errno.EDQUOT: "your disk quota is used up: free some space",
-        errno.EFBIG: "the file grew past a size limit: free some space or "
-        "raise the limit",
-        errno.EROFS: "that file system is read-only: choose another place",
-        errno.EACCES: "permission denied: choose a place you can write to",
-        errno.EPERM: "not permitted: choose a place you can write to",
-        errno.EISDIR: "it is a folder: give a file's name",
-        errno.ENOTDIR: "part of that path is a file, not a folder",
-        errno.EEXIST: "something of that name is in the way",
-    }
-    if error.errno is None or error.strerror is None:
-        text = str(error)  # the library's own message, one argument
-        if SHORT_WRITE.search(text):
-            return (
-                f"could not finish writing a file ({text}): the disk is "
-                "full or a file-size limit was reached; free some space"
-            )
-        return text
     where = " -> ".join(
         str(name) for name in (error.filename, error.filename2) if name
     )
-    line = (
-        f"{where}: {error.strerror}"
-        if where
-        else f"could not write or read a file: {error.strerror}"
-    )
-    extra = advice.get(error.errno)
+    if error.errno is None or error.strerror is None:
+        text = str(error)  # the library's own message, one argument
+        if SHORT_WRITE.search(text):  # numpy's short write
+            return DISK_FULL.format(what="a file", detail=text)
+        return text
+    if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return DISK_FULL.format(
+            what=where or "a file", detail=error.strerror
+        )
+    line = f"{where}: {error.strerror}" if where else error.strerror
+    extra = ADVICE.get(error.errno)
     return f"{line} ({extra})" if extra else line
 
 
@@ -269,10 +269,8 @@ def user_error_line(error: BaseException) -> str | None:
     elif isinstance(error, RuntimeError) and FAILED_WRITE.search(
         str(error)
     ):
-        line = (
-            "could not finish writing a file: the disk is full or a "
-            f"file-size limit was reached; free some space (PyTorch: {error})"
-        )
+        detail = FAILED_WRITE.search(str(error)).group()
+        line = DISK_FULL.format(what="a file", detail=f"PyTorch: {detail}")
     elif isinstance(error, RuntimeError) and OUT_OF_MEMORY.search(
         str(error)
     ):

@@ -59,7 +59,7 @@ ROWS = [
     ("gan-teach train --out {empty}/r --steps 0", "steps must be a positive"),
     ("gan-teach train --resume {misfit} --out {empty}/r", "do not fit"),
     ("gan-teach train --out {empty}/r --nonsense", "unrecognized arguments"),
-    ("gan-teach train --dataset ring --steps 1 --width 8 --out {empty}/r", "size limit", "disk-full"),
+    ("gan-teach train --dataset ring --steps 1 --width 8 --out {empty}/r", "the disk is full", "disk-full"),
     # gan-teach sample
     ("gan-teach sample --checkpoint {ring} --out {folder}", "is a folder; give the name"),
     ("gan-teach sample --checkpoint {ring} --out {file}/x.png", "is a file, not a folder"),
@@ -71,8 +71,8 @@ ROWS = [
     (f"gan-teach sample --checkpoint {{ring}} --out {{empty}}/x.png --seed {BIG}", "64-bit"),
     ("gan-teach sample --checkpoint {ring} --out {empty}/x.png --seed -5", "64-bit"),
     ("gan-teach sample --checkpoint {misfit} --out {empty}/x.npy", "layer"),
-    ("gan-teach sample --checkpoint {ring} --out {empty}/x.npy --n 20000", "size limit", "disk-full"),
-    ("gan-teach sample --checkpoint {image} --out {empty}/x.png --n 400", "size limit", "disk-full"),
+    ("gan-teach sample --checkpoint {ring} --out {empty}/x.npy --n 20000", "the disk is full", "disk-full"),
+    ("gan-teach sample --checkpoint {image} --out {empty}/x.png --n 400", "the disk is full", "disk-full"),
     # gan-teach evaluate
     ("gan-teach evaluate --checkpoint {ring} --num-samples 100000000000", "between 1 and 100,000"),
     ("gan-teach evaluate --checkpoint {ring} --num-samples 70000", "between 2 and 60,000"),
@@ -278,7 +278,7 @@ def test_a_bug_shows_its_traceback_and_asks_for_a_report(capsys):
     "error, fragment",
     [
         (RuntimeError("[enforce fail] . unexpected pos 704 vs 598"), "disk is full"),
-        (OSError(28, "No space left on device", "x.pt"), "x.pt: No space left on device (the disk is full"),
+        (OSError(28, "No space left on device", "x.pt"), "the disk is full (or a file-size limit was reached): x.pt could not"),
         (OSError("100000 requested and 12484 written"), "disk is full"),
         (RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 68719476736 bytes"), "out of memory"),
         (MemoryError(), "out of memory"),
