@@ -28,9 +28,7 @@ from .checkpoints import (
     read_checkpoint,
 )
 from .cli_support import (
-    MAX_GRID_SAMPLES,
-    check_output_file,
-    check_output_folder,
+    check_learner_outputs,
     device_argument,
     fid_sample_count,
     run,
@@ -41,7 +39,7 @@ from .config import TrainConfig
 from .data import is_image_dataset, toy_distribution
 from .diversity import diversity_metrics
 from .engine import rank
-from .metrics import WEIGHTS_DIR, evaluate_images, toy_metrics
+from .metrics import evaluate_images, toy_metrics
 from .models import generate, is_conditional
 from .options import (
     CAN_CHANGE_ON_RESUME,
@@ -49,11 +47,11 @@ from .options import (
     add_config_options,
     given_settings,
 )
-from .pretrained import CARDS_FILE, available, export_generator
+from .pretrained import export_generator
 from .train import train
 from .viz import plot_toy
 
-__all__ = ["main", "build_parser", "check_outputs", "run"]
+__all__ = ["main", "build_parser", "run"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -418,37 +416,9 @@ COMMANDS = {
 }
 
 
-def check_outputs(args: argparse.Namespace) -> None:
-    """Refuse outputs that cannot be written before a command's long work."""
-    if args.command == "train":
-        check_output_folder(
-            args.out, flag="--out", files=("checkpoint.pt", "samples.png")
-        )
-    elif args.command == "sample":
-        check_output_file(args.out, flag="--out", example="samples.png")
-        if args.out.suffix.lower() == ".png" and args.n > MAX_GRID_SAMPLES:
-            raise ValueError(
-                f"a .png grid holds at most {MAX_GRID_SAMPLES:,} samples, "
-                f"got --n {args.n:,}; write a .npy file for more"
-            )
-    elif args.command == "export" and args.format == "web":
-        if args.out is not None:
-            check_output_file(
-                args.out, flag="--out", example="generator.js"
-            )
-    elif args.command == "export":
-        names = [CARDS_FILE] + ([f"{args.name}.pt"] if args.name else [])
-        check_output_folder(
-            args.weights_dir or WEIGHTS_DIR,
-            flag="--weights-dir",
-            files=names,
-        )
-        available(args.weights_dir)  # a damaged pretrained.json: now
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the learner's command line; returns the exit status (0 on success)."""
-    checks = dict.fromkeys(COMMANDS, check_outputs)
+    checks = dict.fromkeys(COMMANDS, check_learner_outputs)
     return run("gan-teach", build_parser(), COMMANDS, argv, checks)
 
 

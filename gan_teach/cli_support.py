@@ -38,7 +38,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .engine import TrainingDivergedError
-from .features import NUM_TRAINING_IMAGES, DamagedFileError
+from .features import NUM_TRAINING_IMAGES, WEIGHTS_DIR, DamagedFileError
+from .pretrained import CARDS_FILE, available
 from .utils import MAX_SEED, get_device
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "device_argument",
     "check_output_folder",
     "check_output_file",
+    "check_learner_outputs",
     "user_error_line",
     "run",
 ]
@@ -231,6 +233,40 @@ ADVICE = {
     errno.ENOTDIR: "part of that path is a file, not a folder",
     errno.EEXIST: "something of that name is in the way",
 }
+
+
+def check_learner_outputs(args: argparse.Namespace) -> None:
+    """``gan-teach``'s outputs, checked before any work (``args`` as parsed).
+
+    ``train --out`` is a folder for checkpoint.pt and samples.png;
+    ``sample --out`` a file (a .png grid of at most ``MAX_GRID_SAMPLES``);
+    ``export`` writes ``--out`` (web) or into ``--weights-dir``, whose
+    pretrained.json must be readable.
+    """
+    if args.command == "train":
+        check_output_folder(
+            args.out, flag="--out", files=("checkpoint.pt", "samples.png")
+        )
+    elif args.command == "sample":
+        check_output_file(args.out, flag="--out", example="samples.png")
+        if args.out.suffix.lower() == ".png" and args.n > MAX_GRID_SAMPLES:
+            raise ValueError(
+                f"a .png grid holds at most {MAX_GRID_SAMPLES:,} samples, "
+                f"got --n {args.n:,}; write a .npy file for more"
+            )
+    elif args.command == "export" and args.format == "web":
+        if args.out is not None:
+            check_output_file(
+                args.out, flag="--out", example="generator.js"
+            )
+    elif args.command == "export":
+        names = [CARDS_FILE] + ([f"{args.name}.pt"] if args.name else [])
+        check_output_folder(
+            args.weights_dir or WEIGHTS_DIR,
+            flag="--weights-dir",
+            files=names,
+        )
+        available(args.weights_dir)  # a damaged pretrained.json: now
 
 
 def _os_error_line(error: OSError) -> str:

@@ -175,7 +175,7 @@ def damage_a_shipped_file(how: str, tmp_path: Path, monkeypatch) -> Path:
         weights.write_bytes(bytes(data))
     else:
         (copy / "pretrained.json").write_text("{ not json")
-    for module in ("features", "pretrained", "cli"):
+    for module in ("features", "pretrained", "cli_support"):
         monkeypatch.setattr(f"gan_teach.{module}.WEIGHTS_DIR", copy)
     load_feature_classifier.cache_clear()  # checked again on the next load
     return copy
