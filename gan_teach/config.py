@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -174,8 +175,13 @@ class TrainConfig:
             if name == "ema_decay" and value is None:
                 continue
             if not _is_number(value) or not math.isfinite(value):
+                kind = (
+                    ""
+                    if _is_number(value)
+                    else f" (a {type(value).__name__})"
+                )
                 raise ValueError(
-                    f"{name} must be a finite number, got {value!r}"
+                    f"{name} must be a finite number, got {value!r}{kind}"
                 )
         for name in ("lr_generator", "lr_discriminator"):
             if not getattr(self, name) > 0:
@@ -235,8 +241,8 @@ def _is_int(value: Any) -> bool:
 
 
 def _is_number(value: Any) -> bool:
-    """An ``int`` or ``float``, not a ``bool``, a string or ``None``."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """A real number (NumPy's too), not a ``bool``, a string or ``None``."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def build_models(config: TrainConfig) -> tuple[nn.Module, nn.Module]:
