@@ -20,8 +20,8 @@ which keeps this rule:
 - Anything else is a bug in gan-teach, not a mistake of the user's: the
   traceback, then a line asking for a report, exit status 70 (``EX_SOFTWARE``).
 
-Before a long command starts, :func:`check_output_folder` and
-:func:`check_output_file` make sure its outputs can be written, so that a
+Before a long command starts, :func:`check_writable_folder` and
+:func:`check_writable_file` make sure its outputs can be written, so that a
 read-only or misspelt ``--out`` fails in a second, not after an hour.
 """
 
@@ -50,8 +50,8 @@ __all__ = [
     "fid_sample_count",
     "seed_argument",
     "device_argument",
-    "check_output_folder",
-    "check_output_file",
+    "check_writable_folder",
+    "check_writable_file",
     "check_learner_outputs",
     "user_error_line",
     "run",
@@ -161,7 +161,7 @@ def _check_can_create_in(folder: Path, path: Path, flag: str) -> None:
         ) from None
 
 
-def check_output_folder(
+def check_writable_folder(
     path: str | os.PathLike, *, flag: str, files: Sequence[str] = ()
 ) -> None:
     """Refuse an output folder that cannot be written, before any work.
@@ -193,7 +193,7 @@ def check_output_folder(
             )
 
 
-def check_output_file(
+def check_writable_file(
     path: str | os.PathLike, *, flag: str, example: str = "out"
 ) -> None:
     """Refuse an output file that cannot be written, before any work.
@@ -244,11 +244,11 @@ def check_learner_outputs(args: argparse.Namespace) -> None:
     pretrained.json must be readable.
     """
     if args.command == "train":
-        check_output_folder(
+        check_writable_folder(
             args.out, flag="--out", files=("checkpoint.pt", "samples.png")
         )
     elif args.command == "sample":
-        check_output_file(args.out, flag="--out", example="samples.png")
+        check_writable_file(args.out, flag="--out", example="samples.png")
         if args.out.suffix.lower() == ".png" and args.n > MAX_GRID_SAMPLES:
             raise ValueError(
                 f"a .png grid holds at most {MAX_GRID_SAMPLES:,} samples, "
@@ -256,12 +256,12 @@ def check_learner_outputs(args: argparse.Namespace) -> None:
             )
     elif args.command == "export" and args.format == "web":
         if args.out is not None:
-            check_output_file(
+            check_writable_file(
                 args.out, flag="--out", example="generator.js"
             )
     elif args.command == "export":
         names = [CARDS_FILE] + ([f"{args.name}.pt"] if args.name else [])
-        check_output_folder(
+        check_writable_folder(
             args.weights_dir or WEIGHTS_DIR,
             flag="--weights-dir",
             files=names,
@@ -276,7 +276,7 @@ def _os_error_line(error: OSError) -> str:
     )
     if error.errno is None or error.strerror is None:
         text = str(error)  # the library's own message, one argument
-        if SHORT_WRITE.search(text):  # numpy's short write
+        if SHORT_WRITE.fullmatch(text):  # numpy's short write
             return DISK_FULL.format(what="a file", detail=text)
         return text
     if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
