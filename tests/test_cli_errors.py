@@ -59,7 +59,7 @@ ROWS = [
     ("gan-teach train --out {empty}/r --steps 0", "steps must be a positive"),
     ("gan-teach train --resume {misfit} --out {empty}/r", "do not fit"),
     ("gan-teach train --out {empty}/r --nonsense", "unrecognized arguments"),
-    ("gan-teach train --dataset ring --steps 1 --width 8 --out {empty}/r", "the disk is full", "disk-full"),
+    ("gan-teach train --dataset ring --steps 1 --width 8 --out {empty}/r", "File too large", "disk-full"),
     # gan-teach sample
     ("gan-teach sample --checkpoint {ring} --out {folder}", "is a folder; give the name"),
     ("gan-teach sample --checkpoint {ring} --out {file}/x.png", "is a file, not a folder"),
@@ -99,7 +99,7 @@ ROWS = [
     # gan-teach-course
     ("gan-teach-course student-edition --book {book} --out {file}", "in the way"),
     ("gan-teach-course student-edition --book {book} --out {readonly}/s", "choose a place you can write to"),
-    ("gan-teach-course student-edition --book {empty} --out {empty}/s", "no notebooks"),
+    ("gan-teach-course student-edition --book {empty} --out {folder}/s", "no notebooks"),
     ("gan-teach-course grade {empty} --out {empty}/g.csv", "no notebooks"),
     ("gan-teach-course grade {empty} --out {empty}/g.csv --timeout x", "argument --timeout"),
     ("gan-teach-course nonsense", "invalid choice"),
