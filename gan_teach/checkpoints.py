@@ -4,7 +4,10 @@ A checkpoint holds the ``generator`` and ``discriminator`` state_dicts, the opti
 configuration as plain data, the epoch and step, the history and the random number generators'
 states, so that a resumed run is bit-for-bit the run that was never interrupted (on the CPU).
 It is read with ``torch.load(weights_only=True)``: a file that carries pickled code is refused and
-never executed. Reading also checks every record of the file against the CRC-32 that
+never executed. That protection is PyTorch's restricted unpickler, which could be bypassed before
+torch 2.6 (CVE-2025-32434); gan-teach requires torch 2.6 or later for this reason. It guards against
+code in a file, not against weights that are wrong: load checkpoints you have reason to trust.
+Reading also checks every record of the file against the CRC-32 that
 ``torch.save`` stored beside it, so that a damaged file (one flipped byte) is reported as
 damaged, and refuses weights that are NaN or infinite. A checkpoint is written atomically
 (:func:`gan_teach.files.write_atomically`) and never with non-finite weights: the previous
@@ -36,6 +39,7 @@ __all__ = [
     "read_checkpoint",
     "load_checkpoint",
     "load_checkpoint_generator",
+    "load_weights",
 ]
 
 FORMAT = "gan-teach-checkpoint"
@@ -260,6 +264,66 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     return checkpoint
 
 
+def load_weights(
+    module: nn.Module,
+    weights: Any,
+    *,
+    source: str | os.PathLike,
+    name: str = "generator",
+) -> None:
+    """``module.load_state_dict(weights)``, refusing weights that do not fit, in one line.
+
+    ``load_state_dict`` lists every missing, unexpected and misshapen key
+    (pages for a DCGAN); this names the first layer that does not fit and
+    counts the rest.
+
+    Args:
+        module: the network the configuration builds.
+        weights: a state_dict read from ``source``.
+        source: the file, for the message.
+        name: what the weights are, e.g. ``"discriminator"``.
+
+    Raises:
+        CheckpointError: the weights' layers or shapes are not the network's.
+    """
+    expected = module.state_dict()
+    if not isinstance(weights, dict):
+        raise CheckpointError(
+            f"{source}: the {name} weights are a {type(weights).__name__}, "
+            "not a state_dict; the file is damaged"
+        )
+    problems = [
+        f"layer {key} is missing from the file"
+        for key in expected
+        if key not in weights
+    ]
+    problems += [
+        f"layer {key} has shape {tuple(weights[key].shape)} in the file, "
+        f"but the network's is {tuple(value.shape)}"
+        for key, value in expected.items()
+        if key in weights
+        and tuple(getattr(weights[key], "shape", ())) != tuple(value.shape)
+    ]
+    problems += [
+        f"the file has a layer {key} that the network lacks"
+        for key in weights
+        if key not in expected
+    ]
+    if problems:
+        more = (
+            f" ({len(problems) - 1} more layers do not fit)"
+            if len(problems) > 1
+            else ""
+        )
+        raise CheckpointError(
+            f"{source}: the {name} weights do not fit the "
+            f"{type(module).__name__} its configuration builds: "
+            f"{problems[0]}{more}. The file was edited, damaged, or saved "
+            "with another configuration"
+        )
+    module.load_state_dict(weights)
+
+
 def load_checkpoint(
     path: str | os.PathLike,
     device: str | None = None,
@@ -278,13 +342,15 @@ def load_checkpoint(
     if device is not None:
         values["device"] = device
     state = create_state(TrainConfig.from_dict(values))
-    unwrap(state.generator).load_state_dict(checkpoint["generator"])
-    unwrap(state.discriminator).load_state_dict(checkpoint["discriminator"])
-    if (
-        state.ema_generator is not None
-        and checkpoint.get("ema_generator") is not None
+    for module, key in (
+        (unwrap(state.generator), "generator"),
+        (unwrap(state.discriminator), "discriminator"),
+        (state.ema_generator, "ema_generator"),
     ):
-        state.ema_generator.load_state_dict(checkpoint["ema_generator"])
+        weights = checkpoint.get(key)
+        if module is None or (key == "ema_generator" and weights is None):
+            continue  # no EMA in this run, or none saved yet
+        load_weights(module, weights, source=path, name=key)
     state.generator_optimizer.load_state_dict(
         checkpoint["generator_optimizer"]
     )
@@ -324,6 +390,8 @@ def load_checkpoint_generator(
     checkpoint = read_checkpoint(path)
     config = TrainConfig.from_dict(checkpoint["config"])
     generator, _ = build_models(config)
-    weights = checkpoint.get("ema_generator") or checkpoint["generator"]
-    generator.load_state_dict(weights)
+    key = (
+        "ema_generator" if checkpoint.get("ema_generator") else "generator"
+    )
+    load_weights(generator, checkpoint[key], source=path, name=key)
     return generator.to(get_device(device)).eval(), config

@@ -2,7 +2,9 @@
 
 A thin layer over the library: each command parses its options, calls the same functions the
 book uses, and turns a user error (missing data, unknown dataset, bad checkpoint, bad option) into
-one clear line on stderr and a non-zero exit, without a traceback. ``train``'s options come from
+one clear line on stderr and a non-zero exit, without a traceback; a bug keeps its traceback. The
+rule, the argparse types and the checks of the outputs before any work are in
+:mod:`gan_teach.cli_support`. ``train``'s options come from
 :class:`~gan_teach.config.TrainConfig`'s fields (:mod:`gan_teach.options`). The instructors'
 commands (student edition, grading) are ``gan-teach-course`` (:mod:`gan_teach.course.cli`).
 """
@@ -21,14 +23,21 @@ from matplotlib.figure import Figure
 from torchvision.utils import save_image
 
 from .checkpoints import (
-    CheckpointError,
     load_checkpoint,
     load_checkpoint_generator,
 )
+from .cli_support import (
+    check_learner_outputs,
+    device_argument,
+    fid_sample_count,
+    run,
+    sample_count,
+    seed_argument,
+)
 from .config import TrainConfig
-from .data import DataNotFoundError, is_image_dataset, toy_distribution
+from .data import is_image_dataset, toy_distribution
 from .diversity import diversity_metrics
-from .engine import TrainingDivergedError, rank
+from .engine import rank
 from .metrics import evaluate_images, toy_metrics
 from .models import generate, is_conditional
 from .options import add_config_options, given_settings
@@ -38,15 +47,6 @@ from .train import train
 from .viz import plot_toy
 
 __all__ = ["main", "build_parser", "run"]
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(
-            f"must be a positive integer, got {text}"
-        )
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -85,7 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_options(
         train_parser.add_argument_group(
             "settings (default: the dataset's recipe)"
-        )
+        ),
+        types={"seed": seed_argument, "device": device_argument},
     )
 
     sample_parser = commands.add_parser(
@@ -95,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample_parser.add_argument("--checkpoint", required=True, type=Path)
     sample_parser.add_argument(
         "--n",
-        type=_positive_int,
+        type=sample_count,
         default=64,
         help="number of samples (default: 64)",
     )
@@ -105,19 +106,23 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="FILE.png (a grid or scatter) or FILE.npy (raw samples)",
     )
-    sample_parser.add_argument("--seed", type=int, default=0)
-    sample_parser.add_argument("--device")
+    sample_parser.add_argument("--seed", type=seed_argument, default=0)
+    sample_parser.add_argument("--device", type=device_argument)
 
     evaluate_parser = commands.add_parser(
         "evaluate", help="print the metrics of a checkpoint on its dataset"
     )
     evaluate_parser.add_argument("--checkpoint", required=True, type=Path)
     evaluate_parser.add_argument(
-        "--num-samples", type=_positive_int, default=10_000
+        "--num-samples",
+        type=fid_sample_count,
+        default=10_000,
+        help="samples drawn (default: 10000; at most 60000, the training "
+        "images the FID's floor draws from)",
     )
     evaluate_parser.add_argument("--data-root")
-    evaluate_parser.add_argument("--seed", type=int, default=0)
-    evaluate_parser.add_argument("--device")
+    evaluate_parser.add_argument("--seed", type=seed_argument, default=0)
+    evaluate_parser.add_argument("--device", type=device_argument)
 
     export_parser = commands.add_parser(
         "export",
@@ -151,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export_parser.add_argument(
         "--num-samples",
-        type=_positive_int,
+        type=fid_sample_count,
         default=10_000,
         help="samples for the FID (default: 10000)",
     )
@@ -389,34 +394,10 @@ COMMANDS = {
 }
 
 
-def run(
-    program: str,
-    parser: argparse.ArgumentParser,
-    commands: dict,
-    argv: Sequence[str] | None,
-) -> int:
-    """Parse ``argv``, run the chosen command; a user error is one line on stderr and status 1."""
-    args = parser.parse_args(argv)
-    try:
-        commands[args.command](args)
-    except (
-        ValueError,
-        OSError,  # FileExistsError (a folder in use), a full disk
-        CheckpointError,
-        DataNotFoundError,
-        TrainingDivergedError,
-    ) as error:
-        print(f"{program} {args.command}: error: {error}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    return 0
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the learner's command line; returns the exit status (0 on success)."""
-    return run("gan-teach", build_parser(), COMMANDS, argv)
+    checks = dict.fromkeys(COMMANDS, check_learner_outputs)
+    return run("gan-teach", build_parser(), COMMANDS, argv, checks)
 
 
 if __name__ == "__main__":

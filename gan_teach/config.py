@@ -8,6 +8,8 @@ overridden. Checkpoints store the resolved configuration as plain data, so a run
 from __future__ import annotations
 
 import dataclasses
+import math
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +27,7 @@ from .models import (
     MLPDiscriminator,
     MLPGenerator,
 )
+from .utils import MAX_SEED
 
 __all__ = ["TrainConfig", "build_models", "MODELS", "NUM_CLASSES"]
 
@@ -150,11 +153,35 @@ class TrainConfig:
             "num_fixed_samples",
         ):
             value = getattr(self, name)
-            if value is not None and (
-                not isinstance(value, int) or value < 1
-            ):
+            if value is not None and (not _is_int(value) or value < 1):
                 raise ValueError(
                     f"{name} must be a positive integer, got {value!r}"
+                )
+        if not _is_int(self.seed) or not 0 <= self.seed < MAX_SEED:
+            raise ValueError(
+                f"seed must be an integer in [0, 2**64), got {self.seed!r}"
+            )
+        # Numbers first, so that a string or NaN is named by its field
+        # rather than failing a comparison below.
+        for name in (
+            "lr_generator",
+            "lr_discriminator",
+            "beta1",
+            "beta2",
+            "r1_gamma",
+            "ema_decay",
+        ):
+            value = getattr(self, name)
+            if name == "ema_decay" and value is None:
+                continue
+            if not _is_number(value) or not math.isfinite(value):
+                kind = (
+                    ""
+                    if _is_number(value)
+                    else f" (a {type(value).__name__})"
+                )
+                raise ValueError(
+                    f"{name} must be a finite number, got {value!r}{kind}"
                 )
         for name in ("lr_generator", "lr_discriminator"):
             if not getattr(self, name) > 0:
@@ -166,14 +193,14 @@ class TrainConfig:
                 raise ValueError(
                     f"{name} must be in [0, 1), got {getattr(self, name)!r}"
                 )
-        if (
-            self.r1_gamma < 0
-            or not isinstance(self.r1_start_epoch, int)
-            or self.r1_start_epoch < 0
-        ):
+        if self.r1_gamma < 0:
             raise ValueError(
-                f"r1_gamma must be >= 0 and r1_start_epoch a non-negative integer, got "
-                f"{self.r1_gamma!r} and {self.r1_start_epoch!r}"
+                f"r1_gamma must be >= 0 (0: off), got {self.r1_gamma!r}"
+            )
+        if not _is_int(self.r1_start_epoch) or self.r1_start_epoch < 0:
+            raise ValueError(
+                "r1_start_epoch must be a non-negative integer, got "
+                f"{self.r1_start_epoch!r}"
             )
         if self.ema_decay is not None and not 0 < self.ema_decay < 1:
             raise ValueError(
@@ -206,6 +233,16 @@ class TrainConfig:
                 f"unknown configuration keys {unknown}; known keys are {sorted(known)}"
             )
         return cls(**values)
+
+
+def _is_int(value: Any) -> bool:
+    """An ``int`` and not a ``bool`` (``True`` is an int to Python)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    """A real number (NumPy's too), not a ``bool``, a string or ``None``."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def build_models(config: TrainConfig) -> tuple[nn.Module, nn.Module]:

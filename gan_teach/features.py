@@ -29,6 +29,9 @@ __all__ = [
     "held_out_indices",
     "read_classifier_records",
     "sha256_of",
+    "DamagedFileError",
+    "check_sha256",
+    "read_json_record",
     "check_images",
     "check_image_dataset",
     "as_images",
@@ -108,6 +111,10 @@ def check_image_dataset(dataset: str) -> None:
         )
 
 
+class DamagedFileError(RuntimeError):
+    """A shipped file does not match the SHA-256 its record holds, or the record is unreadable."""
+
+
 def read_classifier_records() -> dict:
     """The training records of the shipped classifiers (sha256, accuracy, command, FID floor), by dataset."""
     path = WEIGHTS_DIR / "classifiers.json"
@@ -115,12 +122,56 @@ def read_classifier_records() -> dict:
         raise FileNotFoundError(
             f"{path} is missing; rebuild it with scripts/train_classifier.py --dataset mnist"
         )
-    return json.loads(path.read_text())
+    return read_json_record(
+        path, remedy="Reinstall gan-teach to restore it."
+    )
 
 
 def sha256_of(path: str | os.PathLike) -> str:
     """The hex SHA-256 digest of a file."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def check_sha256(
+    path: str | os.PathLike,
+    expected: str | None,
+    *,
+    record: str,
+    remedy: str,
+) -> None:
+    """Refuse a file whose SHA-256 is not the one its record holds.
+
+    Args:
+        path: the file, e.g. a shipped ``.pt``.
+        expected: the hex digest the record holds (``None``: it holds none).
+        record: the record's name for the message, e.g. ``"its model card"``.
+        remedy: what to do, e.g. ``"Reinstall gan-teach."``.
+
+    Raises:
+        DamagedFileError: in one line: which file, both digests, the remedy.
+    """
+    digest = sha256_of(path)
+    if digest != expected:
+        raise DamagedFileError(
+            f"{path} has SHA-256 {digest}, but {record} records {expected}: "
+            f"the file was changed or damaged. {remedy}"
+        )
+
+
+def read_json_record(path: str | os.PathLike, *, remedy: str) -> dict:
+    """A JSON object from ``path``; DamagedFileError (which file, ``remedy``) if it is not one."""
+    try:
+        record = json.loads(Path(path).read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise DamagedFileError(
+            f"{path} is damaged: it is not valid JSON ({error}). {remedy}"
+        ) from None
+    if not isinstance(record, dict):
+        raise DamagedFileError(
+            f"{path} is damaged: it holds a JSON {type(record).__name__}, "
+            f"not the object of records it should. {remedy}"
+        )
+    return record
 
 
 def held_out_indices(dataset: str) -> torch.Tensor:
@@ -176,12 +227,13 @@ def load_feature_classifier(
             f"Reinstall gan-teach, or rebuild them with: {rebuild}"
         )
     record = read_classifier_records().get(name, {})
-    digest = sha256_of(path)
-    if digest != record.get("sha256"):
-        raise RuntimeError(
-            f"{path} has SHA-256 {digest}, but classifiers.json records {record.get('sha256')}: the weights were "
-            f"changed or the record is stale. Retrain with {rebuild}, which writes both."
-        )
+    check_sha256(
+        path,
+        record.get("sha256"),
+        record="classifiers.json",
+        remedy=f"Reinstall gan-teach, or retrain with {rebuild}, which "
+        "writes both.",
+    )
     classifier = FeatureClassifier()
     weights = torch.load(path, map_location="cpu", weights_only=True)
     classifier.load_state_dict(

@@ -28,6 +28,7 @@ from .data import (
     toy_distribution,
 )
 from .features import (
+    NUM_TRAINING_IMAGES,
     WEIGHTS_DIR,
     FeatureClassifier,
     as_images,
@@ -326,6 +327,15 @@ def evaluate_images(
         training images are. Near 0 (even a little below: both numbers are noisy) means "as close as
         real images", and calls for a check that the generator does not copy its training images.
     """
+    if isinstance(generator_or_images, nn.Module) and not (
+        2 <= num_samples <= NUM_TRAINING_IMAGES
+    ):
+        # The floor draws as many training images: refuse before generating.
+        raise ValueError(
+            f"num_samples must be between 2 and {NUM_TRAINING_IMAGES:,} (the "
+            "training images the floor draws from at the same N), got "
+            f"{num_samples:,}"
+        )
     images = as_images(generator_or_images, num_samples, seed)
     fid = _fid_of_images(images, dataset, root)
     floor = classifier_fid_floor(

@@ -407,6 +407,12 @@ def generate(
         raise ValueError(
             f"num_samples must be at least 1, got {num_samples}"
         )
+    if truncation is not None and not truncation >= 0:
+        # clamp(-t, t) with t < 0 sets every entry to t: identical samples.
+        raise ValueError(
+            "truncation must be a bound >= 0 (each noise entry is clamped "
+            f"to [-truncation, truncation]), got {truncation!r}"
+        )
     device = next(generator.parameters()).device
     rng = torch.Generator().manual_seed(seed) if seed is not None else None
     # All the noise at once, on the CPU: the samples do not depend on batch_size or the device.

@@ -13,6 +13,8 @@ import argparse
 import dataclasses
 import inspect
 import re
+from collections.abc import Callable
+from typing import Any
 
 from .config import MODELS, TrainConfig
 from .data import DATASETS
@@ -61,8 +63,18 @@ def _value_type(field: dataclasses.Field) -> str:
     return str(field.type).split("|")[0].strip()
 
 
-def add_config_options(parser: argparse.ArgumentParser) -> None:
-    """Add one option per TrainConfig field; a setting not given parses as None."""
+def add_config_options(
+    parser: argparse.ArgumentParser,
+    types: dict[str, Callable[[str], Any]] | None = None,
+) -> None:
+    """Add one option per TrainConfig field; a setting not given parses as None.
+
+    Args:
+        parser: the parser (or argument group) to add the options to.
+        types: field name -> an argparse type that checks the value while
+            parsing (e.g. ``{"device": device_argument}``); the others are
+            parsed as their field's ``str``, ``int`` or ``float``.
+    """
     comments = _field_comments()
     length = parser.add_mutually_exclusive_group()
     for field in FIELDS:
@@ -76,7 +88,9 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
         if kind == "bool":
             options["action"] = argparse.BooleanOptionalAction
         else:
-            options["type"] = {"str": str, "int": int, "float": float}[kind]
+            options["type"] = (types or {}).get(
+                field.name, {"str": str, "int": int, "float": float}[kind]
+            )
             options["metavar"] = field.name.upper()
         if field.name in CHOICES:
             options["choices"] = CHOICES[field.name]

@@ -29,10 +29,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from .checkpoints import read_checkpoint
+from .checkpoints import load_weights, read_checkpoint
 from .config import TrainConfig, build_models
+from .features import check_sha256, read_json_record
 from .files import write_atomically
-from .metrics import WEIGHTS_DIR, evaluate_images, sha256_of
+from .metrics import WEIGHTS_DIR, evaluate_images
 from .options import train_command
 from .utils import get_device
 
@@ -53,16 +54,31 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 def _read_cards(
     weights_dir: Path | None = None,
 ) -> dict[str, dict[str, Any]]:
-    path = (
-        Path(weights_dir if weights_dir is not None else WEIGHTS_DIR)
-        / CARDS_FILE
+    shipped = weights_dir is None
+    path = Path(WEIGHTS_DIR if shipped else weights_dir) / CARDS_FILE
+    if not path.exists():
+        return {}
+    return read_json_record(
+        path,
+        remedy="Reinstall gan-teach to restore the shipped model cards."
+        if shipped
+        else "Restore it from a backup, or move it away and export again.",
     )
-    return json.loads(path.read_text()) if path.exists() else {}
 
 
-def available() -> dict[str, dict[str, Any]]:
-    """The shipped generators: name -> model card (a dictionary of plain data)."""
-    return _read_cards()
+def available(
+    weights_dir: str | os.PathLike | None = None,
+) -> dict[str, dict[str, Any]]:
+    """The shipped generators: name -> model card (a dictionary of plain data).
+
+    Args:
+        weights_dir: another folder written by ``gan-teach export
+            --weights-dir``; default: the package's own.
+
+    Raises:
+        DamagedFileError: its ``pretrained.json`` is not valid JSON.
+    """
+    return _read_cards(weights_dir)
 
 
 def model_card(name: str) -> dict[str, Any]:
@@ -93,19 +109,21 @@ def load_generator(name: str, device: str | None = "cpu") -> nn.Module:
         raise FileNotFoundError(
             f"the weights of {name!r} are missing from {path}; reinstall gan-teach"
         )
-    digest = sha256_of(path)
-    if digest != card["sha256"]:
-        raise RuntimeError(
-            f"{path} has SHA-256 {digest}, but its model card records {card['sha256']}: the file was changed or "
-            "damaged. Reinstall gan-teach, or re-export it with gan-teach export."
-        )
+    check_sha256(
+        path,
+        card.get("sha256"),
+        record=f"its model card in {CARDS_FILE}",
+        remedy="Reinstall gan-teach, or re-export it with gan-teach export.",
+    )
     generator, _ = build_models(TrainConfig.from_dict(card["config"]))
     weights = torch.load(path, map_location="cpu", weights_only=True)
-    generator.load_state_dict(
+    load_weights(
+        generator,
         {
             key: value.float() if value.is_floating_point() else value
             for key, value in weights.items()
-        }
+        },
+        source=path,
     )
     generator.requires_grad_(False)
     return generator.to(get_device(device)).eval()

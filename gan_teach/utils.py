@@ -12,25 +12,51 @@ import torch
 from torch import nn
 
 __all__ = [
+    "MAX_SEED",
     "seed_everything",
     "get_device",
+    "available_devices",
     "fast_mode",
     "evaluating",
     "unwrap",
 ]
+
+# PyTorch's generators take 64-bit seeds; a larger one overflows.
+MAX_SEED = 2**64
 
 
 def seed_everything(seed: int) -> None:
     """Seed Python's ``random``, NumPy and PyTorch (CPU and every CUDA device).
 
     Args:
-        seed: any non-negative integer; the same seed gives the same run on the same machine.
+        seed: an integer in ``[0, 2**64)``; the same seed gives the same run on the same machine.
     """
-    if not isinstance(seed, int) or seed < 0:
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    if seed >= MAX_SEED:
+        raise ValueError(
+            f"seed must be below 2**64 = {MAX_SEED:,} (PyTorch's seeds are "
+            f"64-bit), got {seed:,}"
+        )
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)  # also seeds every CUDA device
+
+
+def available_devices() -> list[str]:
+    """The devices this machine can run on, as ``torch.device`` strings.
+
+    ``"cpu"`` always; ``"cuda"`` and ``"cuda:0"``, ``"cuda:1"``, ... for each
+    CUDA GPU PyTorch sees; ``"mps"`` on a Mac with Apple's Metal.
+    """
+    devices = ["cpu"]
+    if torch.cuda.is_available():
+        count = torch.cuda.device_count()
+        devices += ["cuda"] + [f"cuda:{index}" for index in range(count)]
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        devices.append("mps")
+    return devices
 
 
 def get_device(preferred: str | None = None) -> torch.device:
@@ -41,20 +67,52 @@ def get_device(preferred: str | None = None) -> torch.device:
 
     Returns:
         The chosen ``torch.device``.
+
+    Raises:
+        ValueError: ``preferred`` is not a device name (``"gpu0"``), not one
+            that computes (``"meta"``), or not on this machine (``"cuda"``
+            without a GPU); the message lists :func:`available_devices`.
     """
     if preferred is not None:
-        device = torch.device(preferred)
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(
-                f"device {preferred!r} was requested, but PyTorch sees no CUDA GPU here; use 'cpu'"
-            )
-        return device
+        return _checked_device(preferred)
     if torch.cuda.is_available():
         return torch.device("cuda")
     mps = getattr(torch.backends, "mps", None)
     if mps is not None and mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def _checked_device(name: str) -> torch.device:
+    """``torch.device(name)`` if this machine has it; ValueError otherwise."""
+    here = ", ".join(available_devices())
+    try:
+        device = torch.device(name)
+    except (RuntimeError, TypeError):
+        device = None
+    if device is None or device.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(
+            f"unknown device {name!r}: expected cpu, cuda, cuda:N or mps; "
+            f"this machine has {here}"
+        )
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device {name!r} was requested, but PyTorch sees no CUDA GPU "
+            f"here; this machine has {here}"
+        )
+    if device.type == "cuda" and device.index is not None:
+        if device.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device {name!r} was requested, but PyTorch sees "
+                f"{torch.cuda.device_count()} CUDA GPU(s); this machine "
+                f"has {here}"
+            )
+    if device.type == "mps" and "mps" not in available_devices():
+        raise ValueError(
+            f"device {name!r} was requested, but Apple's MPS is not "
+            f"available here; this machine has {here}"
+        )
+    return device
 
 
 def fast_mode() -> bool:

@@ -181,3 +181,33 @@ def test_load_checkpoint_generator_prefers_ema_and_is_in_eval_mode(
     generator, config = load_checkpoint_generator(path)
     assert not generator.training and config == state.config
     _assert_same_weights(generator, state.ema_generator)
+
+
+def test_weights_that_do_not_fit_their_config_are_named_in_one_line(
+    tmp_path,
+):
+    path = save_checkpoint(
+        create_state(TrainConfig(**TINY, steps=1)), tmp_path / "a.pt"
+    )
+    saved = torch.load(path, weights_only=True)
+    saved["config"]["width"] = 32  # the weights are width 16
+    torch.save(saved, path)
+    message = (
+        r"the generator weights do not fit the MLPGenerator its "
+        r"configuration builds: layer net.0.weight has shape \(16, 4\) in "
+        r"the file, but the network's is \(32, 4\) \(\d+ more layers"
+    )
+    for load in (load_checkpoint, load_checkpoint_generator):
+        with pytest.raises(CheckpointError, match=message) as refused:
+            load(path)
+        assert "\n" not in str(refused.value)
+    saved["config"]["width"] = 16
+    del saved["discriminator"]["hidden.0.weight"]
+    saved["discriminator"]["extra.bias"] = torch.zeros(1)
+    torch.save(saved, path)
+    with pytest.raises(
+        CheckpointError,
+        match=r"discriminator weights .* layer hidden.0.weight is missing "
+        r"from the file \(1 more layers",
+    ):
+        load_checkpoint(path)

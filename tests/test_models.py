@@ -134,6 +134,10 @@ def test_generate_is_reproducible_and_restores_mode():
     assert torch.allclose(
         truncated, truncated[:1].expand(10, 2)
     )  # all noise clamped to 0: one point
+    # A negative bound would set every entry to it: identical samples.
+    for bound in (-0.5, float("nan")):
+        with pytest.raises(ValueError, match="truncation must be a bound"):
+            generate(generator, 10, seed=5, truncation=bound)
 
 
 def test_mlp_generator_batch_norm_option():

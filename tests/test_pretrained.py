@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from gan_teach import TrainConfig, pretrained, train
+from gan_teach.features import DamagedFileError
 from gan_teach.metrics import (
     WEIGHTS_DIR,
     read_classifier_records,
@@ -187,3 +188,26 @@ def test_shipped_mnist_generators_fid_matches_their_cards():
             load_generator(name), "mnist", num_samples=10_000, seed=0
         )
         assert measured["fid"] == pytest.approx(card["fid"], abs=0.05), name
+
+
+def test_a_damaged_model_card_file_says_which_file_and_to_reinstall(
+    tmp_path, monkeypatch
+):
+    copy = tmp_path / "weights"
+    shutil.copytree(WEIGHTS_DIR, copy)
+    (copy / "pretrained.json").write_text('{"mnist-dcgan": {"file": ')
+    monkeypatch.setattr(pretrained, "WEIGHTS_DIR", copy)
+    for read in (available, lambda: load_generator("mnist-dcgan")):
+        with pytest.raises(DamagedFileError) as refused:
+            read()
+        message = str(refused.value)
+        assert str(copy / "pretrained.json") in message
+        assert "Reinstall gan-teach" in message and "\n" not in message
+    (copy / "pretrained.json").write_text("[1, 2]")
+    with pytest.raises(DamagedFileError, match="JSON list, not the object"):
+        available()
+    mine = tmp_path / "mine"  # a folder of one's own exports: no reinstall
+    mine.mkdir()
+    (mine / "pretrained.json").write_text("{")
+    with pytest.raises(DamagedFileError, match="move it away"):
+        available(mine)

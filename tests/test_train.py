@@ -473,3 +473,23 @@ def test_snapshots_by_callback_equal_checkpoint_and_resume(tmp_path):
             resumed[steps].parameters(), watched[steps].parameters()
         ):
             assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("lr_generator", "0.001", "lr_generator must be a finite number"),
+        ("lr_discriminator", float("inf"), "lr_discriminator must be a finite"),
+        ("r1_gamma", float("nan"), "r1_gamma must be a finite number"),
+        ("r1_gamma", float("inf"), "r1_gamma must be a finite number"),
+        ("ema_decay", "0.999", "ema_decay must be a finite number"),
+        ("width", True, "width must be a positive integer"),
+        ("seed", 2**64, r"seed must be an integer in \[0, 2\*\*64\)"),
+        ("seed", -1, r"seed must be an integer in \[0, 2\*\*64\)"),
+    ],
+)  # fmt: skip
+def test_config_names_the_field_of_a_bad_number(field, value, message):
+    config = TrainConfig(dataset="ring", steps=1)
+    setattr(config, field, value)
+    with pytest.raises(ValueError, match=message):
+        config.resolve()

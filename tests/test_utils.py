@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from gan_teach import fast_mode, get_device, seed_everything
+from gan_teach.utils import available_devices
 
 
 def test_seed_everything_seeds_every_generator():
@@ -48,3 +49,34 @@ def test_fast_mode_follows_ci_and_override(monkeypatch, ci, fast, expected):
         else:
             monkeypatch.setenv(name, value)
     assert fast_mode() is expected
+
+
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        (
+            "gpu0",
+            "unknown device 'gpu0': expected cpu, cuda, cuda:N or mps",
+        ),
+        ("meta", "unknown device 'meta'"),
+        ("cuda:99", "was requested, but PyTorch sees"),
+    ],
+)
+def test_get_device_refuses_what_this_machine_lacks(name, message):
+    with pytest.raises(ValueError, match=message) as refused:
+        get_device(name)
+    assert "this machine has cpu" in str(refused.value)
+    assert available_devices()[0] == "cpu"
+
+
+def test_get_device_refuses_mps_where_there_is_none():
+    if "mps" in available_devices():
+        pytest.skip("this machine has Apple's MPS")
+    with pytest.raises(ValueError, match="MPS is not available"):
+        get_device("mps")
+
+
+def test_seed_everything_refuses_seeds_beyond_64_bits():
+    seed_everything(2**64 - 1)  # the largest PyTorch takes
+    with pytest.raises(ValueError, match="below 2\\*\\*64"):
+        seed_everything(2**64)

@@ -232,6 +232,13 @@ def slerp(z0: torch.Tensor, z1: torch.Tensor, t: float) -> torch.Tensor:
     tensor([0.7071, 0.7071])
     """
     norm0, norm1 = z0.norm(), z1.norm()
+    if norm0 == 0 or norm1 == 0:
+        # A zero vector has no direction, so no great circle starts there.
+        raise ValueError(
+            "slerp needs two non-zero vectors (a zero vector has no "
+            f"direction), got norms {float(norm0):g} and {float(norm1):g}; "
+            "use lerp to move from or to the origin"
+        )
     cosine = torch.clamp(torch.dot(z0 / norm0, z1 / norm1), -1.0, 1.0)
     if cosine > 1 - 1e-6:  # parallel up to rounding: the arc is a line
         return lerp(z0, z1, t)

@@ -80,6 +80,11 @@ def test_slerp_keeps_norms_typical_and_lerp_dips():
     assert latent.norms_along(slerp_path).shape == (9,)
     with pytest.raises(ValueError, match="opposite directions"):
         latent.slerp(z0, -z0, 0.5)
+    # A zero vector has no direction (it gave NaN before).
+    with pytest.raises(ValueError, match="two non-zero vectors"):
+        latent.slerp(torch.zeros(d), z1, 0.5)
+    with pytest.raises(ValueError, match="use lerp"):
+        latent.interpolate(z0, torch.zeros(d), 5)
 
 
 def test_attribute_direction_increases_the_attribute():
