@@ -38,6 +38,7 @@ from .config import TrainConfig
 from .data import is_image_dataset, toy_distribution
 from .diversity import diversity_metrics
 from .engine import rank
+from .files import write_atomically
 from .metrics import evaluate_images, toy_metrics
 from .models import generate, is_conditional
 from .options import add_config_options, given_settings
@@ -244,26 +245,44 @@ def _sample_file(
             "the generator drew NaN or infinite samples: its run diverged; "
             "sample an earlier checkpoint"
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".npy":
-        np.save(path, samples.numpy())
+
+        def write(file) -> None:
+            np.save(file, samples.numpy())
+
     elif is_image_dataset(config.dataset):
-        # A conditional generator's samples cycle through the classes: one column per class.
+        # A conditional generator's samples cycle through the classes: one
+        # column per class.
         columns = (
             generator.num_classes
             if is_conditional(generator)
             else max(1, int(count**0.5))
         )
-        save_image(
-            samples, path, nrow=columns, normalize=True, value_range=(-1, 1)
-        )
+
+        def write(file) -> None:
+            save_image(
+                samples,
+                file,
+                format="png",
+                nrow=columns,
+                normalize=True,
+                value_range=(-1, 1),
+            )
+
     else:
         axes = plot_toy(
             samples,
             toy_distribution(config.dataset),
             ax=Figure().add_subplot(),
         )
-        axes.figure.savefig(path, dpi=100, bbox_inches="tight")
+
+        def write(file) -> None:
+            axes.figure.savefig(
+                file, format="png", dpi=100, bbox_inches="tight"
+            )
+
+    # all or nothing: a full disk or Ctrl-C never leaves half a file at --out
+    write_atomically(path, write)
 
 
 def _toy_report(

@@ -528,6 +528,43 @@ def test_a_full_disk_keeps_the_previous_checkpoint(
     assert read_checkpoint(checkpoint)["step"] == 4
 
 
+@pytest.mark.parametrize("suffix", [".npy", ".png"])
+def test_a_full_disk_while_sampling_leaves_no_half_file(
+    suffix, tmp_path, monkeypatch, capsys
+):
+    out = tmp_path / "run"
+    assert train_toy(out, "--steps", "2") == 0
+    samples = tmp_path / f"samples{suffix}"
+    samples.write_bytes(b"the previous samples")
+    before = snapshot(tmp_path)
+    capsys.readouterr()
+    import numpy
+    from matplotlib.figure import Figure
+
+    def write_until_the_disk_is_full(file, *args, **kwargs):
+        file.write(b"half a file")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(numpy, "save", write_until_the_disk_is_full)
+    monkeypatch.setattr(
+        Figure,
+        "savefig",
+        lambda self, file, **kw: write_until_the_disk_is_full(file),
+    )
+    status = main(
+        [
+            "sample",
+            "--checkpoint",
+            str(out / "checkpoint.pt"),
+            "--out",
+            str(samples),
+        ]
+    )
+    assert status == 1
+    assert "could not write" in one_line_error(capsys)
+    assert snapshot(tmp_path) == before  # the old file whole, no .tmp
+
+
 def test_new_files_get_the_umasks_mode(tmp_path):
     previous = os.umask(0o022)
     try:
