@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..cli import run
-from .grading import grade_folder, write_csv
+from .grading import NOTEBOOK_TIMEOUT, grade_folder
 from .student import make_student_edition
 
 __all__ = ["main", "build_parser"]
@@ -61,7 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout",
         type=int,
         default=300,
-        help="seconds per cell (default: 300)",
+        help="seconds per cell, and for the checks (default: 300)",
+    )
+    grade.add_argument(
+        "--notebook-timeout",
+        type=int,
+        default=NOTEBOOK_TIMEOUT,
+        help=f"seconds per notebook, then its kernel is killed (default: {NOTEBOOK_TIMEOUT})",
     )
     grade.add_argument(
         "--full",
@@ -79,12 +85,25 @@ def _student_edition(args: argparse.Namespace) -> None:
 
 
 def _grade(args: argparse.Namespace) -> None:
-    if args.timeout < 1:
-        raise ValueError(
-            f"--timeout must be a positive number of seconds, got {args.timeout}"
+    for option, value in [
+        ("--timeout", args.timeout),
+        ("--notebook-timeout", args.notebook_timeout),
+    ]:
+        if value < 1:
+            raise ValueError(
+                f"{option} must be a positive number of seconds, got {value}"
+            )
+    try:
+        grades = grade_folder(
+            args.folder,
+            args.out,
+            timeout=args.timeout,
+            notebook_timeout=args.notebook_timeout,
+            full=args.full,
         )
-    grades = grade_folder(args.folder, timeout=args.timeout, full=args.full)
-    write_csv(grades, args.out, root=args.folder)
+    except KeyboardInterrupt:
+        print(f"interrupted: {args.out} holds the rows graded so far")
+        raise
     passed, checks = (
         sum(g.score for g in grades),
         sum(g.max_score for g in grades),
