@@ -23,6 +23,8 @@ grader protects against and what it does not.
 from __future__ import annotations
 
 import csv
+import os
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -338,13 +340,13 @@ def grade_folder(
     paths = _submission_paths(
         folder, Path(out) if out is not None else None
     )
-    file, writer = (None, None)
+    submissions = [read_submission(path) for path in paths]
+    labels = _labels([submission.chapter for submission in submissions])
+    file, writer = (
+        open_grades(out, labels) if out is not None else (None, None)
+    )
+    grades: list[NotebookGrade] = []
     try:
-        submissions = [read_submission(path) for path in paths]
-        labels = _labels([submission.chapter for submission in submissions])
-        if out is not None:
-            file, writer = open_grades(out, labels)
-        grades = []
         for submission in submissions:
             grade = grade_submission(
                 submission,
@@ -364,7 +366,27 @@ def grade_folder(
     finally:
         if file is not None:
             file.close()
+            # A submission may have deleted or changed the CSV while it ran (it is the students'
+            # code): write it again, whole, from the grades in memory.
+            try:
+                _rewrite(Path(out), grades, labels, folder)
+            except (OSError, ValueError) as error:
+                print(
+                    f"could not write {out} again after grading: {error}",
+                    file=sys.stderr,
+                )
     return grades
+
+
+def _rewrite(
+    out: Path, grades: list[NotebookGrade], labels: list[str], root: Path
+) -> None:
+    temporary = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    file, writer = open_grades(temporary, labels)
+    with file:
+        for grade in grades:
+            writer.writerow(_row(grade, labels, root))
+    os.replace(temporary, out)
 
 
 def write_csv(

@@ -1,0 +1,64 @@
+"""Helper processes end when told to, with everything they started, even if they ignore signals."""
+
+import os
+import sys
+import time
+
+from gan_teach.course.processes import run_process_group
+
+STUBBORN = """
+import pathlib, signal, subprocess, sys, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+child = subprocess.Popen(["sleep", "600"])
+pathlib.Path(sys.argv[1]).write_text(str(child.pid))
+while True:
+    time.sleep(0.01)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as file:  # a zombie has ended
+        return file.read().split(")")[-1].split()[0] != "Z"
+
+
+def test_a_process_that_ignores_signals_is_killed_with_its_children(
+    tmp_path,
+):
+    pid_file = tmp_path / "child.pid"
+    started = time.monotonic()
+    finished = run_process_group(
+        [sys.executable, "-c", STUBBORN, str(pid_file)],
+        timeout=15,  # time enough to start on a busy machine
+        cwd=tmp_path,
+    )
+    assert finished.timed_out and finished.returncode is None
+    assert (
+        time.monotonic() - started < 15 + 5 + 10
+    )  # the grace, then SIGKILL
+    child = int(pid_file.read_text())
+    deadline = time.monotonic() + 10
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(child)
+
+
+def test_a_process_that_ends_reports_its_status(tmp_path):
+    out = tmp_path / "out.txt"
+    finished = run_process_group(
+        [
+            sys.executable,
+            "-c",
+            "import sys; print(sys.stdin.read()); sys.exit(3)",
+        ],
+        timeout=60,
+        cwd=tmp_path,
+        stdin_text="hello",
+        stdout=out,
+    )
+    assert (finished.returncode, finished.timed_out) == (3, False)
+    assert out.read_text() == "hello\n"
