@@ -5,10 +5,8 @@ result or patch a module. So the checks never run there. This module is the othe
 process, started by the grader in an empty folder, imports the chapter's checks from the installed
 package *first*, then defines the submission's functions from the statements that
 :func:`gan_teach.course.extraction.checked_source` keeps, and runs each check once. It reports the
-results on a line that starts with a random token the grader passed on stdin, so that a function
-that prints cannot fake the report by accident or by a plain ``print``.
-
-``python -m gan_teach.course.checker`` reads ``{"chapter", "statements", "token"}`` as JSON on stdin.
+results on a line that starts with a random token the grader passed in a request file (deleted once
+read), so that a function that prints cannot fake the report by accident or by a plain ``print``.
 """
 
 from __future__ import annotations
@@ -30,8 +28,8 @@ from .registry import exercises_of
 
 __all__ = ["run_checks", "define", "check_submission", "main"]
 
-# Seconds a check process may take to start (Python, torch, the checks) on top of --timeout.
-START_SECONDS = 30
+# Seconds a check process may take to start (Python, torch, the checks) before --timeout counts.
+START_SECONDS = 300
 
 _NAME_HINT = (
     " (the grader re-runs only the notebook's imports, functions, classes and"
@@ -127,11 +125,18 @@ def define(statements: list[str]) -> tuple[dict[str, Any], list[str]]:
 
 
 def main() -> int:
-    """Read a request on stdin, check the submission, print the token and the results as JSON."""
-    request = json.loads(sys.stdin.read())
+    """``python -m gan_teach.course.checker REQUEST``: check, print the token and the results.
+
+    ``REQUEST`` is a JSON file ``{"chapter", "statements", "token"}``, deleted once read. The file
+    ``ready`` is created in the working folder when the checks are imported, before any of the
+    student's code is defined.
+    """
+    request_path = Path(sys.argv[1])
+    request = json.loads(request_path.read_text(encoding="utf-8"))
+    request_path.unlink()
     token = request.pop("token")
     report = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
-    # The folder we run in is the grader's empty one; never import from it.
+    # The folder we run in is the grader's own; never import from it.
     sys.path[:] = [
         entry for entry in sys.path if entry not in ("", os.getcwd())
     ]
@@ -140,6 +145,7 @@ def main() -> int:
         exercise.label: exercise.check()
         for exercise in exercises_of(chapter)
     }  # imported before any of the student's code exists
+    Path("ready").touch()
     with contextlib.redirect_stdout(io.StringIO()):
         namespace, _ = define(request["statements"])
     results = run_checks(chapter, namespace, checks)
@@ -160,25 +166,39 @@ def check_submission(
         chapter: the submission's chapter.
         statements: what :func:`gan_teach.course.extraction.checked_source` kept of it.
         folder: an empty folder of the grader's own (it runs there, and keeps its output there).
-        timeout: seconds for the checks, on top of :data:`START_SECONDS` to start.
+        timeout: seconds for the checks, counted once the process has imported them (which may
+            take up to :data:`START_SECONDS` on a busy machine).
 
     Returns:
         ``(label -> passed, problems in words)``, with every exercise of the chapter as a label.
     """
     token = secrets.token_hex(16)
     folder.mkdir()
-    output = folder / "stdout.txt"
-    finished = run_process_group(
-        [sys.executable, "-m", "gan_teach.course.checker"],
-        timeout=timeout + START_SECONDS,
-        cwd=folder,
-        stdin_text=json.dumps(
+    work, private = folder / "work", folder / "grader"
+    work.mkdir()
+    private.mkdir()
+    request = private / "request.json"
+    request.write_text(
+        json.dumps(
             {"chapter": chapter, "statements": statements, "token": token}
         ),
+        encoding="utf-8",
+    )
+    output = private / "stdout.txt"
+    finished = run_process_group(
+        [sys.executable, "-m", "gan_teach.course.checker", str(request)],
+        timeout=timeout,
+        cwd=work,
+        ready=work / "ready",
+        start_timeout=START_SECONDS,
         stdout=output,
-        stderr=folder / "stderr.txt",
+        stderr=private / "stderr.txt",
     )
     passed = {exercise.label: False for exercise in exercises_of(chapter)}
+    if not finished.started:
+        return passed, [
+            f"the check process did not start within {START_SECONDS} s (is the machine overloaded?)"
+        ]
     if finished.timed_out:
         return passed, [
             f"checking the exercises ran longer than {timeout} s (does a function of yours loop?)"
@@ -193,7 +213,7 @@ def check_submission(
         if not isinstance(results, dict):
             raise ValueError("the report is not a table")
     except ValueError:
-        last = last_line(folder / "stderr.txt")
+        last = last_line(private / "stderr.txt")
         return passed, [
             "the checks did not report (did a function of yours end the check process?)"
             + (f": {short(last)}" if last else "")

@@ -28,6 +28,7 @@ from .processes import last_line, run_process_group, short
 __all__ = ["Execution", "execute_submission", "main"]
 
 _REPORT = "report.json"
+_START_SECONDS = 300  # for the kernel to start on a busy machine
 
 
 @dataclass
@@ -68,6 +69,7 @@ async def _run_cells(
         allow_errors=True,
         interrupt_on_timeout=False,  # a cell may ignore SIGINT: kill instead
         shutdown_kernel="immediate",
+        startup_timeout=_START_SECONDS,
         resources={"metadata": {"path": cwd}},
     )
     group: list[int] = []

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,10 +38,12 @@ class Finished:
     Attributes:
         returncode: its exit status, or None when it was stopped at the time limit.
         timed_out: True when it ran past the limit and its group was killed.
+        started: False when it did not even get ready in time (see ``ready``).
     """
 
     returncode: int | None
     timed_out: bool
+    started: bool = True
 
 
 def _signal_group(group: int, signum: int) -> None:
@@ -64,26 +67,41 @@ def stop_group(
     process.wait()
 
 
+def _wait_until_ready(
+    process: subprocess.Popen, ready: Path, start_timeout: float
+) -> bool:
+    """Wait until ``ready`` exists or the process ends; False if neither came in time."""
+    deadline = time.monotonic() + start_timeout
+    while not ready.exists() and process.poll() is None:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def run_process_group(
     command: Sequence[str],
     *,
     timeout: float,
     cwd: Path,
-    stdin_text: str = "",
     stdout: Path | None = None,
     stderr: Path | None = None,
     env: dict[str, str] | None = None,
+    ready: Path | None = None,
+    start_timeout: float = 0.0,
 ) -> Finished:
     """Run ``command`` in a new session and wait at most ``timeout`` seconds for it.
 
     Args:
         command: the program and its arguments.
-        timeout: wall-clock seconds before the group is killed.
+        timeout: wall-clock seconds before the group is killed (after ``ready``, if given).
         cwd: the folder it runs in.
-        stdin_text: written to its standard input, which is then closed.
         stdout: a file for its standard output (default: discarded).
         stderr: a file for its standard error (default: discarded).
         env: its environment (default: this process's).
+        ready: a file the process creates when it has started (imports done): ``timeout``
+            counts from then, so that a slow start on a busy machine is not a timeout.
+        start_timeout: seconds to wait for ``ready``.
 
     Returns:
         A :class:`Finished`. On Ctrl-C (KeyboardInterrupt) the group is killed and the
@@ -95,7 +113,7 @@ def run_process_group(
     ):
         process = subprocess.Popen(
             list(command),
-            stdin=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=err,
             cwd=cwd,
@@ -103,10 +121,12 @@ def run_process_group(
             start_new_session=True,
         )
         try:
+            if ready is not None and not _wait_until_ready(
+                process, ready, start_timeout
+            ):
+                return Finished(None, timed_out=True, started=False)
             try:
-                process.communicate(
-                    stdin_text.encode("utf-8"), timeout=timeout
-                )
+                process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 return Finished(None, timed_out=True)
             return Finished(process.returncode, timed_out=False)
