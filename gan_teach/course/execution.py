@@ -29,6 +29,7 @@ __all__ = ["Execution", "execute_submission", "main"]
 
 _REPORT = "report.json"
 _START_SECONDS = 300  # for the kernel to start on a busy machine
+_STATUSES = ("ok", "errors", "timeout", "kernel died")
 
 
 @dataclass
@@ -84,6 +85,7 @@ async def _run_cells(
         async with client.async_setup_kernel():
             pgid = getattr(client.km.provisioner, "pgid", None)
             group.extend([pgid] if pgid else [])
+            report["kernel_group"] = pgid
             asyncio.get_running_loop().add_signal_handler(
                 signal.SIGTERM, stop
             )
@@ -180,29 +182,27 @@ def execute_submission(
     private.mkdir()
     nbformat.write(notebook, work / "submission.ipynb")
     report_path = private / _REPORT
-    finished = run_process_group(
-        [
-            sys.executable,
-            "-m",
-            "gan_teach.course.execution",
-            str(work / "submission.ipynb"),
-            str(report_path),
-            str(cell_timeout),
-        ],
-        timeout=notebook_timeout,
-        cwd=work,
-        stderr=private / "stderr.txt",
-        env={**os.environ, "GAN_TEACH_FAST": "1" if fast else "0"},
-    )
     try:
-        report = json.loads(report_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        report = None
-    execution = (
-        Execution(report["status"], list(report["problems"]))
-        if report
-        else Execution()
-    )
+        finished = run_process_group(
+            [
+                sys.executable,
+                "-m",
+                "gan_teach.course.execution",
+                str(work / "submission.ipynb"),
+                str(report_path),
+                str(cell_timeout),
+            ],
+            timeout=notebook_timeout,
+            cwd=work,
+            stderr=private / "stderr.txt",
+            env={**os.environ, "GAN_TEACH_FAST": "1" if fast else "0"},
+        )
+    finally:  # the helper kills its kernel; should the helper itself have been killed, do it here
+        report = _read_report(report_path)
+        group = (report or {}).get("kernel_group")
+        if isinstance(group, int) and group > 1 and group != os.getpgrp():
+            stop_kernel_group([group])
+    execution = _execution(report)
     if finished.timed_out:
         running = (report or {}).get("running")
         where = (
@@ -221,6 +221,32 @@ def execute_submission(
             f"the notebook runner failed: {short(last) or 'no report'}"
         )
     return execution
+
+
+def _execution(report: dict[str, Any] | None) -> Execution:
+    """The report's status and problems, as far as they make sense (the kernel could reach it).
+
+    >>> _execution({"status": "all passed!", "problems": [3, "cell 1 raised X"]})
+    Execution(status='errors', problems=['cell 1 raised X'])
+    """
+    if report is None:
+        return Execution()
+    status = report.get("status")
+    problems = report.get("problems")
+    return Execution(
+        status if status in _STATUSES else "errors",
+        [short(problem) for problem in problems if isinstance(problem, str)]
+        if isinstance(problems, list)
+        else [],
+    )
+
+
+def _read_report(path: Path) -> dict[str, Any] | None:
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return report if isinstance(report, dict) else None
 
 
 if __name__ == "__main__":

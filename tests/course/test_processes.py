@@ -50,15 +50,32 @@ def test_a_process_that_ignores_signals_is_killed_with_its_children(
 def test_a_process_that_ends_reports_its_status(tmp_path):
     out = tmp_path / "out.txt"
     finished = run_process_group(
-        [
-            sys.executable,
-            "-c",
-            "import sys; print(sys.stdin.read()); sys.exit(3)",
-        ],
+        [sys.executable, "-c", "import sys; print('hi'); sys.exit(3)"],
         timeout=60,
         cwd=tmp_path,
-        stdin_text="hello",
         stdout=out,
     )
     assert (finished.returncode, finished.timed_out) == (3, False)
-    assert out.read_text() == "hello\n"
+    assert out.read_text() == "hi\n"
+
+
+def test_the_time_limit_counts_from_when_the_process_is_ready(tmp_path):
+    slow_start = (
+        "import pathlib, time; time.sleep(3); pathlib.Path('ready').touch()"
+    )
+    finished = run_process_group(
+        [sys.executable, "-c", slow_start + "; time.sleep(1)"],
+        timeout=30,
+        cwd=tmp_path,
+        ready=tmp_path / "ready",
+        start_timeout=120,
+    )
+    assert (finished.returncode, finished.timed_out) == (0, False)
+    never_ready = run_process_group(
+        [sys.executable, "-c", "import time; time.sleep(600)"],
+        timeout=600,
+        cwd=tmp_path,
+        ready=tmp_path / "never",
+        start_timeout=2,
+    )
+    assert (never_ready.timed_out, never_ready.started) == (True, False)
