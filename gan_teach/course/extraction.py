@@ -50,8 +50,8 @@ def _parse(source: str) -> ast.Module | None:
     ]
     try:
         return ast.parse("\n".join(lines))
-    except (SyntaxError, ValueError):
-        return None
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None  # not Python, or nested too deeply to read
 
 
 def _root(node: ast.expr) -> str | None:
@@ -195,6 +195,10 @@ def checked_source(notebook: Any) -> list[str]:
             if isinstance(statement, ast.Try):
                 # try: import x / except ImportError: ... (the book's first cell): its imports
                 statements[:0] = statement.body
-            elif _kept(statement, imported):
-                kept.append(ast.unparse(statement))
+            else:
+                try:
+                    if _kept(statement, imported):
+                        kept.append(ast.unparse(statement))
+                except RecursionError:
+                    continue  # an expression nested too deeply to write back
     return kept

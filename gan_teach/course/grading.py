@@ -177,21 +177,31 @@ def grade_submission(
             path, chapter, status, reason=submission.problem
         )
     labels = [exercise.label for exercise in exercises_of(chapter)]
-    with tempfile.TemporaryDirectory(
-        prefix="gan-teach-grade-", ignore_cleanup_errors=True
-    ) as folder:
-        execution = execute_submission(
-            submission.notebook,
-            Path(folder),
-            cell_timeout=timeout,
-            notebook_timeout=notebook_timeout,
-            fast=not full,
-        )
-        passed, problems = check_submission(
+    try:
+        with tempfile.TemporaryDirectory(
+            prefix="gan-teach-grade-", ignore_cleanup_errors=True
+        ) as folder:
+            execution = execute_submission(
+                submission.notebook,
+                Path(folder),
+                cell_timeout=timeout,
+                notebook_timeout=notebook_timeout,
+                fast=not full,
+            )
+            passed, problems = check_submission(
+                chapter,
+                checked_source(submission.notebook),
+                Path(folder) / "checks",
+                timeout=timeout,
+            )
+    except Exception as error:  # noqa: BLE001 - e.g. a full disk: this row says so, the batch goes on
+        return NotebookGrade(
+            path,
             chapter,
-            checked_source(submission.notebook),
-            Path(folder) / "checks",
-            timeout=timeout,
+            "errors",
+            max_score=len(labels),
+            results=dict.fromkeys(labels, False),
+            reason=f"the grader could not grade this notebook: {type(error).__name__}: {short(error)}",
         )
     results = {label: passed[label] is True for label in labels}
     return NotebookGrade(

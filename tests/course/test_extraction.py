@@ -92,3 +92,8 @@ def test_every_solution_in_the_book_passes_and_every_starter_fails(chapter):
     student, _ = strip_solutions(notebook)
     starter = run_checks(chapter, define(checked_source(student))[0])
     assert not any(result["passed"] for result in starter.values()), starter
+
+
+def test_code_nested_too_deeply_is_left_out_not_a_crash():
+    deep = "x = " + "(" * 5000 + "1" + ")" * 5000
+    assert _kept("import math", deep) == ["import math"]
