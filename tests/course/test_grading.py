@@ -136,11 +136,13 @@ def graded(tmp_path_factory):
             "--out",
             str(out),
             "--timeout",
-            "300",
+            "1200",  # generous: fast-mode training on a loaded 2-core machine
+            "--notebook-timeout",
+            "3600",
         ],
         capture_output=True,
         text=True,
-        timeout=1800,
+        timeout=4 * 3600,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     with out.open(encoding="utf-8") as file:
