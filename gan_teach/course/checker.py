@@ -18,6 +18,7 @@ import json
 import os
 import secrets
 import sys
+import types
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -106,7 +107,11 @@ def define(statements: list[str]) -> tuple[dict[str, Any], list[str]]:
     >>> namespace["f"](), problems
     (2, ["ModuleNotFoundError: No module named 'no_such_module'"])
     """
-    namespace: dict[str, Any] = {"__name__": "submission"}
+    module = types.ModuleType(
+        "submission"
+    )  # dataclasses look their module up
+    sys.modules[module.__name__] = module
+    namespace: dict[str, Any] = module.__dict__
     problems = []
     flags = __future__.annotations.compiler_flag
     for statement in statements:

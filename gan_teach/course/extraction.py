@@ -17,6 +17,8 @@ from typing import Any
 
 __all__ = ["code_cells", "checked_source"]
 
+# Builtin decorators that only wrap a function; like imported names until a notebook rebinds them.
+_SAFE_BUILTINS = ("property", "staticmethod", "classmethod")
 # Class attributes that run code when a class is made (by a later subclass, or on its attributes).
 _CREATION_HOOKS = {"__init_subclass__", "__set_name__", "__class_getitem__"}
 
@@ -117,24 +119,48 @@ def _kept_assignment(node: ast.stmt) -> bool:
     ) and (_constant(value) or _root(value) is not None)
 
 
+def _bound(node: ast.stmt) -> list[str]:
+    """The names a kept definition or assignment binds."""
+    if isinstance(node, ast.Assign):
+        return [
+            target.id
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        ]
+    if isinstance(node, ast.AnnAssign) and isinstance(
+        node.target, ast.Name
+    ):
+        return [node.target.id]
+    return [getattr(node, "name", "")]
+
+
 def _kept_class(node: ast.ClassDef, imported: set[str]) -> bool:
-    if node.keywords or node.decorator_list:
-        return False  # a metaclass or a decorator runs code when the class is made
+    if node.keywords:
+        return False  # a metaclass runs code when the class is made
+    if not all(_imported_call(d, imported) for d in node.decorator_list):
+        return False
     if not all(_root(base) is not None for base in node.bases):
         return False
+    # Names bound in the class body hide the module's for the decorators and defaults after them.
+    scope = set(imported)
     for statement in node.body:
         if isinstance(statement, ast.Pass) or (
             isinstance(statement, ast.Expr)
             and isinstance(statement.value, ast.Constant)
         ):
             continue  # pass, or the docstring
+        if isinstance(statement, ast.AnnAssign) and statement.value is None:
+            if isinstance(statement.target, ast.Name):
+                continue  # a field's annotation (a dataclass): never evaluated
+            return False
         if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
             if statement.name in _CREATION_HOOKS or not _kept_function(
-                statement, imported
+                statement, scope
             ):
                 return False
         elif not _kept_assignment(statement):
             return False
+        scope.difference_update(_bound(statement))
     return True
 
 
@@ -157,12 +183,7 @@ def _kept(node: ast.stmt, imported: set[str]) -> bool:
     if (
         kept
     ):  # the name now holds the student's object, not an installed one
-        for target in getattr(node, "targets", None) or [node]:
-            imported.discard(
-                getattr(target, "id", getattr(target, "name", ""))
-            )
-        if isinstance(node, ast.AnnAssign):
-            imported.discard(node.target.id)
+        imported.difference_update(_bound(node))
     return kept
 
 
@@ -184,7 +205,9 @@ def checked_source(notebook: Any) -> list[str]:
     ['import math', 'LIMIT = 3', 'def my_area(r, scale=1.0):\\n    return math.pi * r * r * scale']
     """
     kept: list[str] = []
-    imported: set[str] = set()
+    imported = set(
+        _SAFE_BUILTINS
+    )  # installed code, until the notebook rebinds a name
     for source in code_cells(notebook):
         tree = _parse(source)
         if tree is None:

@@ -56,13 +56,16 @@ def test_definitions_are_kept_and_everything_else_left_out():
         "class Base:\n    hook = print('made')",
         "x = patch()",
         "x = [patch() for _ in range(2)]",
+        # a name that no longer means the installed function it looks like
+        "property = patch\nclass A:\n    @property\n    def f(self):\n        return 1",
+        "import torch\nclass A:\n    torch = patch\n    @torch.no_grad()\n    def f(self):\n        return 1",
     ],
 )
 def test_nothing_that_runs_code_at_definition_time_is_kept(forgery):
     kept = _kept(forgery)
     for statement in kept:
         assert statement.startswith(
-            ("import", "def patch", "class Meta")
+            ("import", "def patch", "class Meta", "property = patch")
         ), statement
 
 
@@ -97,3 +100,20 @@ def test_every_solution_in_the_book_passes_and_every_starter_fails(chapter):
 def test_code_nested_too_deeply_is_left_out_not_a_crash():
     deep = "x = " + "(" * 5000 + "1" + ")" * 5000
     assert _kept("import math", deep) == ["import math"]
+
+
+def test_honest_helpers_are_kept():
+    kept = _kept(
+        "import torch\nfrom dataclasses import dataclass",
+        "@dataclass(frozen=True)\nclass Sizes:\n    side: int\n    channels: int = 3",
+        "class Head(torch.nn.Module):\n    @property\n    def width(self):\n        return 1\n"
+        "    @staticmethod\n    def make():\n        return 2\n    @torch.no_grad()\n    def forward(self, x):\n        return x",
+    )
+    assert [statement.split("\n")[0] for statement in kept] == [
+        "import torch",
+        "from dataclasses import dataclass",
+        "@dataclass(frozen=True)",
+        "class Head(torch.nn.Module):",
+    ]
+    namespace, problems = define(kept)
+    assert problems == [] and namespace["Sizes"](4).channels == 3
