@@ -30,6 +30,7 @@ __all__ = ["Execution", "execute_submission", "main"]
 _REPORT = "report.json"
 _START_SECONDS = 300  # for the kernel to start on a busy machine
 _STATUSES = ("ok", "errors", "timeout", "kernel died")
+_PROBLEMS_SHOWN = 5  # a reason names at most this many failing cells
 
 
 @dataclass
@@ -75,9 +76,8 @@ async def _run_cells(
     )
     group: list[int] = []
 
-    def stop(
-        *_: Any,
-    ) -> None:  # SIGTERM from the grader: take the kernel down first
+    def stop(*_: Any) -> None:
+        # SIGTERM from the grader (time limit, Ctrl-C): take the kernel down first.
         stop_kernel_group(group)
         os._exit(143)
 
@@ -228,17 +228,22 @@ def _execution(report: dict[str, Any] | None) -> Execution:
 
     >>> _execution({"status": "all passed!", "problems": [3, "cell 1 raised X"]})
     Execution(status='errors', problems=['cell 1 raised X'])
+    >>> _execution({"status": "errors", "problems": ["a"] * 8}).problems[-1]
+    'and 3 more'
     """
     if report is None:
         return Execution()
     status = report.get("status")
     problems = report.get("problems")
-    return Execution(
-        status if status in _STATUSES else "errors",
+    problems = (
         [short(problem) for problem in problems if isinstance(problem, str)]
         if isinstance(problems, list)
-        else [],
+        else []
     )
+    if len(problems) > _PROBLEMS_SHOWN:  # a notebook where every cell fails
+        more = len(problems) - _PROBLEMS_SHOWN
+        problems = [*problems[:_PROBLEMS_SHOWN], f"and {more} more"]
+    return Execution(status if status in _STATUSES else "errors", problems)
 
 
 def _read_report(path: Path) -> dict[str, Any] | None:
