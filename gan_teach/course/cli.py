@@ -17,6 +17,10 @@ from .student import make_student_edition
 
 __all__ = ["main", "build_parser"]
 
+_WEEK = (
+    7 * 24 * 3600
+)  # the longest time limit: longer ones overflow the kernel client's clock
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the instructors' commands."""
@@ -89,9 +93,9 @@ def _grade(args: argparse.Namespace) -> None:
         ("--timeout", args.timeout),
         ("--notebook-timeout", args.notebook_timeout),
     ]:
-        if value < 1:
+        if not 1 <= value <= _WEEK:
             raise ValueError(
-                f"{option} must be a positive number of seconds, got {value}"
+                f"{option} must be a number of seconds from 1 to {_WEEK} (a week), got {value}"
             )
     try:
         grades = grade_folder(

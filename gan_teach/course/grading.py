@@ -308,6 +308,10 @@ def _row(
 
 
 def _submission_paths(folder: Path, out: Path | None) -> list[Path]:
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(
+            f"{folder} is a file: pass the folder that holds the submitted notebooks"
+        )
     if not folder.is_dir():
         raise FileNotFoundError(
             f"no folder {folder}: pass the folder that holds the submitted notebooks"
