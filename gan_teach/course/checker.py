@@ -24,7 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from . import ExerciseCheckError
-from .processes import last_line, run_process_group, short
+from .processes import (
+    exit_with_parent,
+    last_line,
+    run_process_group,
+    short,
+)
 from .registry import exercises_of
 
 __all__ = ["run_checks", "define", "check_submission", "main"]
@@ -136,6 +141,7 @@ def main() -> int:
     ``ready`` is created in the working folder when the checks are imported, before any of the
     student's code is defined.
     """
+    exit_with_parent()
     request_path = Path(sys.argv[1])
     request = json.loads(request_path.read_text(encoding="utf-8"))
     request_path.unlink()

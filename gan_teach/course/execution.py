@@ -23,7 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .processes import last_line, run_process_group, short
+from .processes import (
+    exit_with_parent,
+    last_line,
+    run_process_group,
+    short,
+)
 
 __all__ = ["Execution", "execute_submission", "main"]
 
@@ -75,6 +80,7 @@ async def _run_cells(
         resources={"metadata": {"path": cwd}},
     )
     group: list[int] = []
+    exit_with_parent(lambda: stop_kernel_group(group))
 
     def stop(*_: Any) -> None:
         # SIGTERM from the grader (time limit, Ctrl-C): take the kernel down first.

@@ -12,13 +12,15 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "exit_with_parent",
     "Finished",
     "run_process_group",
     "stop_group",
@@ -44,6 +46,23 @@ class Finished:
     returncode: int | None
     timed_out: bool
     started: bool = True
+
+
+def exit_with_parent(cleanup: Callable[[], None] = lambda: None) -> None:
+    """End this helper process (after ``cleanup``) as soon as the grader that started it is gone.
+
+    The grader stops its helpers itself, but a grader killed outright (SIGKILL, the out-of-memory
+    killer) cannot: a thread checks every second whether the parent process changed.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        cleanup()
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def _signal_group(group: int, signum: int) -> None:

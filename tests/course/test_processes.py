@@ -1,6 +1,7 @@
 """Helper processes end when told to, with everything they started, even if they ignore signals."""
 
 import os
+import subprocess
 import sys
 import time
 
@@ -79,3 +80,41 @@ def test_the_time_limit_counts_from_when_the_process_is_ready(tmp_path):
         start_timeout=2,
     )
     assert (never_ready.timed_out, never_ready.started) == (True, False)
+
+
+ORPHAN = """
+import pathlib, sys, time
+from gan_teach.course.processes import exit_with_parent
+exit_with_parent()
+pathlib.Path(sys.argv[1]).write_text("ready")
+time.sleep(600)
+"""
+GRADER = """
+import subprocess, sys, time
+subprocess.Popen([sys.executable, "-c", sys.argv[1], sys.argv[2]], start_new_session=True)
+time.sleep(600)
+"""
+
+
+def test_a_helper_ends_when_the_grader_is_killed_outright(tmp_path):
+    ready = tmp_path / "ready"
+    grader = subprocess.Popen(
+        [sys.executable, "-c", GRADER, ORPHAN, str(ready)]
+    )
+    deadline = time.monotonic() + 120
+    while not ready.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    (helper,) = [
+        int(pid)
+        for pid in subprocess.run(
+            ["pgrep", "-P", str(grader.pid)],
+            capture_output=True,
+            text=True,
+        ).stdout.split()
+    ]
+    grader.kill()  # SIGKILL: the grader cannot stop its helpers
+    grader.wait()
+    deadline = time.monotonic() + 30
+    while _alive(helper) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(helper)
