@@ -12,10 +12,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..cli import run
-from .grading import grade_folder, write_csv
+from .grading import NOTEBOOK_TIMEOUT, grade_folder
 from .student import make_student_edition
 
 __all__ = ["main", "build_parser"]
+
+_WEEK = (
+    7 * 24 * 3600
+)  # the longest time limit: longer ones overflow the kernel client's clock
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,7 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout",
         type=int,
         default=300,
-        help="seconds per cell (default: 300)",
+        help="seconds per cell, and for the checks (default: 300)",
+    )
+    grade.add_argument(
+        "--notebook-timeout",
+        type=int,
+        default=NOTEBOOK_TIMEOUT,
+        help=f"seconds per notebook, then its kernel is killed (default: {NOTEBOOK_TIMEOUT})",
     )
     grade.add_argument(
         "--full",
@@ -79,12 +89,25 @@ def _student_edition(args: argparse.Namespace) -> None:
 
 
 def _grade(args: argparse.Namespace) -> None:
-    if args.timeout < 1:
-        raise ValueError(
-            f"--timeout must be a positive number of seconds, got {args.timeout}"
+    for option, value in [
+        ("--timeout", args.timeout),
+        ("--notebook-timeout", args.notebook_timeout),
+    ]:
+        if not 1 <= value <= _WEEK:
+            raise ValueError(
+                f"{option} must be a number of seconds from 1 to {_WEEK} (a week), got {value}"
+            )
+    try:
+        grades = grade_folder(
+            args.folder,
+            args.out,
+            timeout=args.timeout,
+            notebook_timeout=args.notebook_timeout,
+            full=args.full,
         )
-    grades = grade_folder(args.folder, timeout=args.timeout, full=args.full)
-    write_csv(grades, args.out, root=args.folder)
+    except KeyboardInterrupt:
+        print(f"interrupted: {args.out} holds the rows graded so far")
+        raise
     passed, checks = (
         sum(g.score for g in grades),
         sum(g.max_score for g in grades),

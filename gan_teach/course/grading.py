@@ -1,42 +1,58 @@
 """Grade a folder of submitted notebooks: run each one, check every code exercise, write a CSV.
 
-Each notebook is executed by a Jupyter kernel from its own folder, with a time limit per cell and, unless
-asked otherwise, the book's fast mode (``GAN_TEACH_FAST=1``) so that training runs stay short. A last
-cell, added by the grader, runs the check of each of the chapter's code exercises on the function the
-student defined. A notebook that cannot be read, raises, hangs or kills its kernel still gets a row:
-a score and a reason in words. The grader never stops at a bad submission.
+The grader first reads every submission into memory and opens the CSV, so that an output it cannot
+write fails at once, and a submission cannot change another before its turn. Then, one submission
+at a time, in a temporary folder of its own:
 
-Grading runs the students' code: do it in an account or container that holds nothing you would not
-let that code read or change.
+1. the notebook runs in a Jupyter kernel (:mod:`gan_teach.course.execution`), with a time limit
+   per cell and one for the whole notebook, and, unless asked otherwise, the book's fast mode
+   (``GAN_TEACH_FAST=1``) so that training runs stay short. This gives the status: did it run?
+2. the checks run in a fresh process of the grader's own (:mod:`gan_teach.course.checker`) on the
+   functions the submitted file defines (:mod:`gan_teach.course.extraction`), out of reach of the
+   student's cells. This gives the score.
+
+Each submission's row is written (and flushed) as soon as it is graded. A notebook that cannot be
+read, raises, hangs or kills its kernel still gets a row: a status, a score and a reason in words.
+The grader never stops at a bad submission; Ctrl-C stops it, with the rows so far written.
+
+Grading runs the students' code: do it in a throwaway container without network access, which
+holds nothing you would not let that code read or change. See the instructors' guide for what the
+grader protects against and what it does not.
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import io
-import json
 import os
-import re
-from collections.abc import Iterator
+import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from . import ExerciseCheckError
+from .checker import check_submission, run_checks
+from .execution import execute_submission
+from .extraction import checked_source, code_cells
+from .processes import short
 from .registry import CHAPTERS, CODE_EXERCISES, exercises_of
 
 __all__ = [
     "NotebookGrade",
+    "Submission",
     "run_checks",
     "detect_chapter",
+    "read_submission",
+    "grade_submission",
     "grade_notebook",
     "grade_folder",
+    "open_grades",
+    "spreadsheet_safe",
     "write_csv",
 ]
 
-_RESULT_MARKER = "GAN_TEACH_GRADES "
-_ERROR_SHOWN = 300  # characters of an error message kept in the reason
+# A cell that starts with one of these is a formula to a spreadsheet (OWASP, "CSV Injection").
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+NOTEBOOK_TIMEOUT = 1800  # default seconds for a whole notebook
 
 
 @dataclass
@@ -46,8 +62,8 @@ class NotebookGrade:
     Attributes:
         path: the notebook.
         chapter: the book chapter it was recognised as, or None.
-        status: ``ok``, ``errors`` (some cell raised), ``timeout``, ``kernel died``, ``unreadable`` or
-            ``unknown chapter``.
+        status: ``ok``, ``errors`` (some cell raised), ``timeout`` (a cell or the notebook ran too
+            long and was stopped), ``kernel died``, ``unreadable`` or ``unknown chapter``.
         score: checks passed.
         max_score: the chapter's number of code exercises.
         results: exercise label -> passed.
@@ -63,65 +79,41 @@ class NotebookGrade:
     reason: str = ""
 
 
-def run_checks(
-    chapter: str, namespace: dict[str, Any]
-) -> dict[str, dict[str, Any]]:
-    """Run each code exercise's check of ``chapter`` on the student's function found in ``namespace``.
+@dataclass
+class Submission:
+    """One submitted file, read into memory.
 
-    The checks' own printing is silenced; a check that fails, or a function that crashes inside it,
-    counts as not passed, with the message.
-
-    Returns:
-        label -> ``{"passed": bool, "message": str}``.
-
-    >>> run_checks("math", {"my_optimal_discriminator": lambda p_data, p_g: p_data / (p_data + p_g)})
-    {'ex-code-optimal-discriminator': {'passed': True, 'message': ''}}
-    >>> run_checks("math", {})["ex-code-optimal-discriminator"]["message"]
-    'my_optimal_discriminator is not defined: run the exercise cell that defines it'
+    Attributes:
+        path: where it was found.
+        notebook: the notebook, or None when it is not a valid notebook.
+        chapter: its chapter, or None.
+        problem: why it cannot be graded, in words ("" when it can).
     """
-    results = {}
-    for exercise in exercises_of(chapter):
-        function = namespace.get(exercise.function_name)
-        if not callable(function):
-            results[exercise.label] = {
-                "passed": False,
-                "message": f"{exercise.function_name} is not defined: run the exercise cell that defines it",
-            }
-            continue
-        try:
-            with contextlib.redirect_stdout(io.StringIO()):
-                exercise.check()(function, raise_on_failure=True)
-            results[exercise.label] = {"passed": True, "message": ""}
-        except ExerciseCheckError as error:
-            results[exercise.label] = {
-                "passed": False,
-                "message": str(error),
-            }
-        except Exception as error:  # noqa: BLE001 - the student's function crashed inside the check
-            results[exercise.label] = {
-                "passed": False,
-                "message": f"{type(error).__name__}: {error}",
-            }
-    return results
+
+    path: Path
+    notebook: Any = None
+    chapter: str | None = None
+    problem: str = ""
 
 
 def detect_chapter(notebook: Any, path: Path) -> str | None:
     """Which chapter a submission is: the student edition's metadata, else the file name, else its functions."""
-    chapter = (
-        notebook.get("metadata", {}).get("gan_teach", {}).get("chapter")
+    metadata = notebook.get("metadata")
+    marks = (
+        metadata.get("gan_teach") if isinstance(metadata, dict) else None
     )
-    if chapter in CHAPTERS:
+    chapter = marks.get("chapter") if isinstance(marks, dict) else None
+    if isinstance(chapter, str) and chapter in CHAPTERS:
         return chapter
     stem = path.stem.lower()
     named = [name for name in CHAPTERS if name in stem]
     if len(named) == 1:
         return named[0]
-    code = "\n".join(
-        "".join(cell["source"])
-        for cell in notebook["cells"]
-        if cell["cell_type"] == "code"
-    )
-    defined = set(re.findall(r"^def (\w+)\(", code, re.MULTILINE))
+    defined = {
+        statement.split("(")[0].split()[-1]
+        for statement in checked_source(notebook)
+        if statement.startswith("def ")
+    }
     votes = {
         name: sum(e.function_name in defined for e in exercises_of(name))
         for name in CHAPTERS
@@ -130,167 +122,196 @@ def detect_chapter(notebook: Any, path: Path) -> str | None:
     return best if votes[best] > 0 else None
 
 
-@contextlib.contextmanager
-def _environment(**values: str) -> Iterator[None]:
-    """Set environment variables for the kernels started inside the block, then restore them."""
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
+def read_submission(path: Path) -> Submission:
+    """Read and validate one submitted file; never raises for a bad one."""
+    import nbformat
+
+    submission = Submission(path)
     try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        text = path.read_text(encoding="utf-8")
+        notebook = nbformat.reads(text, as_version=nbformat.NO_CONVERT)
+        notebook = nbformat.convert(notebook, 4)
+        nbformat.validate(notebook)
+        code_cells(notebook)
+    except nbformat.ValidationError as error:
+        where = "/".join(str(part) for part in error.absolute_path)
+        submission.problem = f"not a valid notebook: {where + ': ' if where else ''}{short(error.message)}"
+        return submission
+    except Exception as error:  # noqa: BLE001 - not UTF-8, not JSON, not a notebook, unreadable
+        submission.problem = f"not a readable notebook: {short(error)}"
+        return submission
+    submission.notebook = notebook
+    submission.chapter = detect_chapter(notebook, path)
+    if submission.chapter is None:
+        submission.problem = "neither its metadata, its file name nor its functions name a chapter of the book"
+    return submission
 
 
-def _short(text: str) -> str:
-    text = " ".join(str(text).split())
-    return (
-        text
-        if len(text) <= _ERROR_SHOWN
-        else text[: _ERROR_SHOWN - 3] + "..."
+def grade_submission(
+    submission: Submission,
+    *,
+    timeout: int = 300,
+    notebook_timeout: int = NOTEBOOK_TIMEOUT,
+    full: bool = False,
+) -> NotebookGrade:
+    """Run one submission in a temporary folder of its own and check its code exercises.
+
+    Args:
+        submission: what :func:`read_submission` read.
+        timeout: seconds each cell, and the checks, may run.
+        notebook_timeout: seconds the whole notebook may run.
+        full: run the full training (default: fast mode, as in CI).
+
+    Returns:
+        The :class:`NotebookGrade`; never raises for a bad submission (Ctrl-C is raised again, after
+        the kernel is killed).
+    """
+    path, chapter = submission.path, submission.chapter
+    if submission.notebook is None or chapter is None:
+        status = (
+            "unreadable"
+            if submission.notebook is None
+            else "unknown chapter"
+        )
+        return NotebookGrade(
+            path, chapter, status, reason=submission.problem
+        )
+    labels = [exercise.label for exercise in exercises_of(chapter)]
+    try:
+        with tempfile.TemporaryDirectory(
+            prefix="gan-teach-grade-", ignore_cleanup_errors=True
+        ) as folder:
+            execution = execute_submission(
+                submission.notebook,
+                Path(folder),
+                cell_timeout=timeout,
+                notebook_timeout=notebook_timeout,
+                fast=not full,
+            )
+            passed, problems = check_submission(
+                chapter,
+                checked_source(submission.notebook),
+                Path(folder) / "checks",
+                timeout=timeout,
+            )
+    except Exception as error:  # noqa: BLE001 - e.g. a full disk: this row says so, the batch goes on
+        return NotebookGrade(
+            path,
+            chapter,
+            "errors",
+            max_score=len(labels),
+            results=dict.fromkeys(labels, False),
+            reason=f"the grader could not grade this notebook: {type(error).__name__}: {short(error)}",
+        )
+    results = {label: passed[label] is True for label in labels}
+    return NotebookGrade(
+        path,
+        chapter,
+        execution.status,
+        score=min(sum(results.values()), len(labels)),
+        max_score=len(labels),
+        results=results,
+        reason="; ".join(
+            [*execution.problems, *(short(problem) for problem in problems)]
+        ),
     )
 
 
 def grade_notebook(
-    path: str | Path, *, timeout: int = 300, full: bool = False
-) -> NotebookGrade:
-    """Execute one notebook and check its code exercises.
-
-    Args:
-        path: the notebook.
-        timeout: seconds each cell may run before it is interrupted.
-        full: run the full training (default: fast mode, as in CI).
-
-    Returns:
-        The :class:`NotebookGrade`; never raises for a bad submission.
-    """
-    import nbformat
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
-
-    path = Path(path)
-    try:
-        notebook = nbformat.read(path, as_version=4)
-    except Exception as error:  # noqa: BLE001 - not JSON, not a notebook, unreadable file
-        return NotebookGrade(
-            path,
-            None,
-            "unreadable",
-            reason=f"not a readable notebook: {_short(error)}",
-        )
-    chapter = detect_chapter(notebook, path)
-    if chapter is None:
-        return NotebookGrade(
-            path,
-            None,
-            "unknown chapter",
-            reason="neither its metadata, its file name nor its functions name a chapter of the book",
-        )
-    exercises = exercises_of(chapter)
-    grade = NotebookGrade(
-        path,
-        chapter,
-        "ok",
-        max_score=len(exercises),
-        results={exercise.label: False for exercise in exercises},
-    )
-    if not exercises:
-        return grade
-    student_cells = len(notebook.cells)
-    notebook.cells.append(
-        nbformat.v4.new_code_cell(
-            "from gan_teach.course.grading import run_checks as _gan_teach_run_checks\n"
-            f"print({_RESULT_MARKER!r} + __import__('json').dumps(_gan_teach_run_checks({chapter!r}, globals())))"
-        )
-    )
-    client = NotebookClient(
-        notebook,
-        timeout=timeout,
-        kernel_name="python3",
-        allow_errors=True,
-        interrupt_on_timeout=True,
-        resources={"metadata": {"path": str(path.parent.resolve())}},
-    )
-    problems = []
-    try:
-        with _environment(GAN_TEACH_FAST="0" if full else "1"):
-            client.execute()
-    except DeadKernelError as error:
-        grade.status, problems = (
-            "kernel died",
-            [f"the kernel died: {_short(error)}"],
-        )
-    except CellTimeoutError as error:
-        grade.status, problems = (
-            "timeout",
-            [f"a cell ran longer than {timeout} s: {_short(error)}"],
-        )
-    except Exception as error:  # noqa: BLE001 - anything else the kernel machinery raises
-        grade.status, problems = (
-            "errors",
-            [f"the notebook could not be run: {_short(error)}"],
-        )
-
-    results = None
-    for index, cell in enumerate(notebook.cells):
-        for output in cell.get("outputs", []):
-            if (
-                output.get("output_type") == "error"
-                and index >= student_cells
-            ):  # the grader's own cell
-                timed_out = output.get("ename") == "KeyboardInterrupt"
-                grade.status = "timeout" if timed_out else "errors"
-                problems.append(
-                    f"checking the exercises ran longer than {timeout} s (does a function of yours loop?)"
-                    if timed_out
-                    else f"checking the exercises raised {output.get('ename')}"
-                )
-            elif output.get("output_type") == "error":
-                if output.get("ename") == "KeyboardInterrupt":
-                    grade.status = "timeout"
-                    problems.append(
-                        f"cell {index + 1} ran longer than {timeout} s and was stopped"
-                    )
-                else:
-                    grade.status = (
-                        "errors" if grade.status == "ok" else grade.status
-                    )
-                    problems.append(
-                        f"cell {index + 1} raised {output.get('ename')}: {_short(output.get('evalue', ''))}"
-                    )
-            elif (
-                output.get("output_type") == "stream"
-                and index >= student_cells
-            ):
-                for line in output.get("text", "").splitlines():
-                    if line.startswith(_RESULT_MARKER):
-                        results = json.loads(line[len(_RESULT_MARKER) :])
-    if results is None:
-        problems.append(
-            "the exercises could not be checked (the notebook did not run to the end)"
-        )
-    else:
-        for label, result in results.items():
-            grade.results[label] = result["passed"]
-            if not result["passed"]:
-                problems.append(f"{label}: {_short(result['message'])}")
-    grade.score = sum(grade.results.values())
-    grade.reason = "; ".join(problems)
-    return grade
-
-
-def grade_folder(
-    folder: str | Path,
+    path: str | Path,
     *,
     timeout: int = 300,
+    notebook_timeout: int = NOTEBOOK_TIMEOUT,
     full: bool = False,
-    progress: bool = True,
-) -> list[NotebookGrade]:
-    """Grade every ``*.ipynb`` under ``folder`` (checkpoint copies excluded), in path order."""
-    folder = Path(folder)
+) -> NotebookGrade:
+    """Read, execute and check one notebook (see :func:`grade_submission`)."""
+    return grade_submission(
+        read_submission(Path(path)),
+        timeout=timeout,
+        notebook_timeout=notebook_timeout,
+        full=full,
+    )
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A text cell that a spreadsheet will not run as a formula: a leading ``'`` where needed.
+
+    >>> spreadsheet_safe('=HYPERLINK("http://example.com")'), spreadsheet_safe("ok"), spreadsheet_safe(3)
+    ('\\'=HYPERLINK("http://example.com")', 'ok', 3)
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _labels(chapters: list[str | None]) -> list[str]:
+    return [e.label for e in CODE_EXERCISES if e.chapter in set(chapters)]
+
+
+def open_grades(out: str | Path, labels: list[str]) -> tuple[IO[str], Any]:
+    """Open the CSV for writing and write its header, or fail in one line before any grading.
+
+    Returns:
+        ``(file, csv writer)``; the caller closes the file.
+    """
+    out = Path(out)
+    if out.is_dir():
+        raise ValueError(
+            f"--out {out} is a folder: pass a file name, such as {out / 'grades.csv'}"
+        )
+    for folder in [out.parent, *out.parent.parents]:
+        if folder.exists() and not folder.is_dir():
+            raise ValueError(
+                f"cannot write {out}: {folder} is a file, not a folder; pass a path in a folder"
+            )
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        file = out.open("w", newline="", encoding="utf-8")
+    except OSError as error:
+        raise ValueError(
+            f"cannot write {out}: {error.strerror or error}; pass a path in a folder you can write to"
+        ) from None
+    writer = csv.writer(file, quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(
+        [
+            "notebook",
+            "chapter",
+            "status",
+            "score",
+            "max_score",
+            *labels,
+            "reason",
+        ]
+    )
+    file.flush()
+    return file, writer
+
+
+def _row(
+    grade: NotebookGrade, labels: list[str], root: Path | None
+) -> list[Any]:
+    name = grade.path.relative_to(root) if root is not None else grade.path
+    cells = [
+        ("pass" if grade.results[label] else "fail")
+        if label in grade.results
+        else ""
+        for label in labels
+    ]
+    row = [
+        str(name),
+        grade.chapter or "",
+        grade.status,
+        grade.score,
+        grade.max_score,
+    ]
+    return [spreadsheet_safe(cell) for cell in [*row, *cells, grade.reason]]
+
+
+def _submission_paths(folder: Path, out: Path | None) -> list[Path]:
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(
+            f"{folder} is a file: pass the folder that holds the submitted notebooks"
+        )
     if not folder.is_dir():
         raise FileNotFoundError(
             f"no folder {folder}: pass the folder that holds the submitted notebooks"
@@ -299,19 +320,87 @@ def grade_folder(
         path
         for path in folder.rglob("*.ipynb")
         if ".ipynb_checkpoints" not in path.parts
+        and path.is_file()
+        and (out is None or path.resolve() != out.resolve())
     )
     if not paths:
         raise FileNotFoundError(f"no notebooks (*.ipynb) under {folder}")
-    grades = []
-    for path in paths:
-        grade = grade_notebook(path, timeout=timeout, full=full)
-        if progress:
-            print(
-                f"{path.relative_to(folder)}: {grade.status}, {grade.score}/{grade.max_score}",
-                flush=True,
+    return paths
+
+
+def grade_folder(
+    folder: str | Path,
+    out: str | Path | None = None,
+    *,
+    timeout: int = 300,
+    notebook_timeout: int = NOTEBOOK_TIMEOUT,
+    full: bool = False,
+    progress: bool = True,
+) -> list[NotebookGrade]:
+    """Grade every ``*.ipynb`` under ``folder`` (checkpoint copies excluded), in path order.
+
+    Args:
+        folder: the submissions.
+        out: the CSV to write, one row per notebook as it is graded (default: none).
+        timeout: seconds per cell, and for the checks of one notebook.
+        notebook_timeout: seconds per notebook.
+        full: full training runs.
+        progress: print a line per notebook.
+
+    Returns:
+        The grades. On Ctrl-C the CSV keeps the rows written so far and KeyboardInterrupt is raised.
+    """
+    folder = Path(folder)
+    paths = _submission_paths(
+        folder, Path(out) if out is not None else None
+    )
+    submissions = [read_submission(path) for path in paths]
+    labels = _labels([submission.chapter for submission in submissions])
+    file, writer = (
+        open_grades(out, labels) if out is not None else (None, None)
+    )
+    grades: list[NotebookGrade] = []
+    try:
+        for submission in submissions:
+            grade = grade_submission(
+                submission,
+                timeout=timeout,
+                notebook_timeout=notebook_timeout,
+                full=full,
             )
-        grades.append(grade)
+            grades.append(grade)
+            if writer is not None:
+                writer.writerow(_row(grade, labels, folder))
+                file.flush()
+            if progress:
+                print(
+                    f"{grade.path.relative_to(folder)}: {grade.status}, {grade.score}/{grade.max_score}",
+                    flush=True,
+                )
+    finally:
+        if file is not None:
+            file.close()
+            # A submission may have deleted or changed the CSV while it ran (it is the students'
+            # code): write it again, whole, from the grades in memory.
+            try:
+                _rewrite(Path(out), grades, labels, folder)
+            except (OSError, ValueError) as error:
+                print(
+                    f"could not write {out} again after grading: {error}",
+                    file=sys.stderr,
+                )
     return grades
+
+
+def _rewrite(
+    out: Path, grades: list[NotebookGrade], labels: list[str], root: Path
+) -> None:
+    temporary = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    file, writer = open_grades(temporary, labels)
+    with file:
+        for grade in grades:
+            writer.writerow(_row(grade, labels, root))
+    os.replace(temporary, out)
 
 
 def write_csv(
@@ -321,49 +410,16 @@ def write_csv(
 ) -> Path:
     """One row per notebook: notebook, chapter, status, score, max_score, one column per exercise, reason.
 
-    An exercise column holds ``pass`` or ``fail`` for the notebook's own chapter and stays empty otherwise.
+    An exercise column holds ``pass`` or ``fail`` for the notebook's own chapter and stays empty
+    otherwise. Text that a spreadsheet would read as a formula gets a leading ``'``.
     """
-    out = Path(out)
-    labels = [
-        exercise.label
-        for exercise in CODE_EXERCISES
-        if any(exercise.label in g.results for g in grades)
-    ]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", newline="", encoding="utf-8") as file:
-        writer = csv.writer(file)
-        writer.writerow(
-            [
-                "notebook",
-                "chapter",
-                "status",
-                "score",
-                "max_score",
-                *labels,
-                "reason",
-            ]
-        )
+    labels = _labels([grade.chapter for grade in grades])
+    file, writer = open_grades(out, labels)
+    with file:
         for grade in grades:
-            name = (
-                grade.path.relative_to(root)
-                if root is not None
-                else grade.path
-            )
-            cells = [
-                ("pass" if grade.results[label] else "fail")
-                if label in grade.results
-                else ""
-                for label in labels
-            ]
             writer.writerow(
-                [
-                    str(name),
-                    grade.chapter or "",
-                    grade.status,
-                    grade.score,
-                    grade.max_score,
-                    *cells,
-                    grade.reason,
-                ]
+                _row(
+                    grade, labels, Path(root) if root is not None else None
+                )
             )
-    return out
+    return Path(out)

@@ -64,3 +64,31 @@ def test_the_learners_command_line_does_not_load_the_course_package():
         check=True,
     )
     assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    "options, expected",
+    [
+        (["--timeout", "0"], "--timeout must be a number of seconds"),
+        (
+            ["--timeout", str(10**12)],
+            "--timeout must be a number of seconds",
+        ),
+        (["--notebook-timeout", "-1"], "--notebook-timeout must be"),
+        (["--folder-is-a-file"], "is a file: pass the folder"),
+    ],
+)
+def test_bad_grading_options_are_one_line(
+    tmp_path, capsys, options, expected
+):
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    (folder / "a.ipynb").write_text("{}")
+    if options == ["--folder-is-a-file"]:
+        folder, options = folder / "a.ipynb", []
+    out = tmp_path / "grades.csv"
+    assert main(["grade", str(folder), "--out", str(out), *options]) == 1
+    captured = capsys.readouterr()
+    assert len(captured.err.strip().splitlines()) == 1, captured.err
+    assert expected in captured.err and captured.out == ""
+    assert not out.exists()  # nothing was opened, nothing graded
