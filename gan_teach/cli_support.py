@@ -354,7 +354,7 @@ def run(
         checks: command name -> a check that raises before any long work.
 
     Returns:
-        The exit status: 0, 1 (a user error), 130 (Ctrl-C) or 70 (a bug);
+        The exit status, 0, 1 (a user error), 130 (Ctrl-C) or 70 (a bug);
         a usage error exits with 2 while parsing.
     """
     _one_line_usage(parser)

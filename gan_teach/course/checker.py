@@ -178,7 +178,7 @@ def check_submission(
         statements: what :func:`gan_teach.course.extraction.checked_source` kept of it.
         folder: an empty folder of the grader's own (it runs there, and keeps its output there).
         timeout: seconds for the checks, counted once the process has imported them (which may
-            take up to :data:`START_SECONDS` on a busy machine).
+            take up to ``START_SECONDS`` (300 s) on a busy machine).
 
     Returns:
         ``(label -> passed, problems in words)``, with every exercise of the chapter as a label.
