@@ -11,6 +11,7 @@ no test marker (``# NBVAL_...``) and no execution traceback is printed on it.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -330,7 +331,17 @@ def _summary(dotted: str) -> str:
     docstring = inspect.getdoc(
         getattr(importlib.import_module(module), name)
     )
-    return " ".join(docstring.split("\n\n")[0].replace("``", "").split())
+    summary = " ".join(docstring.split("\n\n")[0].replace("``", "").split())
+
+    # a cross-reference shows as its target's last name (a function's with ())
+    def shown(role: re.Match) -> str:
+        kind, target = role.group(1), role.group(2).lstrip("~")
+        name = (
+            target.rsplit(".", 1)[-1] if role.group(2)[0] == "~" else target
+        )
+        return name + "()" if kind in ("func", "meth") else name
+
+    return re.sub(r":(\w+):`([^`]+)`", shown, summary)
 
 
 def test_api_reference_lists_key_functions_with_their_docstrings(browser):
