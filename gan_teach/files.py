@@ -153,16 +153,23 @@ def _write_error(path: Path, error: BaseException) -> OSError:
     )
     code = getattr(error, "errno", None)
     # torch.save's RuntimeError does not say why; a full disk is the usual cause
-    disk_full = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
+    # (numpy's short write "N requested and M written" has no errno either)
+    disk_full = (
+        errno.ENOSPC,
+        errno.EFBIG,  # a file-size limit (ulimit -f)
+        getattr(errno, "EDQUOT", errno.ENOSPC),
+    )
     if code in disk_full or code is None:
+        cause = "the disk is full (or a file-size limit was reached): "
         advice = (
             f"{free / 2**20:,.1f} MiB are free there: free some space, "
             "or choose another folder"
         )
     else:
+        cause = ""
         advice = "choose a folder you can write into"
     failure = OSError(
-        f"could not write {path} ({reason}); {before}. {advice}"
+        f"{cause}could not write {path} ({reason}); {before}. {advice}"
     )
     failure.errno = code or errno.EIO
     return failure
