@@ -44,12 +44,17 @@ def _parse(source: str) -> ast.Module | None:
     """A cell's syntax tree, with IPython's ``%magic`` and ``!shell`` lines left out; None if invalid."""
     if source.lstrip().startswith("%%"):
         return None  # a cell magic: its body is not Python
-    lines = [
-        line[: len(line) - len(line.lstrip())] + "pass"
-        if line.lstrip().startswith(("%", "!"))
-        else line
-        for line in source.splitlines()
-    ]
+    lines = []
+    continued = False  # the previous line was a magic ending in a backslash
+    for line in source.splitlines():
+        if continued:  # the rest of a magic: `%pip install \` <newline> "x"
+            continued = line.rstrip().endswith("\\")
+            continue
+        if line.lstrip().startswith(("%", "!")):
+            lines.append(line[: len(line) - len(line.lstrip())] + "pass")
+            continued = line.rstrip().endswith("\\")
+        else:
+            lines.append(line)
     try:
         return ast.parse("\n".join(lines))
     except (SyntaxError, ValueError, RecursionError, MemoryError):

@@ -79,6 +79,15 @@ def test_magics_and_guarded_imports_are_understood():
     assert kept == ["import gan_teach", "import math"]
 
 
+def test_a_magic_continued_over_lines_is_left_out_whole():
+    kept = _kept(
+        "try:\n    import gan_teach\nexcept ImportError:\n"
+        '    %pip install --quiet \\\n        "gan-teach @ git+https://x"\n'
+        "    import gan_teach\n\nimport math"
+    )
+    assert kept == ["import gan_teach", "import math"]
+
+
 def test_annotations_are_never_evaluated():
     namespace, problems = define(
         ["def f(x: print_and_patch()) -> undefined_name:\n    return x + 1"]
