@@ -13,14 +13,18 @@ the students' function bodies, and only when a check calls them.
 from __future__ import annotations
 
 import ast
+import re
 from typing import Any
 
-__all__ = ["code_cells", "checked_source"]
+__all__ = ["code_cells", "as_python", "checked_source"]
 
 # Builtin decorators that only wrap a function; like imported names until a notebook rebinds them.
 _SAFE_BUILTINS = ("property", "staticmethod", "classmethod")
 # Class attributes that run code when a class is made (by a later subclass, or on its attributes).
 _CREATION_HOOKS = {"__init_subclass__", "__set_name__", "__class_getitem__"}
+# A magic (``%pip ...``, ``!ls``) continued on the next line with a backslash:
+# IPython joins the lines and keeps the continuation's indent, which is layout.
+_CONTINUED_MAGIC = re.compile(r"^([ \t]*[%!][^\n]*?)[ \t]*\\\n[ \t]*", re.M)
 
 
 def code_cells(notebook: Any) -> list[str]:
@@ -40,23 +44,27 @@ def code_cells(notebook: Any) -> list[str]:
     return sources
 
 
+def as_python(code: str) -> str:
+    """A code cell as plain Python: IPython's magics (``%pip ...``, ``!ls``, ``%%time``) become the calls
+    they stand for (``get_ipython().run_line_magic(...)``), as IPython itself rewrites them.
+
+    A magic continued over lines reads as the one line it stands for, whatever the continuation's indent:
+
+    >>> as_python("%pip install \\\\\\n    x") == as_python("%pip install x")
+    True
+    """
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    joined = None
+    while joined != code:  # one continuation per pass
+        joined, code = code, _CONTINUED_MAGIC.sub(r"\1 ", code)
+    return TransformerManager().transform_cell(code)
+
+
 def _parse(source: str) -> ast.Module | None:
-    """A cell's syntax tree, with IPython's ``%magic`` and ``!shell`` lines left out; None if invalid."""
-    if source.lstrip().startswith("%%"):
-        return None  # a cell magic: its body is not Python
-    lines = []
-    continued = False  # the previous line was a magic ending in a backslash
-    for line in source.splitlines():
-        if continued:  # the rest of a magic: `%pip install \` <newline> "x"
-            continued = line.rstrip().endswith("\\")
-            continue
-        if line.lstrip().startswith(("%", "!")):
-            lines.append(line[: len(line) - len(line.lstrip())] + "pass")
-            continued = line.rstrip().endswith("\\")
-        else:
-            lines.append(line)
+    """A cell's syntax tree, its magics read as IPython's calls (which are never kept); None if invalid."""
     try:
-        return ast.parse("\n".join(lines))
+        return ast.parse(as_python(source))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None  # not Python, or nested too deeply to read
 

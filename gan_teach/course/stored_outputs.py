@@ -32,6 +32,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from .extraction import as_python
+
 __all__ = [
     "MODES",
     "code_fingerprint",
@@ -50,30 +52,11 @@ _TRACEBACK = re.compile(
     re.MULTILINE,
 )
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
-# A magic (``%pip ...``, ``!ls``) continued on the next line with a backslash:
-# IPython joins the lines and keeps the continuation's indent, which is layout.
-_CONTINUED_MAGIC = re.compile(r"^([ \t]*[%!][^\n]*?)[ \t]*\\\n[ \t]*", re.M)
 
 
 def _source(cell: Any) -> str:
     source = cell["source"]
     return "".join(source) if isinstance(source, list) else source
-
-
-def _as_python(code: str) -> str:
-    """A code cell as plain Python: IPython's magics (``%pip ...``, ``!ls``) become the calls they stand for.
-
-    A magic continued over lines reads as the one line it stands for, whatever the continuation's indent:
-
-    >>> _as_python("%pip install \\\\\\n    x") == _as_python("%pip install x")
-    True
-    """
-    from IPython.core.inputtransformer2 import TransformerManager
-
-    joined = None
-    while joined != code:  # one continuation per pass
-        joined, code = code, _CONTINUED_MAGIC.sub(r"\1 ", code)
-    return TransformerManager().transform_cell(code)
 
 
 class _LibraryImports(ast.NodeTransformer):
@@ -118,7 +101,7 @@ def code_fingerprint(notebook: Any) -> str:
     for index, cell in enumerate(
         code_cells
     ):  # prose cells added or removed do not count
-        code = _as_python(_source(cell))
+        code = as_python(_source(cell))
         try:
             tree = ast.dump(
                 _LibraryImports().visit(ast.parse(code)),
