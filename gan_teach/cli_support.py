@@ -39,6 +39,7 @@ from pathlib import Path
 
 from .engine import TrainingDivergedError
 from .features import NUM_TRAINING_IMAGES, WEIGHTS_DIR, DamagedFileError
+from .files import DISK_FULL_ERRNOS, disk_full_message
 from .pretrained import CARDS_FILE, available
 from .utils import MAX_SEED, get_device
 
@@ -220,10 +221,6 @@ def check_writable_file(
     _check_can_create_in(path.parent, path, flag)
 
 
-DISK_FULL = (
-    "the disk is full (or a file-size limit was reached): {what} could not "
-    "be written to the end ({detail}); free some space and run again"
-)
 # errno -> what it means and what to do.
 ADVICE = {
     errno.EROFS: "that file system is read-only: choose another place",
@@ -277,12 +274,10 @@ def _os_error_line(error: OSError) -> str:
     if error.errno is None or error.strerror is None:
         text = str(error)  # the library's own message, one argument
         if SHORT_WRITE.fullmatch(text):  # numpy's short write
-            return DISK_FULL.format(what="a file", detail=text)
+            return disk_full_message("a file", text)
         return text
-    if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-        return DISK_FULL.format(
-            what=where or "a file", detail=error.strerror
-        )
+    if error.errno in DISK_FULL_ERRNOS:
+        return disk_full_message(where or "a file", error.strerror)
     line = f"{where}: {error.strerror}" if where else error.strerror
     extra = ADVICE.get(error.errno)
     return f"{line} ({extra})" if extra else line
@@ -306,7 +301,7 @@ def user_error_line(error: BaseException) -> str | None:
         str(error)
     ):
         detail = FAILED_WRITE.search(str(error)).group()
-        line = DISK_FULL.format(what="a file", detail=f"PyTorch: {detail}")
+        line = disk_full_message("a file", f"PyTorch: {detail}")
     elif isinstance(error, RuntimeError) and OUT_OF_MEMORY.search(
         str(error)
     ):

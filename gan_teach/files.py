@@ -32,9 +32,17 @@ __all__ = [
     "lock_folder",
     "lock_owner",
     "refuse_if_locked",
+    "DISK_FULL_ERRNOS",
+    "disk_full_message",
 ]
 
 LOCK_NAME = "training.lock"
+#: The error numbers of a write that ran out of room: a full disk, a full quota, a file-size limit (``ulimit -f``).
+DISK_FULL_ERRNOS = (
+    errno.ENOSPC,
+    getattr(errno, "EDQUOT", errno.ENOSPC),
+    errno.EFBIG,
+)
 # A lock file still empty after this many seconds was left by a process that died while making it.
 _EMPTY_LOCK_SECONDS = 10.0
 
@@ -139,6 +147,21 @@ def write_atomically(
     return path
 
 
+def disk_full_message(
+    what: str, detail: str, advice: str = "free some space and run again"
+) -> str:
+    """The one wording of a write that ran out of room, in the library's errors and the CLI's.
+
+    >>> disk_full_message("x.pt", "No space left on device")  # doctest: +NORMALIZE_WHITESPACE
+    'the disk is full (or a file-size limit was reached): x.pt could not be
+    written (No space left on device); free some space and run again'
+    """
+    return (
+        "the disk is full (or a file-size limit was reached): "
+        f"{what} could not be written ({detail}); {advice}"
+    )
+
+
 def _write_error(path: Path, error: BaseException) -> OSError:
     """One line on what failed, what is left, and the free space."""
     lines = str(error).splitlines() or [type(error).__name__]
@@ -148,29 +171,27 @@ def _write_error(path: Path, error: BaseException) -> OSError:
         if path.exists()
         else "nothing was written"
     )
-    free = (
-        shutil.disk_usage(path.parent).free if path.parent.exists() else 0
-    )
     code = getattr(error, "errno", None)
     # torch.save's RuntimeError does not say why; a full disk is the usual cause
     # (numpy's short write "N requested and M written" has no errno either)
-    disk_full = (
-        errno.ENOSPC,
-        errno.EFBIG,  # a file-size limit (ulimit -f)
-        getattr(errno, "EDQUOT", errno.ENOSPC),
-    )
-    if code in disk_full or code is None:
-        cause = "the disk is full (or a file-size limit was reached): "
-        advice = (
+    if code in DISK_FULL_ERRNOS or code is None:
+        free = (
+            shutil.disk_usage(path.parent).free
+            if path.parent.exists()
+            else 0
+        )
+        message = disk_full_message(
+            str(path),
+            f"{reason}; {before}",
             f"{free / 2**20:,.1f} MiB are free there: free some space, "
-            "or choose another folder"
+            "or choose another folder",
         )
     else:
-        cause = ""
-        advice = "choose a folder you can write into"
-    failure = OSError(
-        f"{cause}could not write {path} ({reason}); {before}. {advice}"
-    )
+        message = (
+            f"could not write {path} ({reason}); {before}. "
+            "Choose a folder you can write into"
+        )
+    failure = OSError(message)
     failure.errno = code or errno.EIO
     return failure
 

@@ -523,7 +523,7 @@ def test_a_full_disk_keeps_the_previous_checkpoint(
     monkeypatch.setattr(torch, "save", real_save)
     assert status == 1
     error = one_line_error(capsys)
-    assert "could not write" in error and "as it was before" in error
+    assert "could not be written" in error and "as it was before" in error
     assert snapshot(out) == before  # no half file, no .tmp left
     assert read_checkpoint(checkpoint)["step"] == 4
 
@@ -561,7 +561,7 @@ def test_a_full_disk_while_sampling_leaves_no_half_file(
         ]
     )
     assert status == 1
-    assert "could not write" in one_line_error(capsys)
+    assert "could not be written" in one_line_error(capsys)
     assert snapshot(tmp_path) == before  # the old file whole, no .tmp
 
 
