@@ -21,10 +21,15 @@ import json
 import os
 import platform
 import shutil
+import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 PAGE = REPO / "_build" / "html" / "book" / "lab.html"
+# the browser set-up the browser tests use
+sys.path.insert(0, str(REPO / "tests"))
+from chromium import require_page, start_chromium  # noqa: E402
+
 ENGINE = REPO / "book" / "_ext" / "live_lab" / "gan_lab_engine.js"
 # CPU milliseconds of the page's trainer at the lab's defaults, under Node; prints JSON.
 NODE_TIMING = r"""
@@ -72,33 +77,8 @@ def node_cpu_milliseconds() -> dict:
 
 def measure(seconds: float, screenshot: Path | None = None) -> dict:
     """Steps per second with and without drawing, each over ``seconds`` of Play-like running."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    if not PAGE.exists():
-        raise FileNotFoundError(
-            f"no built lab chapter at {PAGE}: build the book first (make book)"
-        )
-    binary = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver_path = shutil.which("chromedriver")
-    if binary is None or driver_path is None:
-        raise FileNotFoundError(
-            "headless Chromium is missing: apt-get install chromium chromium-driver"
-        )
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--window-size=1280,900",
-    ):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(
-        service=Service(executable_path=driver_path), options=options
-    )
-    driver.set_script_timeout(4 * seconds + 60)
+    require_page(PAGE, "lab chapter")
+    driver = start_chromium(script_timeout=4 * seconds + 60)
     try:
         driver.get(PAGE.as_uri())
         driver.execute_script(

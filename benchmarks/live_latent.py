@@ -22,37 +22,22 @@ import gzip
 import json
 import os
 import platform
-import shutil
 import statistics
+import sys
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+# the browser set-up the browser tests use
+sys.path.insert(0, str(REPO / "tests"))
+from chromium import start_chromium  # noqa: E402
+
 PAGE = REPO / "_build" / "html" / "book" / "latent.html"
 ASSETS = REPO / "_build" / "html" / "_static" / "live-latent"
 
 
 def open_page():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or shutil.which(
-        "chromium-browser"
-    )
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--window-size=1280,900",
-    ):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(
-        service=Service(executable_path=shutil.which("chromedriver")),
-        options=options,
-    )
-    driver.set_script_timeout(600)
+    driver = start_chromium(script_timeout=600)
     driver.get(PAGE.as_uri())
     deadline = time.monotonic() + 60
     while not driver.execute_script(

@@ -8,11 +8,11 @@ buttons are pressed, draw, touch nothing outside the file system, and log no err
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
 import pytest
+from chromium import require_page, start_chromium
 
 pytestmark = pytest.mark.browser
 
@@ -20,55 +20,10 @@ REPO = Path(__file__).resolve().parents[1]
 PAGE = REPO / "_build" / "html" / "book" / "lab.html"
 
 
-def _driver(width: int, height: int, mobile: bool = False):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    binary = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver_path = shutil.which("chromedriver")
-    if binary is None or driver_path is None:
-        pytest.fail(
-            "headless Chromium is missing: apt-get install chromium chromium-driver (.ci/run does)"
-        )
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    # No --allow-file-access-from-files: the page must work in a browser with its default file:// rules.
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        f"--window-size={width},{height}",
-    ):
-        options.add_argument(argument)
-    if mobile:
-        options.add_experimental_option(
-            "mobileEmulation",
-            {
-                "deviceMetrics": {
-                    "width": width,
-                    "height": height,
-                    "pixelRatio": 3.0,
-                    "touch": True,
-                }
-            },
-        )
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(
-        service=Service(executable_path=driver_path), options=options
-    )
-    driver.set_script_timeout(60)
-    driver.set_page_load_timeout(60)
-    return driver
-
-
 @pytest.fixture(scope="module")
 def browser():
-    if not PAGE.exists():
-        pytest.fail(
-            f"no built lab chapter at {PAGE}: run `make book` first"
-        )
-    driver = _driver(1280, 900)
+    require_page(PAGE, "lab chapter")
+    driver = start_chromium(1280, 900)
     yield driver
     driver.quit()
 
@@ -226,7 +181,7 @@ def test_lab_fits_a_phone_and_answers_taps():
         pytest.fail(
             f"no built lab chapter at {PAGE}: run `make book` first"
         )
-    driver = _driver(390, 844, mobile=True)
+    driver = start_chromium(390, 844, mobile=True)
     try:
         _open_lab(driver)
         sizes = driver.execute_script(

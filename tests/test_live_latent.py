@@ -10,13 +10,13 @@ the file system, and that a bad file of one's own gets one clear line and no con
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from chromium import require_page, start_chromium
 
 pytestmark = pytest.mark.browser
 
@@ -27,38 +27,8 @@ NAMES = ("mnist-dcgan", "fashion-mnist-dcgan", "mnist-conditional")
 
 @pytest.fixture(scope="module")
 def driver():
-    if not PAGE.exists():
-        pytest.fail(
-            f"no built latent-space page at {PAGE}: run `make book` first"
-        )
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    binary = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver_path = shutil.which("chromedriver")
-    if binary is None or driver_path is None:
-        pytest.fail(
-            "headless Chromium is missing: apt-get install chromium chromium-driver (.ci/run does)"
-        )
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    # No --allow-file-access-from-files: the page must work in a browser as readers start it.
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--window-size=1280,900",
-    ):
-        options.add_argument(argument)
-    options.set_capability(
-        "goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"}
-    )
-    browser = webdriver.Chrome(
-        service=Service(executable_path=driver_path), options=options
-    )
-    browser.set_script_timeout(60)
-    browser.set_page_load_timeout(60)
+    require_page(PAGE, "latent-space page")
+    browser = start_chromium(performance_log=True)
     yield browser
     browser.quit()
 

@@ -12,11 +12,11 @@ no test marker (``# NBVAL_...``) and no execution traceback is printed on it.
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 import yaml
+from chromium import require_page, start_chromium
 
 pytestmark = pytest.mark.browser
 
@@ -52,41 +52,10 @@ def _toc_pages(part_caption: str | None = None) -> list[str]:
     return pages
 
 
-def _chromium() -> tuple[str, str]:
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver")
-    if browser is None or driver is None:
-        pytest.fail(
-            "headless Chromium is missing: apt-get install chromium chromium-driver (.ci/run does)"
-        )
-    return browser, driver
-
-
 @pytest.fixture(scope="module")
 def browser():
-    if not (HTML / "index.html").exists():
-        pytest.fail(f"no built book at {HTML}: run `make book` first")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    binary, driver_path = _chromium()
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        # no --allow-file-access-from-files: readers' browsers keep the default file:// rules
-        "--window-size=1280,900",
-    ):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(
-        service=Service(executable_path=driver_path), options=options
-    )
-    driver.set_script_timeout(60)
-    driver.set_page_load_timeout(60)
+    require_page(HTML / "index.html", "book")
+    driver = start_chromium(1280, 900)
     yield driver
     driver.quit()
 
