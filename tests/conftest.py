@@ -1,11 +1,15 @@
-"""Shared test set-up: where the datasets are, and a seeded start for every test."""
+"""Shared test set-up: where the datasets are, the helpers' folder, and a seeded start for every test."""
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# The tests' shared helpers (``chromium``, ``course.grading_support``) import from here
+# (``--import-mode=importlib`` puts no test folder on the path).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 # CI and the Makefile set GAN_TEACH_DATA; from a checkout with ../shared beside it, use that too.
 if (
     not os.environ.get("GAN_TEACH_DATA")

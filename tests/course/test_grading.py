@@ -2,7 +2,6 @@
 
 import csv
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from course.grading_support import ends_within, run_grade_command
 
 from gan_teach.course.cli import main as course_main
 from gan_teach.course.grading import (
@@ -126,23 +126,12 @@ def graded(tmp_path_factory):
     )
     nbformat.write(_notebook("x = 1"), submissions / "homework.ipynb")
     out = submissions / "grades.csv"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "gan_teach.course",
-            "grade",
-            str(submissions),
-            "--out",
-            str(out),
-            "--timeout",
-            "1200",  # generous: fast-mode training on a loaded 2-core machine
-            "--notebook-timeout",
-            "3600",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=4 * 3600,
+    result = run_grade_command(
+        submissions,
+        out,
+        timeout=1200,  # generous: fast-mode training on a loaded 2-core machine
+        notebook_timeout=3600,
+        wait=4 * 3600,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     with out.open(encoding="utf-8") as file:
@@ -264,15 +253,6 @@ for folder in [pathlib.Path.cwd(), pathlib.Path.cwd().parent, pathlib.Path({subm
 HYPERLINK = '=HYPERLINK("evil.example","click")&.ipynb'
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with open(f"/proc/{pid}/stat") as file:  # a zombie has ended
-        return file.read().split(")")[-1].split()[0] != "Z"
-
-
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory):
     """A class with honest students and every kind of hostile submission, graded once."""
@@ -314,23 +294,12 @@ def hostile(tmp_path_factory):
     )
     out = submissions / "grades.csv"  # where the vandal will delete it
     started = time.monotonic()
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "gan_teach.course",
-            "grade",
-            str(submissions),
-            "--out",
-            str(out),
-            "--timeout",
-            "20",
-            "--notebook-timeout",
-            "300",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=1800,
+    result = run_grade_command(
+        submissions,
+        out,
+        timeout=20,
+        notebook_timeout=300,
+        wait=1800,
     )
     text = out.read_text(encoding="utf-8")
     with out.open(encoding="utf-8", newline="") as file:
@@ -393,10 +362,7 @@ def test_a_notebook_that_ignores_interrupts_is_killed(hostile):
     assert "cell 1 ran longer than 20 s and was stopped" in row["reason"]
     assert "checking the exercises ran longer than 20 s" in row["reason"]
     child = int(hostile["pid_file"].read_text())
-    deadline = time.monotonic() + 10
-    while _alive(child) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not _alive(child)  # the kernel's process group went with it
+    assert ends_within(child, 10)  # the kernel's process group went with it
 
 
 @pytest.mark.slow
@@ -519,10 +485,7 @@ def test_ctrl_c_stops_grading_kills_the_kernel_and_keeps_the_rows(tmp_path):
         rows = list(csv.DictReader(file))
     assert [row["notebook"] for row in rows] == ["a_broken.ipynb"]
     child = int(pid_file.read_text())
-    deadline = time.monotonic() + 10
-    while _alive(child) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not _alive(child)
+    assert ends_within(child, 10)
 
 
 @pytest.mark.slow
@@ -545,7 +508,4 @@ def test_a_notebook_past_its_time_limit_is_stopped(tmp_path):
     if pid_file.exists():  # the kernel started within the limit
         assert "cell 2 was running" in grade.reason
         child = int(pid_file.read_text())
-        deadline = time.monotonic() + 10
-        while _alive(child) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not _alive(child)
+        assert ends_within(child, 10)

@@ -1,9 +1,10 @@
 """Helper processes end when told to, with everything they started, even if they ignore signals."""
 
-import os
 import subprocess
 import sys
 import time
+
+from course.grading_support import ends_within
 
 from gan_teach.course.processes import run_process_group
 
@@ -16,15 +17,6 @@ pathlib.Path(sys.argv[1]).write_text(str(child.pid))
 while True:
     time.sleep(0.01)
 """
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with open(f"/proc/{pid}/stat") as file:  # a zombie has ended
-        return file.read().split(")")[-1].split()[0] != "Z"
 
 
 def test_a_process_that_ignores_signals_is_killed_with_its_children(
@@ -42,10 +34,7 @@ def test_a_process_that_ignores_signals_is_killed_with_its_children(
         time.monotonic() - started < 15 + 5 + 10
     )  # the grace, then SIGKILL
     child = int(pid_file.read_text())
-    deadline = time.monotonic() + 10
-    while _alive(child) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not _alive(child)
+    assert ends_within(child, 10)
 
 
 def test_a_process_that_ends_reports_its_status(tmp_path):
@@ -114,7 +103,4 @@ def test_a_helper_ends_when_the_grader_is_killed_outright(tmp_path):
     ]
     grader.kill()  # SIGKILL: the grader cannot stop its helpers
     grader.wait()
-    deadline = time.monotonic() + 30
-    while _alive(helper) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not _alive(helper)
+    assert ends_within(helper, 30)
