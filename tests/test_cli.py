@@ -321,50 +321,6 @@ def test_user_errors_print_one_line_without_traceback(
     )
 
 
-def test_unknown_dataset_and_bad_option_exit_with_usage(tmp_path):
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "gan_teach",
-            "train",
-            "--dataset",
-            "cifar",
-            "--out",
-            "x",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
-    assert (
-        result.returncode == 2
-        and "invalid choice: 'cifar'" in result.stderr
-        and "Traceback" not in result.stderr
-    )
-    # Values are checked in one place, TrainConfig: one line, no traceback.
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "gan_teach",
-            "train",
-            "--steps",
-            "0",
-            "--out",
-            "x",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
-    assert (
-        result.returncode == 1
-        and "steps must be a positive integer, got 0" in result.stderr
-    )
-    assert "Traceback" not in result.stderr
-
-
 def test_missing_dataset_is_one_clear_line(tmp_path):
     env_script = (
         "import sys, torchvision; torchvision.datasets.MNIST.mirrors = ['http://127.0.0.1:9/'];"
