@@ -76,23 +76,21 @@ class GANLab:
             value=s.width,
             description="width",
         )
-        self.lr_generator = widgets.FloatLogSlider(
-            value=s.lr_generator,
-            base=10,
-            min=-5,
-            max=0,
-            description="G rate",
-            readout_format=".0e",
-            style=style,
-        )
-        self.lr_discriminator = widgets.FloatLogSlider(
-            value=s.lr_discriminator,
-            base=10,
-            min=-5,
-            max=0,
-            description="D rate",
-            readout_format=".0e",
-            style=style,
+        # learning rates from 1e-5 to 1, on a log scale
+        self.lr_generator, self.lr_discriminator = (
+            widgets.FloatLogSlider(
+                value=value,
+                base=10,
+                min=-5,
+                max=0,
+                description=description,
+                readout_format=".0e",
+                style=style,
+            )
+            for value, description in (
+                (s.lr_generator, "G rate"),
+                (s.lr_discriminator, "D rate"),
+            )
         )
         self.d_steps = widgets.IntSlider(
             value=s.d_steps,
