@@ -38,6 +38,7 @@ __all__ = [
     "score_metrics",
     "update",
     "update_ema",
+    "recalibrate_batch_norm",
     "gradient_norm",
     "set_learning_rates",
     "init_distributed",
@@ -203,6 +204,53 @@ def update(
             state.ema_generator, unwrap(module), state.config.ema_decay
         )
     return norm
+
+
+@torch.no_grad()
+def recalibrate_batch_norm(
+    state: TrainState, batches: int = 10, batch_size: int = 512
+) -> None:
+    """Re-estimate the batch-norm statistics of the moving-average generator from its own samples.
+
+    :func:`update_ema` copies the live generator's running statistics, but the averaged weights
+    produce other activations than the live ones: sampled in eval mode, the average would be
+    normalised with the wrong means and variances (on MNIST, 6 to 30 FID points worse after a minute of
+    training, when the average lags most; see benchmarks/README.md). This runs the average in training
+    mode on ``batches`` batches of
+    fresh noise (its own random stream: the run's noise is untouched) and keeps the cumulative mean.
+    Does nothing without a moving average or without batch norm.
+    """
+    generator = state.ema_generator
+    if generator is None:
+        return
+    norms = [
+        module
+        for module in generator.modules()
+        if isinstance(module, nn.modules.batchnorm._BatchNorm)
+    ]
+    if not norms:
+        return
+    momenta = [norm.momentum for norm in norms]
+    for norm in norms:
+        norm.reset_running_stats()
+        norm.momentum = None  # a cumulative average over the batches below
+    random = torch.Generator().manual_seed(state.config.seed + state.step)
+    was_training = generator.training
+    generator.train()
+    for _ in range(batches):
+        z = torch.randn(batch_size, state.latent_dim, generator=random)
+        inputs = [z.to(state.device)]
+        if state.conditional:
+            classes = torch.randint(
+                unwrap(state.generator).num_classes,
+                (batch_size,),
+                generator=random,
+            )
+            inputs.append(classes.to(state.device))
+        generator(*inputs)
+    generator.train(was_training)
+    for norm, momentum in zip(norms, momenta):
+        norm.momentum = momentum
 
 
 def gradient_norm(module: nn.Module) -> torch.Tensor:

@@ -303,6 +303,9 @@ class DCGANDiscriminator(nn.Module):
             defined per example, and batch norm mixes examples.
         spectral_norm: constrain each layer's spectral norm to 1 (Miyato et
             al. 2018).
+        minibatch_std: the last layer also sees how varied the batch is, one
+            number shared by its examples (Karras et al. 2018), so that a
+            generator that drops kinds of images is seen doing it.
 
     >>> DCGANDiscriminator()(torch.randn(2, 1, 28, 28)).shape
     torch.Size([2])
@@ -315,6 +318,7 @@ class DCGANDiscriminator(nn.Module):
         base_channels: int = 64,
         normalization: str = "batch",
         spectral_norm: bool = False,
+        minibatch_std: bool = False,
     ) -> None:
         super().__init__()
         if image_size not in _IMAGE_PLANS:
@@ -357,9 +361,11 @@ class DCGANDiscriminator(nn.Module):
             width *= 2
         assert side == start, (side, start)
         self.features = nn.Sequential(*layers)
+        self.minibatch_std = minibatch_std
         self.classify = maybe_spectral_norm(
-            nn.Linear(width * side * side, 1), spectral_norm
-        )  # (N, w * s * s) -> (N, 1)
+            nn.Linear(width * side * side + int(minibatch_std), 1),
+            spectral_norm,
+        )  # (N, w * s * s [+ 1]) -> (N, 1)
         dcgan_init_(self)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
@@ -375,6 +381,8 @@ class DCGANDiscriminator(nn.Module):
         features = self.features(images).flatten(
             1
         )  # (N, w, s, s) -> (N, w * s * s)
+        if self.minibatch_std:
+            features = _append_minibatch_std(features)  # (N, w * s * s + 1)
         return self.classify(features).squeeze(1)  # (N, 1) -> (N,)
 
 

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from .config import MODELS, TrainConfig
+from .config import DISCRIMINATOR_NORMS, MODELS, TrainConfig
 from .data import DATASETS
 from .losses import LOSSES
 
@@ -40,7 +40,12 @@ FLAGS = {
     else "--" + field.name.replace("_", "-")
     for field in FIELDS
 }
-CHOICES = {"dataset": DATASETS, "model": MODELS, "loss": tuple(LOSSES)}
+CHOICES = {
+    "dataset": DATASETS,
+    "model": MODELS,
+    "loss": tuple(LOSSES),
+    "discriminator_norm": DISCRIMINATOR_NORMS,
+}
 #: What a resumed run may change; every other setting belongs to the saved run.
 CAN_CHANGE_ON_RESUME = ("epochs", "steps", "data_root", "device")
 # Settings of the machine, not of the recipe: a model card's command leaves them out.

@@ -68,7 +68,10 @@ def resume_overrides(checkpoint: str | os.PathLike, given: dict) -> dict:
     Repeating a saved setting with its saved value is fine; ``--epochs``, ``--steps``,
     ``--data-root`` and ``--device`` may change; any other change is refused.
     """
-    saved = read_checkpoint(checkpoint)["config"]
+    # read as today's fields, so that an older file's implicit settings compare too
+    saved = TrainConfig.from_dict(
+        read_checkpoint(checkpoint)["config"]
+    ).to_dict()
     changed = sorted(
         name
         for name, value in given.items()

@@ -94,3 +94,75 @@ def test_score_metrics_are_detached_means():
     assert metrics["d_real"] == pytest.approx(
         (0.5 + torch.sigmoid(torch.tensor(2.0)).item()) / 2
     )
+
+
+@pytest.mark.parametrize("model", ["dcgan", "conditional"])
+def test_recalibrated_statistics_are_the_averages_own(model):
+    """After recalibration, the EMA generator's batch norm holds the mean and variance of its own
+    activations on fresh noise, not the live generator's; the run's random stream is untouched."""
+    from gan_teach.engine import recalibrate_batch_norm, update_ema
+
+    state = create_state(
+        TrainConfig(
+            dataset="mnist",
+            model=model,
+            width=4,
+            latent_dim=8,
+            epochs=1,
+            ema_decay=0.9,
+        )
+    )
+    live = state.generator
+    with torch.no_grad():  # move the live weights away from the average
+        for parameter in live.parameters():
+            parameter.add_(0.5 * torch.randn_like(parameter))
+        # the live generator's own statistics, on noise ten times as large
+        live.train()
+        for _ in range(20):
+            z = 10 * torch.randn(64, 8)
+            live(z) if model == "dcgan" else live(z, torch.arange(64) % 10)
+    update_ema(state.ema_generator, live, decay=0.5)
+    body = (
+        state.ema_generator.body
+        if model == "conditional"
+        else state.ema_generator
+    )
+    norm = body.start_norm[0]  # on (N, 2 * width, 7, 7) features
+    copied = norm.running_var.clone()  # the live generator's
+    before = torch.get_rng_state()
+    recalibrate_batch_norm(state, batches=4, batch_size=256)
+    assert torch.equal(torch.get_rng_state(), before)
+    assert not state.ema_generator.training  # back in eval mode
+    # the statistics the average's own first layer produces
+    seen = []
+    hook = norm.register_forward_hook(
+        lambda module, inputs, output: seen.append(inputs[0])
+    )
+    random = torch.Generator().manual_seed(state.config.seed + state.step)
+    with torch.no_grad():
+        for _ in range(4):
+            z = torch.randn(256, 8, generator=random)
+            inputs = [z]
+            if model == "conditional":
+                inputs.append(torch.randint(10, (256,), generator=random))
+            state.ema_generator(*inputs)
+    hook.remove()
+    # a cumulative average over the 4 batches of each batch's statistics
+    means = torch.stack([batch.mean(dim=(0, 2, 3)) for batch in seen])
+    variances = torch.stack(
+        [batch.var(dim=(0, 2, 3), unbiased=True) for batch in seen]
+    )
+    assert torch.allclose(norm.running_mean, means.mean(0), atol=1e-5)
+    assert torch.allclose(norm.running_var, variances.mean(0), rtol=1e-4)
+    assert (copied / norm.running_var).min() > 10  # not the live one's
+    assert norm.momentum == 0.1  # restored
+
+
+def test_recalibration_without_batch_norm_or_average_changes_nothing():
+    from gan_teach.engine import recalibrate_batch_norm
+
+    state = create_state(TrainConfig(**TINY))  # no moving average
+    before = torch.get_rng_state()
+    recalibrate_batch_norm(state)
+    assert state.ema_generator is None
+    assert torch.equal(torch.get_rng_state(), before)

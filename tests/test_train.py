@@ -12,6 +12,7 @@ from gan_teach import (
     train,
     train_step,
 )
+from gan_teach.config import build_models
 from gan_teach.data import toy_distribution
 from gan_teach.metrics import toy_metrics
 from gan_teach.models import generate
@@ -493,3 +494,56 @@ def test_config_names_the_field_of_a_bad_number(field, value, message):
     setattr(config, field, value)
     with pytest.raises(ValueError, match=message):
         config.resolve()
+
+
+def test_the_discriminator_normalisation_and_its_minibatch_spread():
+    config = TrainConfig(dataset="mnist").resolve()
+    assert (config.discriminator_norm, config.ema_decay) == ("batch", 0.0)
+    assert any(  # DCGAN's batch norm by default
+        isinstance(module, torch.nn.BatchNorm2d)
+        for module in build_models(config)[1].modules()
+    )
+    plain = TrainConfig(
+        dataset="mnist", discriminator_norm="none", minibatch_std=True
+    ).resolve()
+    discriminator = build_models(plain)[1]
+    assert not any(
+        isinstance(module, (torch.nn.BatchNorm2d, torch.nn.GroupNorm))
+        for module in discriminator.modules()
+    )
+    # the spread is one more input of the last layer: a batch of copies of
+    # one image scores differently from the same image in a varied batch
+    images = torch.randn(8, 1, 28, 28)
+    copies = images[:1].expand(8, -1, -1, -1)
+    assert discriminator.classify.in_features == 64 * 7 * 7 + 1
+    with torch.no_grad():
+        assert discriminator(copies)[0] != discriminator(images)[0]
+    critic = TrainConfig(dataset="mnist", loss="wgan-gp").resolve()
+    assert critic.discriminator_norm == "layer"
+    with pytest.raises(ValueError, match="cannot use batch norm"):
+        TrainConfig(
+            dataset="mnist", loss="wgan-gp", discriminator_norm="batch"
+        ).resolve()
+    with pytest.raises(
+        ValueError, match="choose one of: batch, layer, none"
+    ):
+        TrainConfig(dataset="mnist", discriminator_norm="group").resolve()
+    with pytest.raises(ValueError, match="no such input"):
+        TrainConfig(
+            dataset="mnist", model="conditional", minibatch_std=True
+        ).resolve()
+    with pytest.raises(ValueError, match=r"ema_decay must be in \[0, 1\)"):
+        TrainConfig(dataset="mnist", ema_decay=1.0).resolve()
+
+
+def test_a_configuration_saved_by_an_older_version_means_what_it_meant():
+    saved = TrainConfig(
+        dataset="mnist", discriminator_norm="none"
+    ).resolve()
+    saved = saved.to_dict()
+    del saved["discriminator_norm"]
+    saved["ema_decay"] = None
+    old = TrainConfig.from_dict(saved).resolve()
+    assert (old.discriminator_norm, old.ema_decay) == ("batch", 0.0)
+    saved["loss"] = "wgan-gp"
+    assert TrainConfig.from_dict(saved).discriminator_norm == "layer"
