@@ -1,10 +1,15 @@
-"""Benchmark: gan_teach's MNIST DCGAN against pytorch/examples' DCGAN, on the same machine, in one run.
+"""Benchmark: gan_teach's MNIST recipe against its previous recipe and pytorch/examples' DCGAN, in one run.
 
-Two measurements, each for both models:
+Three contenders: ``ours`` (``TrainConfig(dataset="mnist")``, the recipe as shipped), ``previous`` (the
+recipe before it, spelled out in :data:`PREVIOUS_RECIPE`) and ``reference`` (pytorch/examples'
+``dcgan/main.py``, see ``reference_dcgan.py``). Three measurements:
 
 1. Throughput: real images consumed per second of training, after a warm-up, over ``--repeats``
-   alternating rounds (the median is reported, with the ratio ours / reference).
-2. FID against wall-clock time: each model trains for ``--minutes`` of training time, and is scored
+   rounds in rotating order (the median is reported, with the ratios ours / reference and ours / previous).
+2. How close to the hardware ours runs: its floating-point operations per image (forward and backward
+   of one training step, counted by ``torch.utils.flop_counter``) times its images per second, beside
+   the CPU's peak (cores x clock x FLOPs per cycle of its widest FMA units: an upper bound).
+3. FID against wall-clock time: each model trains for ``--minutes`` of training time, and is scored
    with ``gan_teach.metrics.classifier_fid`` after every ``--minutes / --checkpoints``; evaluation time
    is not counted. The FID floor (real training images against the test set) is reported beside it.
 
@@ -44,6 +49,16 @@ from gan_teach import (
 )
 
 HERE = Path(__file__).resolve().parent
+#: The MNIST recipe before the time-to-quality work (issue 16), for the comparison.
+PREVIOUS_RECIPE = dict(
+    width=32,
+    batch_size=128,
+    lr_generator=2e-4,
+    lr_discriminator=2e-4,
+    beta1=0.5,
+    beta2=0.999,
+    ema_decay=0.0,
+)
 # --quick replaces these settings: a few steps, 500-sample FID, a data subset (no 1 GB 64x64 copy).
 QUICK_SETTINGS = dict(
     warmup_steps=1,
@@ -79,15 +94,22 @@ class Contender:
 
 
 def build_ours(
-    images: torch.Tensor, device: torch.device, seed: int
+    images: torch.Tensor,
+    device: torch.device,
+    seed: int,
+    name: str = "gan_teach",
+    **overrides,
 ) -> Contender:
-    """gan_teach's DCGAN with the MNIST recipe of ``TrainConfig``, trained by the library's ``train_step``."""
+    """gan_teach's DCGAN with the MNIST recipe of ``TrainConfig`` (changed by ``overrides``), trained by
+    the library's ``train_step``."""
     state = create_state(
-        TrainConfig(dataset="mnist", device=str(device), seed=seed)
+        TrainConfig(
+            dataset="mnist", device=str(device), seed=seed, **overrides
+        )
     )
     config = state.config
     return Contender(
-        name="gan_teach",
+        name=name,
         images=images.to(device),
         batch_size=config.batch_size,
         batches_per_step=config.d_steps,
@@ -100,6 +122,10 @@ def build_ours(
             "batch_size": config.batch_size,
             "d_steps": config.d_steps,
             "loss": config.loss,
+            "lr_generator": config.lr_generator,
+            "lr_discriminator": config.lr_discriminator,
+            "betas": [config.beta1, config.beta2],
+            "ema_decay": config.ema_decay,
             "mixed_precision": str(state.amp_dtype),
             "generator_parameters": count_parameters(state.generator),
             "discriminator_parameters": count_parameters(
@@ -243,6 +269,60 @@ def fid_against_time(
             flush=True,
         )
     return series
+
+
+def flops_per_image(
+    contender: Contender, indices: Iterator[torch.Tensor]
+) -> float:
+    """Floating-point operations of one training step (all forward and backward passes), per real image.
+
+    ``torch.utils.flop_counter`` counts the matrix products and convolutions (2 per multiply-add), which
+    are nearly all of a DCGAN's arithmetic; element-wise work (activations, batch norm, Adam) is left out.
+    """
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        one_step(contender, indices)
+    return counter.get_total_flops() / contender.images_per_step
+
+
+def cpu_peak_flops(threads: int) -> dict:
+    """The CPU's peak float32 FLOP/s on ``threads`` cores: cores x clock x FLOPs per cycle (an upper bound).
+
+    FLOPs per cycle per core from the widest fused multiply-add the CPU reports: AVX-512 16 lanes,
+    AVX2 8, SSE 4, times 2 (a multiply and an add) times 2 FMA units. Some CPUs have one 512-bit unit or
+    split 512-bit work in two halves, which halves the true peak: the figure is what the hardware could
+    at most do, so the fraction of it reached is a lower bound.
+    """
+    flags, megahertz = set(), None
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as file:
+            for line in file:
+                key, _, value = line.partition(":")
+                if key.strip() == "flags" and not flags:
+                    flags = set(value.split())
+                elif key.strip() == "cpu MHz" and megahertz is None:
+                    megahertz = float(value)
+    except OSError:
+        return {"known": False}
+    lanes = (
+        16
+        if "avx512f" in flags
+        else 8
+        if "avx2" in flags and "fma" in flags
+        else 4
+    )
+    if megahertz is None:
+        return {"known": False, "float32_lanes": lanes}
+    per_cycle = lanes * 2 * 2  # multiply-add = 2 FLOPs, 2 FMA units
+    return {
+        "known": True,
+        "cores": threads,
+        "clock_ghz": round(megahertz / 1000, 3),
+        "float32_lanes": lanes,
+        "flops_per_cycle_per_core": per_cycle,
+        "peak_flops": threads * megahertz * 1e6 * per_cycle,
+    }
 
 
 def machine_info(device: torch.device) -> dict:
@@ -395,6 +475,13 @@ def main(argv: list[str] | None = None) -> dict:
 
     builders = {
         "ours": lambda: build_ours(images, device, args.seed),
+        "previous": lambda: build_ours(
+            images,
+            device,
+            args.seed,
+            name="gan_teach, previous recipe",
+            **PREVIOUS_RECIPE,
+        ),
         "reference": lambda: build_reference(images_64, device, args.seed),
     }
     contenders = {key: build() for key, build in builders.items()}
@@ -408,11 +495,9 @@ def main(argv: list[str] | None = None) -> dict:
     rounds: dict[str, list[dict]] = {key: [] for key in contenders}
     print("\nThroughput (real images per second of training):")
     for repeat in range(args.repeats):
-        order = (
-            list(contenders)
-            if repeat % 2 == 0
-            else list(reversed(contenders))
-        )  # neither always goes first
+        keys = list(contenders)
+        shift = repeat % len(keys)
+        order = keys[shift:] + keys[:shift]  # none always goes first
         for key in order:
             measured = measure_throughput(
                 contenders[key], indices[key], args, device
@@ -428,14 +513,43 @@ def main(argv: list[str] | None = None) -> dict:
         for key in rounds
     }
     ratio = medians["ours"] / medians["reference"]
+    ratio_previous = medians["ours"] / medians["previous"]
     results["throughput"] = {
         "rounds": rounds,
         "median_images_per_second": medians,
         "ratio_ours_over_reference": ratio,
+        "ratio_ours_over_previous": ratio_previous,
     }
     print(
-        f"  median: ours {medians['ours']:.1f}, reference {medians['reference']:.1f}; ours / reference = {ratio:.2f}x"
+        f"  median: ours {medians['ours']:.1f}, previous {medians['previous']:.1f}, "
+        f"reference {medians['reference']:.1f}; ours / reference = {ratio:.2f}x, "
+        f"ours / previous = {ratio_previous:.2f}x"
     )
+    flops = {
+        key: flops_per_image(contenders[key], indices[key])
+        for key in contenders
+    }
+    peak = cpu_peak_flops(args.threads) if device.type == "cpu" else {}
+    achieved = flops["ours"] * medians["ours"]
+    results["hardware"] = {
+        "flops_per_image": flops,
+        "ours_achieved_flops": achieved,
+        "cpu_peak": peak,
+        "ours_fraction_of_peak": achieved / peak["peak_flops"]
+        if peak.get("known")
+        else None,
+    }
+    print(
+        "  FLOPs per image (one training step, forward and backward): "
+        + ", ".join(
+            f"{key} {value / 1e6:.1f} M" for key, value in flops.items()
+        )
+    )
+    if peak.get("known"):
+        print(
+            f"  ours: {achieved / 1e9:.1f} GFLOP/s of a {peak['peak_flops'] / 1e9:.0f} GFLOP/s peak "
+            f"({100 * achieved / peak['peak_flops']:.1f} %)"
+        )
 
     if not args.skip_fid:
         from gan_teach.metrics import classifier_fid_floor
