@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 LOCK_NAME = "training.lock"
-#: The error numbers of a write that ran out of room: a full disk, a full quota, a file-size limit (``ulimit -f``).
+#: The error numbers of a write that ran out of room (a full disk, a full quota, a file-size limit set by ``ulimit -f``).
 DISK_FULL_ERRNOS = (
     errno.ENOSPC,
     getattr(errno, "EDQUOT", errno.ENOSPC),
