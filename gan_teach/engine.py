@@ -214,8 +214,10 @@ def recalibrate_batch_norm(
 
     :func:`update_ema` copies the live generator's running statistics, but the averaged weights
     produce other activations than the live ones: sampled in eval mode, the average would be
-    normalised with the wrong means and variances (on MNIST, 6 to 30 FID points worse after a minute of
-    training, when the average lags most; see benchmarks/README.md). This runs the average in training
+    normalised with other means and variances. On MNIST this cost 6 to 30 FID points after a minute of
+    training, when the average lags the live weights most, and nothing from the third minute on, where the
+    copied statistics were as good or up to 3 points better (benchmarks/README.md), so ``train`` does not
+    call it: call it before sampling from a short run's average. This runs the average in training
     mode on ``batches`` batches of
     fresh noise (its own random stream: the run's noise is untouched) and keeps the cumulative mean.
     Does nothing without a moving average or without batch norm.

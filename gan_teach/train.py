@@ -32,7 +32,6 @@ from .engine import (
     penalties,
     players,
     rank,
-    recalibrate_batch_norm,
     save_grid,
     score_metrics,
     set_learning_rates,
@@ -288,7 +287,6 @@ def train(
             if state.epoch_step == steps_per_epoch:
                 state.epoch += 1
                 state.epoch_step = 0
-            recalibrate_batch_norm(state)  # the average's own statistics
             if (
                 state.samples[-1][0] != state.step
             ):  # a callback may have drawn it
