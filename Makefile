@@ -22,9 +22,14 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 
 # The book from the outputs stored in the notebooks (execution is off in _config.yml): seconds, no training.
 # It refuses to start when a stored output is an error or a traceback: such a page must never be published.
+# The Chinese edition (book/zh, _config.zh.yml, _toc.zh.yml) is a second book, built beside it into _build/html/zh:
+# each page's language switch links to its twin with a relative link, so the two work together from file://.
 book: setup
 	$(BIN)/python -m gan_teach.course.stored_outputs check --errors-only
+	$(BIN)/python -m gan_teach.course.stored_outputs --book book/zh check --errors-only
 	$(BIN)/jupyter-book build . -W -n --keep-going
+	$(BIN)/jupyter-book build . --config _config.zh.yml --toc _toc.zh.yml --path-output _build/zh -W -n --keep-going
+	rm -rf _build/html/zh && cp -R _build/zh/_build/html _build/html/zh
 
 # Maintainers: re-execute the chapters in full (the runs the prose describes; about an hour on an idle 2-core CPU),
 # write the outputs back into book/*.ipynb and stamp each notebook with its mode and a hash of its code.
@@ -62,6 +67,7 @@ check-book: book
 STUDENT_DIR ?= _build/student
 student: setup
 	$(BIN)/gan-teach-course student-edition --book book --out $(STUDENT_DIR)
+	$(BIN)/gan-teach-course student-edition --book book/zh --out $(STUDENT_DIR)/zh
 
 test: lint test-unit test-notebooks
 

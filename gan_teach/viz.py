@@ -21,7 +21,10 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from .data import ToyDistribution
+from .fonts import use_cjk_font
 from .utils import evaluating
+
+use_cjk_font()  # figures labelled in Chinese (book/zh) draw their glyphs when a CJK font is installed
 
 __all__ = [
     "image_grid",

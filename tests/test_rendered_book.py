@@ -7,6 +7,10 @@ error, show its mathematics typeset by the MathJax the book carries (no raw ``\\
 text), show every image it links to, and load no script from the network (the book works offline).
 Every page fits its column at 1280 px: no code block and no display equation scrolls sideways;
 no test marker (``# NBVAL_...``) and no execution traceback is printed on it.
+
+The Chinese edition (``_build/html/zh``, from ``_toc.zh.yml``) is held to the same checks, and to its own:
+its pages say ``lang="zh-CN"``, their Chinese text is drawn with a CJK font (not as empty boxes), and every
+page of either edition has a language switch whose link opens its twin, which links back.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[1]
 HTML = REPO / "_build" / "html"
+ZH_HTML = HTML / "zh"  # the Chinese edition, built beside the English one by `make book`
 # A LaTeX command left in the visible text means MathJax did not typeset it.
 RAW_TEX = (
     "\\frac",
@@ -36,9 +41,9 @@ RAW_TEX = (
 )
 
 
-def _toc_pages(part_caption: str | None = None) -> list[str]:
+def _toc_pages(part_caption: str | None = None, toc_file: str = "_toc.yml") -> list[str]:
     """The documents of ``_toc.yml`` in order (the root, then every part's, or one part's), e.g. ``book/intro``."""
-    toc = yaml.safe_load((REPO / "_toc.yml").read_text(encoding="utf-8"))
+    toc = yaml.safe_load((REPO / toc_file).read_text(encoding="utf-8"))
     pages = [toc["root"]] if part_caption is None else []
     for part in toc.get("parts", []):
         if part_caption is None or part.get("caption") == part_caption:
@@ -60,9 +65,9 @@ def browser():
     driver.quit()
 
 
-def _open(driver, page: str) -> None:
-    path = HTML / f"{page}.html"
-    assert path.exists(), f"{page} is in _toc.yml but {path} was not built"
+def _open(driver, page: str, root: Path = HTML) -> None:
+    path = root / f"{page}.html"
+    assert path.exists(), f"{page} is in the table of contents but {path} was not built"
     driver.get(path.as_uri())
     # Wait until MathJax has typeset the page (its startup promise resolves after the first typeset).
     # Sphinx adds MathJax only to pages with math; on the others the raw-LaTeX check still applies.
@@ -84,6 +89,11 @@ def _open(driver, page: str) -> None:
 
 
 PAGES = _toc_pages()
+ZH_PAGES = _toc_pages(toc_file="_toc.zh.yml")
+# Every page of both editions, with the html root it lives in (ids such as "en:book/lab", "zh:book/zh/lab").
+EDITION_PAGES = [pytest.param(HTML, page, id=f"en:{page}") for page in PAGES] + [
+    pytest.param(ZH_HTML, page, id=f"zh:{page}") for page in ZH_PAGES
+]
 
 
 # What a reader must never see: a failed run's output, or nbval's markers (they are
@@ -151,9 +161,9 @@ def _assert_fits_its_column(browser, page: str) -> None:
     )
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_page_renders_cleanly(browser, page):
-    _open(browser, page)
+@pytest.mark.parametrize(("root", "page"), EDITION_PAGES)
+def test_page_renders_cleanly(browser, root, page):
+    _open(browser, page, root)
     errors = [
         entry["message"]
         for entry in browser.get_log("browser")
@@ -196,15 +206,15 @@ def test_page_renders_cleanly(browser, page):
 
 
 @pytest.mark.parametrize(
-    "page",
+    ("root", "page"),
     [
-        page
-        for page in PAGES
-        if page.endswith(("/math", "/concepts", "/algorithm"))
+        param
+        for param in EDITION_PAGES
+        if param.values[1].endswith(("/math", "/concepts", "/algorithm"))
     ],
 )
-def test_math_pages_have_typeset_equations(browser, page):
-    _open(browser, page)
+def test_math_pages_have_typeset_equations(browser, root, page):
+    _open(browser, page, root)
     count = browser.execute_script(
         "return document.querySelectorAll('mjx-container').length;"
     )
@@ -213,9 +223,16 @@ def test_math_pages_have_typeset_equations(browser, page):
     )
 
 
-@pytest.mark.parametrize("page", [PAGES[0], *_toc_pages("Chapters")])
-def test_chapter_pages_show_figures(browser, page):
-    _open(browser, page)
+@pytest.mark.parametrize(
+    ("root", "page"),
+    [pytest.param(HTML, page, id=f"en:{page}") for page in [PAGES[0], *_toc_pages("Chapters")]]
+    + [
+        pytest.param(ZH_HTML, page, id=f"zh:{page}")
+        for page in [ZH_PAGES[0], *_toc_pages("章节", "_toc.zh.yml")]
+    ],
+)
+def test_chapter_pages_show_figures(browser, root, page):
+    _open(browser, page, root)
     figures = browser.execute_script(
         "return [...document.querySelectorAll('main img')].filter(img => img.naturalWidth > 0).length;"
     )
@@ -377,3 +394,77 @@ def test_api_pages_show_no_raw_markup(browser, page):
         "return document.querySelectorAll('dl.py dt[id^=\"gan_teach.\"]').length;"
     )
     assert entries >= 10, f"{page}: only {entries} documented objects"
+
+
+# Two different Chinese characters drawn in the page's own font: a missing glyph is drawn as the same empty
+# box for both, so identical pixels mean the reader sees boxes ("tofu") instead of Chinese.
+GLYPHS = """
+const main = document.querySelector('main') || document.body;
+const style = getComputedStyle(main.querySelector('p') || main);
+const draw = character => {
+  const canvas = document.createElement('canvas');
+  canvas.width = canvas.height = 64;
+  const context = canvas.getContext('2d');
+  context.font = `48px ${style.fontFamily}`;
+  context.fillText(character, 4, 52);
+  const pixels = context.getImageData(0, 0, 64, 64).data;
+  let inked = 0, signature = '';
+  for (let index = 3; index < pixels.length; index += 4) {
+    inked += pixels[index] > 0;
+    signature += pixels[index] > 127 ? '1' : '0';
+  }
+  return {inked: inked, signature: signature};
+};
+const one = draw('生'), two = draw('器');
+return {family: style.fontFamily, inked: [one.inked, two.inked], same: one.signature === two.signature};
+"""
+
+
+@pytest.mark.parametrize("page", [ZH_PAGES[0], "book/zh/concepts", "book/zh/glossary"])
+def test_chinese_pages_are_marked_chinese_and_drawn_with_a_cjk_font(browser, page):
+    _open(browser, page, ZH_HTML)
+    language = browser.execute_script("return document.documentElement.lang;")
+    assert language == "zh-CN", (
+        f"{page}: <html lang={language!r}>; _config.zh.yml's sphinx language (zh_CN) should make it zh-CN"
+    )
+    text = browser.execute_script("return (document.querySelector('main') || document.body).innerText;")
+    assert sum("\u4e00" <= character <= "\u9fff" for character in text) > 200, (
+        f"{page}: hardly any Chinese text on a page of the Chinese edition"
+    )
+    glyphs = browser.execute_script(GLYPHS)
+    assert min(glyphs["inked"]) > 50 and not glyphs["same"], (
+        f"{page}: Chinese characters are drawn as missing-glyph boxes in {glyphs['family']!r} "
+        f"(inked pixels {glyphs['inked']}, identical: {glyphs['same']}): install a CJK font (Debian: fonts-noto-cjk)"
+    )
+
+
+def _switch(browser) -> dict:
+    return browser.execute_script(
+        """
+        const nav = document.querySelector('nav.language-switch');
+        if (!nav) { return null; }
+        const link = nav.querySelector('a.language-switch-link');
+        return {text: nav.innerText, href: link ? link.href : null,
+                current: (nav.querySelector('.language-switch-current') || {}).innerText};
+        """
+    )
+
+
+@pytest.mark.parametrize(("root", "page"), EDITION_PAGES)
+def test_language_switch_opens_the_twin_page_and_back(browser, root, page):
+    _open(browser, page, root)
+    here = browser.current_url
+    switch = _switch(browser)
+    assert switch is not None, f"{page}: no language switch (nav.language-switch) on the page"
+    assert switch["current"] == ("中文" if root == ZH_HTML else "EN"), f"{page}: the switch says {switch}"
+    assert switch["href"] and switch["href"].startswith("file://"), f"{page}: the switch links to {switch['href']}"
+    target = Path(switch["href"][len("file://"):].split("#")[0])
+    assert target.is_file(), f"{page}: the language switch links to {target}, which was not built"
+    browser.get(switch["href"])
+    back = _switch(browser)
+    assert back is not None and back["href"], f"{target}: no language switch on the twin page"
+    twin_has_twin = (root == HTML and page.replace("book/", "book/zh/", 1) in ZH_PAGES) or (
+        root == ZH_HTML and page.replace("book/zh/", "book/", 1) in PAGES
+    )
+    if twin_has_twin:
+        assert back["href"] == here, f"{page}: its twin {target} links back to {back['href']}, not here"

@@ -19,6 +19,12 @@ chapter again with that markup turned into plain Markdown:
 The repository's address is read from ``_config.yml`` (``repository.url``), the version from
 ``pyproject.toml``, the chapter numbers from ``_toc.yml``. Regenerate with ``make notebooks``
 (``python -m gan_teach.course.notebook_edition``); a test checks the committed edition is up to date.
+
+The Chinese edition (``book/zh/x.ipynb``, built with ``_config.zh.yml`` and ``_toc.zh.yml``) is converted
+the same way into ``notebooks/book/zh/x.ipynb``, with its numbers, titles and paths, and every text written
+above in Chinese ("练习 5.1（标题）", "练习 5.1 的解答", "参考文献"...): the words of each language are one
+:class:`~gan_teach.course.myst_markdown.EditionLanguage` in
+:data:`~gan_teach.course.myst_markdown.LANGUAGES`. A page not translated yet is linked in English.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from pathlib import Path
 
 from .myst_markdown import (
     EDITION_FOLDER,
+    LANGUAGES,
     Edition,
     MystLeftError,
     cell_text,
@@ -81,26 +88,26 @@ def _details(summary: str, body: str) -> str:
 
 
 def _setup_cell(edition: Edition, extra: str = "") -> dict:
+    language, version = edition.language, edition.version
     requirement = (
         f"gan-teach @ git+{edition.repository_url}@{edition.release}"
     )
+    wrong_version = language.wrong_version.format(
+        version=version, requirement=requirement
+    )
     source = (
-        f"# Set-up for Colab and Jupyter: install gan-teach {edition.version}, the release this notebook was made\n"
-        "# from (unless it is installed already), and pick the GPU when there is one. On Colab, choose a GPU\n"
-        "# under Runtime > Change runtime type before you run this cell.\n"
-        "try:\n"
+        language.setup_comment.format(version=version) + "try:\n"
         "    import gan_teach\n"
         "except ImportError:\n"
         f'    %pip install --quiet "{requirement}"{extra}\n'
         "    import gan_teach\n"
         "\n"
-        "device = gan_teach.get_device()  # CUDA, then Apple's MPS, then the CPU; the library trains on it\n"
-        'print(f"gan_teach {gan_teach.__version__} on {device.type}")\n'
+        f"device = gan_teach.get_device()  # {language.device_comment}\n"
+        f'print(f"{language.running}")\n'
         'if device.type == "cpu":\n'
-        '    print("No GPU found: the training runs take longer (on Colab: Runtime > Change runtime type > GPU).")\n'
-        f'if gan_teach.__version__ != "{edition.version}":\n'
-        f'    print("This notebook was made for gan-teach {edition.version}; '
-        f'install it with: %pip install \\"{requirement}\\"")'
+        f'    print("{language.no_gpu}")\n'
+        f'if gan_teach.__version__ != "{version}":\n'
+        f'    print("{wrong_version}")'
     )
     return {
         "cell_type": "code",
@@ -115,9 +122,16 @@ def _setup_cell(edition: Edition, extra: str = "") -> dict:
 def convert_notebook(notebook: dict, stem: str, edition: Edition) -> dict:
     """The edition of one chapter (a notebook as a JSON dict; the input is not changed).
 
+    The chapter is ``<edition.language.book>/<stem>.ipynb``: its texts, numbers and links are those of
+    ``edition.language`` (:meth:`Edition.from_repository` reads the book of one language).
+
     Raises:
-        MystLeftError: the chapter uses markup the edition cannot convert, or a solution never ends.
+        MystLeftError: the chapter uses markup the edition cannot convert, a solution never ends, or a
+            solution's label names no exercise.
+        ValueError: the chapter's install cell is missing, doubled, or installs from another address.
     """
+    language = edition.language
+    page = f"{language.book}/{stem}.ipynb"
     source = copy.deepcopy(notebook)
     cells: list[dict] = []
     cited: list[str] = []
@@ -149,8 +163,8 @@ def convert_notebook(notebook: dict, stem: str, edition: Edition) -> dict:
                     != edition.repository_url
                 ):
                     raise ValueError(
-                        f"book/{stem}.ipynb, cell {index}: installs from {install.group('url')}, but "
-                        f"_config.yml's repository.url is {edition.repository_url}; make them agree"
+                        f"{page}, cell {index}: installs from {install.group('url')}, but "
+                        f"{language.config}'s repository.url is {edition.repository_url}; make them agree"
                     )
                 text = text.replace(install.group(0), "import gan_teach\n")
             new = {
@@ -163,7 +177,9 @@ def convert_notebook(notebook: dict, stem: str, edition: Edition) -> dict:
             }
             if solution is not None:
                 new["source"] = (
-                    f"#@title {solution}: the code (double-click to show it)\n"
+                    "#@title "
+                    + language.solution_code.format(solution=solution)
+                    + "\n"
                     + text
                 )
                 # its outputs are cleared, so nbval has nothing to compare
@@ -210,10 +226,16 @@ def convert_notebook(notebook: dict, stem: str, edition: Edition) -> dict:
                         f"{stem}, cell {index}: a solution starts inside another one"
                     )
                 label = match.group("label")
-                number = edition.targets.get(label, "the exercise")
-                title = exercise_of.get(label, "")
-                solution = f"Solution to {number}" + (
-                    f" ({title})" if title else ""
+                if label not in edition.targets:
+                    raise MystLeftError(
+                        f"{stem}, cell {index}: a solution to {label!r}, but no exercise is "
+                        f"labelled so (:label: {label} under an {{exercise}})"
+                    )
+                solution = language.with_title(
+                    language.solution.format(
+                        exercise=edition.targets[label]
+                    ),
+                    exercise_of.get(label, ""),
                 )
             else:
                 if solution is None:
@@ -242,7 +264,7 @@ def convert_notebook(notebook: dict, stem: str, edition: Edition) -> dict:
         )
     if installs_found != 1:
         raise ValueError(
-            f"book/{stem}.ipynb: expected one install cell (try: import gan_teach / except ImportError: "
+            f"{page}: expected one install cell (try: import gan_teach / except ImportError: "
             f"%pip install ...), found {installs_found}"
         )
 
@@ -255,17 +277,16 @@ def convert_notebook(notebook: dict, stem: str, edition: Edition) -> dict:
         )
     badge = (
         f'<a href="{edition.colab_url(stem)}" target="_parent"><img '
-        'src="https://colab.research.google.com/assets/colab-badge.svg" alt="Open In Colab"/></a>\n\n'
-        f"*The notebook edition of gan-teach {edition.version}, made from `book/{stem}.ipynb` by `make notebooks` "
-        '(do not edit it by hand). Solutions are folded: click a "Solution" line to open one; a solution\'s '
-        "code cell is hidden until you double-click it, and its output appears when you run it.*"
+        f'src="https://colab.research.google.com/assets/colab-badge.svg" alt="{language.badge_alt}"/></a>\n\n'
+        f"*{language.badge.format(version=edition.version, source=page)}*"
     )
     cells.insert(0, _markdown_cell(badge, "edition-badge"))
     cells.insert(1, _setup_cell(edition, extra))
     if cited:
         cells.append(
             _markdown_cell(
-                "## References\n\n" + references_markdown(edition, cited),
+                f"## {language.references}\n\n"
+                + references_markdown(edition, cited),
                 "edition-references",
             )
         )
@@ -291,6 +312,8 @@ def convert_notebook(notebook: dict, stem: str, edition: Edition) -> dict:
         "edition": "notebook",
         "version": edition.version,
     }
+    if language.tag:
+        metadata["gan_teach"]["language"] = language.tag
     for cell in cells:
         cell.setdefault("metadata", {})
         if cell["cell_type"] == "code":
@@ -331,32 +354,54 @@ def references_markdown(edition: Edition, keys: list[str]) -> str:
 
 
 def make_notebook_edition(
-    root: str | Path = ".", out: str | Path | None = None
+    root: str | Path = ".",
+    out: str | Path | None = None,
+    languages: Sequence[str] = tuple(LANGUAGES),
 ) -> dict[str, Path]:
-    """Write the edition of every chapter in ``root/book`` to ``out/book`` (default ``root/notebooks/book``).
+    """Write the edition of every chapter of each language: ``root/book/x.ipynb`` to ``out/book/x.ipynb``,
+    ``root/book/zh/x.ipynb`` to ``out/book/zh/x.ipynb`` (``out``: default ``root/notebooks``).
+
+    Args:
+        root: the repository.
+        out: the folder of the edition.
+        languages: the keys of :data:`~gan_teach.course.myst_markdown.LANGUAGES` to write; a language whose folder (``book/zh``) does not
+            exist is skipped.
 
     Returns:
-        The path written for each chapter, by chapter name. Files of chapters that no longer exist are removed.
+        The path written for each chapter, by its page name (``book/math``, ``book/zh/math``). Files of
+        chapters that no longer exist are removed.
     """
-    edition = Edition.from_repository(root)
-    out = Path(out) if out is not None else edition.root / EDITION_FOLDER
-    folder = out / "book"
-    folder.mkdir(parents=True, exist_ok=True)
+    root = Path(root)
+    out = Path(out) if out is not None else root / EDITION_FOLDER
+    unknown = [code for code in languages if code not in LANGUAGES]
+    if unknown:  # before anything is written
+        raise ValueError(
+            f"the notebook edition has no language {unknown[0]!r}; it knows "
+            f"{', '.join(LANGUAGES)} (LANGUAGES in gan_teach/course/myst_markdown.py)"
+        )
     written: dict[str, Path] = {}
-    for path in sorted((edition.root / "book").glob("*.ipynb")):
-        notebook = json.loads(path.read_text(encoding="utf-8"))
-        converted = convert_notebook(notebook, path.stem, edition)
-        target = folder / path.name
-        target.write_text(_dumps(converted), encoding="utf-8")
-        written[path.stem] = target
-    for stale in folder.glob("*.ipynb"):
-        if stale.stem not in written:
-            stale.unlink()
+    for code in languages:
+        if not (root / LANGUAGES[code].book).is_dir():
+            continue
+        edition = Edition.from_repository(root, code)
+        folder = out / edition.language.book
+        folder.mkdir(parents=True, exist_ok=True)
+        chapters = set()
+        for path in sorted(edition.book.glob("*.ipynb")):
+            notebook = json.loads(path.read_text(encoding="utf-8"))
+            converted = convert_notebook(notebook, path.stem, edition)
+            target = folder / path.name
+            target.write_text(_dumps(converted), encoding="utf-8")
+            written[f"{edition.language.book}/{path.stem}"] = target
+            chapters.add(path.stem)
+        for stale in folder.glob("*.ipynb"):
+            if stale.stem not in chapters:
+                stale.unlink()
     return written
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m gan_teach.course.notebook_edition [--root .] [--out notebooks]``."""
+    """``python -m gan_teach.course.notebook_edition [--root .] [--out notebooks] [--language en|zh ...]``."""
     parser = argparse.ArgumentParser(
         prog="python -m gan_teach.course.notebook_edition",
         description=__doc__.split("\n")[0],
@@ -373,15 +418,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help=f"default: ROOT/{EDITION_FOLDER}",
     )
+    parser.add_argument(
+        "--language",
+        action="append",
+        choices=list(LANGUAGES),
+        help="write only this language's edition (repeatable); default: all of them",
+    )
     args = parser.parse_args(argv)
     try:
-        written = make_notebook_edition(args.root, args.out)
+        written = make_notebook_edition(
+            args.root, args.out, args.language or tuple(LANGUAGES)
+        )
     except (MystLeftError, ValueError, FileNotFoundError) as error:
         print(f"notebook edition: {error}", file=sys.stderr)
         return 1
-    print(
-        f"wrote {len(written)} notebooks to {next(iter(written.values())).parent}"
-    )
+    if not written:
+        print(
+            f"notebook edition: no chapters found in {args.root}",
+            file=sys.stderr,
+        )
+        return 1
+    folders: dict[Path, int] = {}
+    for path in written.values():
+        folders[path.parent] = folders.get(path.parent, 0) + 1
+    for folder, count in folders.items():
+        print(f"wrote {count} notebooks to {folder}")
     return 0
 
 

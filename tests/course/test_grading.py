@@ -106,7 +106,8 @@ def test_every_chapter_has_its_exercises_registered():
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """A class's submissions: the student edition untouched, two solved chapters, and four broken notebooks."""
+    """A class's submissions: the student edition untouched, three solved chapters (one of them Chinese), and
+    four broken notebooks."""
     submissions = tmp_path_factory.mktemp("submissions")
     make_student_edition(REPO / "book", submissions / "untouched")
     for chapter in (
@@ -117,6 +118,10 @@ def graded(tmp_path_factory):
             REPO / "book" / f"{chapter}.ipynb",
             submissions / f"solved_{chapter}.ipynb",
         )
+    # the Chinese edition's chapter: the same checks, keyed by the same chapter name and labels
+    shutil.copy(
+        REPO / "book" / "zh" / "math.ipynb", submissions / "solved_zh_math.ipynb"
+    )
     (submissions / "not_a_notebook.ipynb").write_text(
         "{ this is not json", encoding="utf-8"
     )
@@ -167,6 +172,13 @@ def test_solved_notebooks_score_full_marks(graded):
             == row["max_score"]
             == str(len(exercises_of(chapter)))
         )
+
+
+@pytest.mark.slow
+def test_a_solved_chinese_chapter_scores_full_marks(graded):
+    row = graded["solved_zh_math.ipynb"]
+    assert (row["status"], row["reason"]) == ("ok", "")
+    assert row["score"] == row["max_score"] == str(len(exercises_of("math")))
 
 
 @pytest.mark.slow
