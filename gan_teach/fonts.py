@@ -43,12 +43,21 @@ _FONT_FOLDERS = (
     "/System/Library/Fonts",
     "C:/Windows/Fonts",
 )
-_FILE_PATTERNS = ("*CJK*.tt[cf]", "*CJK*.otf", "*SourceHanSans*", "wqy-*.tt[cf]", "msyh*.tt[cf]", "simhei.ttf")
+_FILE_PATTERNS = (
+    "*CJK*.tt[cf]",
+    "*CJK*.otf",
+    "*SourceHanSans*",
+    "wqy-*.tt[cf]",
+    "msyh*.tt[cf]",
+    "simhei.ttf",
+)
 
 
 def _installed_family() -> str | None:
     installed = {entry.name for entry in font_manager.fontManager.ttflist}
-    return next((family for family in CJK_FAMILIES if family in installed), None)
+    return next(
+        (family for family in CJK_FAMILIES if family in installed), None
+    )
 
 
 def cjk_font_family() -> str | None:
@@ -65,10 +74,16 @@ def cjk_font_family() -> str | None:
         if not os.path.isdir(folder):
             continue
         for pattern in _FILE_PATTERNS:
-            for path in glob.glob(os.path.join(folder, "**", pattern), recursive=True):
+            for path in glob.glob(
+                os.path.join(folder, "**", pattern), recursive=True
+            ):
                 try:
                     font_manager.fontManager.addfont(path)
-                except (OSError, RuntimeError, ValueError):  # unreadable or not a font matplotlib reads
+                except (
+                    OSError,
+                    RuntimeError,
+                    ValueError,
+                ):  # unreadable or not a font matplotlib reads
                     continue
     return _installed_family()
 

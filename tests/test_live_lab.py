@@ -283,3 +283,43 @@ def test_lab_works_over_http(browser):
     finally:
         server.shutdown()
         server.server_close()
+
+
+CHINESE_PAGE = REPO / "_build" / "html" / "zh" / "book" / "zh" / "lab.html"
+
+
+def test_the_chinese_lab_speaks_chinese_and_trains(browser):
+    """The Chinese edition's lab page runs the same lab, its buttons, labels and status line in Chinese."""
+    require_page(CHINESE_PAGE, "Chinese lab chapter")
+    browser.get(CHINESE_PAGE.as_uri())
+    started = browser.execute_async_script(
+        """
+        const done = arguments[arguments.length - 1], start = Date.now();
+        (function wait() {
+          if (window.ganLiveLabs && window.ganLiveLabs.length) done(true);
+          else if (Date.now() - start > 20000) done(false);
+          else setTimeout(wait, 50);
+        })();
+        """
+    )
+    assert started, "the live lab did not start on the Chinese lab page"
+    buttons = browser.execute_script(
+        "return [...document.querySelectorAll('.gan-live-lab button')].map(b => b.textContent);"
+    )
+    assert buttons == ["D 一步", "G 一步", "一步", "运行", "重置"], buttons
+    browser.execute_script(
+        "[...document.querySelectorAll('.gan-live-lab button')].find(b => b.textContent === '一步').click();"
+    )
+    assert _counter(browser) == 1
+    status = browser.execute_script(
+        "return document.querySelector('.gan-lab-status').textContent;"
+    )
+    assert "次更新" in status and "覆盖模式" in status, status
+    errors = [
+        entry["message"]
+        for entry in browser.get_log("browser")
+        if entry["level"] == "SEVERE"
+    ]
+    assert not errors, (
+        f"JavaScript errors on the Chinese lab page: {errors}"
+    )

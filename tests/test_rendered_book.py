@@ -26,7 +26,9 @@ pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[1]
 HTML = REPO / "_build" / "html"
-ZH_HTML = HTML / "zh"  # the Chinese edition, built beside the English one by `make book`
+ZH_HTML = (
+    HTML / "zh"
+)  # the Chinese edition, built beside the English one by `make book`
 # A LaTeX command left in the visible text means MathJax did not typeset it.
 RAW_TEX = (
     "\\frac",
@@ -41,7 +43,9 @@ RAW_TEX = (
 )
 
 
-def _toc_pages(part_caption: str | None = None, toc_file: str = "_toc.yml") -> list[str]:
+def _toc_pages(
+    part_caption: str | None = None, toc_file: str = "_toc.yml"
+) -> list[str]:
     """The documents of ``_toc.yml`` in order (the root, then every part's, or one part's), e.g. ``book/intro``."""
     toc = yaml.safe_load((REPO / toc_file).read_text(encoding="utf-8"))
     pages = [toc["root"]] if part_caption is None else []
@@ -67,7 +71,9 @@ def browser():
 
 def _open(driver, page: str, root: Path = HTML) -> None:
     path = root / f"{page}.html"
-    assert path.exists(), f"{page} is in the table of contents but {path} was not built"
+    assert path.exists(), (
+        f"{page} is in the table of contents but {path} was not built"
+    )
     driver.get(path.as_uri())
     # Wait until MathJax has typeset the page (its startup promise resolves after the first typeset).
     # Sphinx adds MathJax only to pages with math; on the others the raw-LaTeX check still applies.
@@ -91,9 +97,9 @@ def _open(driver, page: str, root: Path = HTML) -> None:
 PAGES = _toc_pages()
 ZH_PAGES = _toc_pages(toc_file="_toc.zh.yml")
 # Every page of both editions, with the html root it lives in (ids such as "en:book/lab", "zh:book/zh/lab").
-EDITION_PAGES = [pytest.param(HTML, page, id=f"en:{page}") for page in PAGES] + [
-    pytest.param(ZH_HTML, page, id=f"zh:{page}") for page in ZH_PAGES
-]
+EDITION_PAGES = [
+    pytest.param(HTML, page, id=f"en:{page}") for page in PAGES
+] + [pytest.param(ZH_HTML, page, id=f"zh:{page}") for page in ZH_PAGES]
 
 
 # What a reader must never see: a failed run's output, or nbval's markers (they are
@@ -225,7 +231,10 @@ def test_math_pages_have_typeset_equations(browser, root, page):
 
 @pytest.mark.parametrize(
     ("root", "page"),
-    [pytest.param(HTML, page, id=f"en:{page}") for page in [PAGES[0], *_toc_pages("Chapters")]]
+    [
+        pytest.param(HTML, page, id=f"en:{page}")
+        for page in [PAGES[0], *_toc_pages("Chapters")]
+    ]
     + [
         pytest.param(ZH_HTML, page, id=f"zh:{page}")
         for page in [ZH_PAGES[0], *_toc_pages("章节", "_toc.zh.yml")]
@@ -420,17 +429,25 @@ return {family: style.fontFamily, inked: [one.inked, two.inked], same: one.signa
 """
 
 
-@pytest.mark.parametrize("page", [ZH_PAGES[0], "book/zh/concepts", "book/zh/glossary"])
-def test_chinese_pages_are_marked_chinese_and_drawn_with_a_cjk_font(browser, page):
+@pytest.mark.parametrize(
+    "page", [ZH_PAGES[0], "book/zh/concepts", "book/zh/glossary"]
+)
+def test_chinese_pages_are_marked_chinese_and_drawn_with_a_cjk_font(
+    browser, page
+):
     _open(browser, page, ZH_HTML)
-    language = browser.execute_script("return document.documentElement.lang;")
+    language = browser.execute_script(
+        "return document.documentElement.lang;"
+    )
     assert language == "zh-CN", (
         f"{page}: <html lang={language!r}>; _config.zh.yml's sphinx language (zh_CN) should make it zh-CN"
     )
-    text = browser.execute_script("return (document.querySelector('main') || document.body).innerText;")
-    assert sum("\u4e00" <= character <= "\u9fff" for character in text) > 200, (
-        f"{page}: hardly any Chinese text on a page of the Chinese edition"
+    text = browser.execute_script(
+        "return (document.querySelector('main') || document.body).innerText;"
     )
+    assert (
+        sum("\u4e00" <= character <= "\u9fff" for character in text) > 200
+    ), f"{page}: hardly any Chinese text on a page of the Chinese edition"
     glyphs = browser.execute_script(GLYPHS)
     assert min(glyphs["inked"]) > 50 and not glyphs["same"], (
         f"{page}: Chinese characters are drawn as missing-glyph boxes in {glyphs['family']!r} "
@@ -455,16 +472,28 @@ def test_language_switch_opens_the_twin_page_and_back(browser, root, page):
     _open(browser, page, root)
     here = browser.current_url
     switch = _switch(browser)
-    assert switch is not None, f"{page}: no language switch (nav.language-switch) on the page"
-    assert switch["current"] == ("中文" if root == ZH_HTML else "EN"), f"{page}: the switch says {switch}"
-    assert switch["href"] and switch["href"].startswith("file://"), f"{page}: the switch links to {switch['href']}"
-    target = Path(switch["href"][len("file://"):].split("#")[0])
-    assert target.is_file(), f"{page}: the language switch links to {target}, which was not built"
+    assert switch is not None, (
+        f"{page}: no language switch (nav.language-switch) on the page"
+    )
+    assert switch["current"] == ("中文" if root == ZH_HTML else "EN"), (
+        f"{page}: the switch says {switch}"
+    )
+    assert switch["href"] and switch["href"].startswith("file://"), (
+        f"{page}: the switch links to {switch['href']}"
+    )
+    target = Path(switch["href"][len("file://") :].split("#")[0])
+    assert target.is_file(), (
+        f"{page}: the language switch links to {target}, which was not built"
+    )
     browser.get(switch["href"])
     back = _switch(browser)
-    assert back is not None and back["href"], f"{target}: no language switch on the twin page"
-    twin_has_twin = (root == HTML and page.replace("book/", "book/zh/", 1) in ZH_PAGES) or (
-        root == ZH_HTML and page.replace("book/zh/", "book/", 1) in PAGES
+    assert back is not None and back["href"], (
+        f"{target}: no language switch on the twin page"
     )
+    twin_has_twin = (
+        root == HTML and page.replace("book/", "book/zh/", 1) in ZH_PAGES
+    ) or (root == ZH_HTML and page.replace("book/zh/", "book/", 1) in PAGES)
     if twin_has_twin:
-        assert back["href"] == here, f"{page}: its twin {target} links back to {back['href']}, not here"
+        assert back["href"] == here, (
+            f"{page}: its twin {target} links back to {back['href']}, not here"
+        )

@@ -1,4 +1,5 @@
-"""The outputs stored in book/*.ipynb are what the book publishes: never an error, and from full runs of the code."""
+"""The outputs stored in book/*.ipynb and book/zh/*.ipynb (the Chinese edition, executed on its own, never copied)
+are what the books publish: never an error, and from full runs of the code."""
 
 import json
 from pathlib import Path
@@ -13,7 +14,9 @@ from gan_teach.course.stored_outputs import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((REPO / "book").glob("*.ipynb"))
+NOTEBOOKS = sorted((REPO / "book").glob("*.ipynb")) + sorted(
+    (REPO / "book" / "zh").glob("*.ipynb")
+)
 
 
 def _code(source: str, outputs: list | None = None) -> dict:
@@ -25,13 +28,21 @@ def _code(source: str, outputs: list | None = None) -> dict:
     }
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+@pytest.mark.parametrize(
+    "path",
+    NOTEBOOKS,
+    ids=lambda path: path.relative_to(REPO / "book").as_posix(),
+)
 def test_no_stored_output_is_an_error_or_a_traceback(path):
     """The book is built with execution off: an error stored in a notebook would be published as it is."""
     assert stored_errors(json.loads(path.read_text(encoding="utf-8"))) == []
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+@pytest.mark.parametrize(
+    "path",
+    NOTEBOOKS,
+    ids=lambda path: path.relative_to(REPO / "book").as_posix(),
+)
 def test_stored_outputs_come_from_a_full_run_of_the_current_code(path):
     """`make execute` stamps a notebook with its mode and code fingerprint; a later code change needs a re-run."""
     problems = stamp_problems(json.loads(path.read_text(encoding="utf-8")))

@@ -41,7 +41,9 @@ def _toc_files(toc_file: str) -> list[str]:
     for part in toc["parts"]:
         for chapter in part["chapters"]:
             files.append(chapter["file"])
-            files += [section["file"] for section in chapter.get("sections", [])]
+            files += [
+                section["file"] for section in chapter.get("sections", [])
+            ]
     return files
 
 
@@ -51,7 +53,9 @@ CHINESE_NOTEBOOKS = sorted(ZH.glob("*.ipynb"))
 
 def _source(page: str) -> Path:
     return next(
-        path for suffix in (".ipynb", ".md") if (path := REPO / f"{page}{suffix}").is_file()
+        path
+        for suffix in (".ipynb", ".md")
+        if (path := REPO / f"{page}{suffix}").is_file()
     )
 
 
@@ -61,13 +65,25 @@ def _notebook(path: Path) -> dict:
 
 def test_every_english_page_has_a_chinese_twin_in_the_same_place():
     chinese = _toc_files("_toc.zh.yml")
-    assert chinese == [page.replace("book/", "book/zh/", 1) for page in ENGLISH_PAGES], (
+    assert chinese == [
+        page.replace("book/", "book/zh/", 1) for page in ENGLISH_PAGES
+    ], (
         "_toc.zh.yml must list book/zh/<page> for every book/<page> of _toc.yml, in the same order"
     )
-    missing = [page for page in chinese if not any((REPO / f"{page}{s}").is_file() for s in (".ipynb", ".md"))]
-    assert not missing, f"Chinese pages in _toc.zh.yml that do not exist yet: {missing}"
+    missing = [
+        page
+        for page in chinese
+        if not any(
+            (REPO / f"{page}{s}").is_file() for s in (".ipynb", ".md")
+        )
+    ]
+    assert not missing, (
+        f"Chinese pages in _toc.zh.yml that do not exist yet: {missing}"
+    )
     for english_page, chinese_page in zip(ENGLISH_PAGES, chinese):
-        assert _source(english_page).suffix == _source(chinese_page).suffix, (
+        assert (
+            _source(english_page).suffix == _source(chinese_page).suffix
+        ), (
             f"{chinese_page} should be a {_source(english_page).suffix} like its twin"
         )
 
@@ -93,9 +109,19 @@ CONFIG_DIFFERENCES = {
 
 
 def test_the_chinese_config_differs_from_the_english_only_where_a_language_must():
-    english = _flatten(yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8")))
-    chinese = _flatten(yaml.safe_load((REPO / "_config.zh.yml").read_text(encoding="utf-8")))
-    differing = {key for key in english.keys() | chinese.keys() if english.get(key) != chinese.get(key)}
+    english = _flatten(
+        yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))
+    )
+    chinese = _flatten(
+        yaml.safe_load(
+            (REPO / "_config.zh.yml").read_text(encoding="utf-8")
+        )
+    )
+    differing = {
+        key
+        for key in english.keys() | chinese.keys()
+        if english.get(key) != chinese.get(key)
+    }
     assert differing <= CONFIG_DIFFERENCES, (
         f"_config.zh.yml differs from _config.yml in {sorted(differing - CONFIG_DIFFERENCES)}: "
         "change both (or allow the key in CONFIG_DIFFERENCES, with the reason)"
@@ -103,10 +129,14 @@ def test_the_chinese_config_differs_from_the_english_only_where_a_language_must(
     assert chinese["sphinx.config.language"] == "zh_CN"
     assert chinese["sphinx.config.language_switch_edition"] == "zh"
     assert english["sphinx.config.language_switch_edition"] == "en"
-    assert "book/zh" in " ".join(english["exclude_patterns"]), "the English build must leave book/zh out"
+    assert "book/zh" in " ".join(english["exclude_patterns"]), (
+        "the English build must leave book/zh out"
+    )
 
 
-@pytest.mark.parametrize("path", CHINESE_NOTEBOOKS, ids=lambda path: path.stem)
+@pytest.mark.parametrize(
+    "path", CHINESE_NOTEBOOKS, ids=lambda path: path.stem
+)
 def test_chinese_code_is_the_english_code(path):
     english = _notebook(BOOK / path.name)
     differences = code_differences(english, _notebook(path))
@@ -117,18 +147,28 @@ def test_chinese_code_is_the_english_code(path):
     )
 
 
-@pytest.mark.parametrize("path", CHINESE_NOTEBOOKS, ids=lambda path: path.stem)
+@pytest.mark.parametrize(
+    "path", CHINESE_NOTEBOOKS, ids=lambda path: path.stem
+)
 def test_chinese_prose_keeps_every_formula_reference_and_label(path):
-    differences = markup_differences(_notebook(BOOK / path.name), _notebook(path), "book", "book/zh")
-    assert not differences, f"book/zh/{path.name}:\n" + "\n".join(differences)
+    differences = markup_differences(
+        _notebook(BOOK / path.name), _notebook(path), "book", "book/zh"
+    )
+    assert not differences, f"book/zh/{path.name}:\n" + "\n".join(
+        differences
+    )
 
 
 CHINESE_PAGES = sorted(ZH.glob("*.md"))
 
 
 @pytest.mark.parametrize("path", CHINESE_PAGES, ids=lambda path: path.stem)
-def test_chinese_markdown_pages_keep_every_formula_reference_and_label(path):
-    english = markup_items((BOOK / path.name).read_text(encoding="utf-8"), "book")
+def test_chinese_markdown_pages_keep_every_formula_reference_and_label(
+    path,
+):
+    english = markup_items(
+        (BOOK / path.name).read_text(encoding="utf-8"), "book"
+    )
     chinese = markup_items(path.read_text(encoding="utf-8"), "book/zh")
     assert chinese == english, (
         f"book/zh/{path.name} lost {sorted(set(english) - set(chinese))[:5]} "
@@ -136,17 +176,31 @@ def test_chinese_markdown_pages_keep_every_formula_reference_and_label(path):
     )
 
 
-@pytest.mark.parametrize("path", CHINESE_NOTEBOOKS, ids=lambda path: path.stem)
+@pytest.mark.parametrize(
+    "path", CHINESE_NOTEBOOKS, ids=lambda path: path.stem
+)
 def test_chinese_notebook_is_in_step_with_the_english(path):
     problems = staleness(_notebook(BOOK / path.name), _notebook(path))
-    assert not problems, f"book/zh/{path.name} is stale:\n" + "\n".join(problems)
+    assert not problems, f"book/zh/{path.name} is stale:\n" + "\n".join(
+        problems
+    )
 
 
 def test_staleness_catches_a_changed_english_code_cell_and_sentence():
     from gan_teach.course.translation import stamp_translation
 
-    english = {"cells": [{"cell_type": "markdown", "source": "One."}, {"cell_type": "code", "source": "x = 1"}]}
-    chinese = {"cells": [{"cell_type": "markdown", "source": "一。"}, {"cell_type": "code", "source": "x = 1"}]}
+    english = {
+        "cells": [
+            {"cell_type": "markdown", "source": "One."},
+            {"cell_type": "code", "source": "x = 1"},
+        ]
+    }
+    chinese = {
+        "cells": [
+            {"cell_type": "markdown", "source": "一。"},
+            {"cell_type": "code", "source": "x = 1"},
+        ]
+    }
     stamp_translation(chinese, english, "book/x.ipynb", "0" * 40)
     assert staleness(english, chinese) == []
     english["cells"][1]["source"] = "x = 2"
@@ -162,8 +216,18 @@ def test_code_differences_see_a_changed_name_number_or_f_string_field_but_not_a_
     def notebook(code: str) -> dict:
         return {"cells": [{"cell_type": "code", "source": code}]}
 
-    english = notebook('steps = 400  # a short run\nprint(f"after {steps} steps: {loss:.3f}")')
-    assert code_differences(english, notebook('steps = 400  # 短跑\nprint(f"{steps} 步之后：{loss:.3f}")')) == []
+    english = notebook(
+        'steps = 400  # a short run\nprint(f"after {steps} steps: {loss:.3f}")'
+    )
+    assert (
+        code_differences(
+            english,
+            notebook(
+                'steps = 400  # 短跑\nprint(f"{steps} 步之后：{loss:.3f}")'
+            ),
+        )
+        == []
+    )
     for changed in (
         'steps = 401\nprint(f"after {steps} steps: {loss:.3f}")',
         'step = 400\nprint(f"after {step} steps: {loss:.3f}")',
@@ -171,17 +235,32 @@ def test_code_differences_see_a_changed_name_number_or_f_string_field_but_not_a_
         'steps = 400\nprint(f"after {steps} steps: {loss:.3f}", end="")',
     ):
         assert code_differences(english, notebook(changed)), changed
-    assert code_differences(english, {"cells": [{"cell_type": "markdown", "source": "x"}]})
+    assert code_differences(
+        english, {"cells": [{"cell_type": "markdown", "source": "x"}]}
+    )
 
 
 TERMS = glossary_terms((BOOK / "glossary.md").read_text(encoding="utf-8"))
 
 
 def test_the_glossary_gives_the_terms_the_linter_checks():
-    assert {"生成器", "判别器", "潜在空间", "模式崩溃", "非饱和损失", "转置卷积"} <= set(TERMS)
+    assert {
+        "生成器",
+        "判别器",
+        "潜在空间",
+        "模式崩溃",
+        "非饱和损失",
+        "转置卷积",
+    } <= set(TERMS)
     zh_glossary = (ZH / "glossary.md").read_text(encoding="utf-8")
-    english_headings = [line for line in (BOOK / "glossary.md").read_text(encoding="utf-8").splitlines()
-                        if line and not line.startswith((" ", "#", "`", "The ", "English", "its "))]
+    english_headings = [
+        line
+        for line in (BOOK / "glossary.md")
+        .read_text(encoding="utf-8")
+        .splitlines()
+        if line
+        and not line.startswith((" ", "#", "`", "The ", "English", "its "))
+    ]
     for heading in english_headings:
         if heading.endswith(")") and "(" in heading:
             assert heading in zh_glossary.splitlines(), (
@@ -190,29 +269,46 @@ def test_the_glossary_gives_the_terms_the_linter_checks():
 
 
 @pytest.mark.parametrize(
-    "path", CHINESE_NOTEBOOKS + [path for path in CHINESE_PAGES if path.stem != "glossary"], ids=lambda path: path.stem
+    "path",
+    CHINESE_NOTEBOOKS
+    + [path for path in CHINESE_PAGES if path.stem != "glossary"],
+    ids=lambda path: path.stem,
 )
 def test_chinese_pages_use_the_glossary_terms(path):
     if path.suffix == ".ipynb":
-        markdown = [source for kind, source in cell_sources(_notebook(path)) if kind == "markdown"]
+        markdown = [
+            source
+            for kind, source in cell_sources(_notebook(path))
+            if kind == "markdown"
+        ]
     else:
         markdown = [path.read_text(encoding="utf-8")]
-    problems = term_problems("\n".join(prose_of(text) for text in markdown), TERMS)
+    problems = term_problems(
+        "\n".join(prose_of(text) for text in markdown), TERMS
+    )
     assert not problems, f"book/zh/{path.name}:\n" + "\n".join(problems)
 
 
 MISSING_GLYPH = ("missing from font", "does not have a glyph")
 
 
-@pytest.mark.parametrize("path", CHINESE_NOTEBOOKS, ids=lambda path: path.stem)
+@pytest.mark.parametrize(
+    "path", CHINESE_NOTEBOOKS, ids=lambda path: path.stem
+)
 def test_chinese_figures_were_drawn_with_a_cjk_font(path):
     """matplotlib warns for every character its fonts lack; a stored warning means boxes in a figure."""
     warned = []
     for index, cell in enumerate(_notebook(path)["cells"]):
         for output in cell.get("outputs", []):
-            text = "".join(output.get("text", "")) if output.get("output_type") == "stream" else ""
+            text = (
+                "".join(output.get("text", ""))
+                if output.get("output_type") == "stream"
+                else ""
+            )
             if any(words in text for words in MISSING_GLYPH):
-                warned.append(f"cell {index}: {text.strip().splitlines()[0][:100]}")
+                warned.append(
+                    f"cell {index}: {text.strip().splitlines()[0][:100]}"
+                )
     assert not warned, (
         f"book/zh/{path.name} was executed without a CJK font (install fonts-noto-cjk; gan_teach.fonts): "
         + "; ".join(warned)

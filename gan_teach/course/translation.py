@@ -44,15 +44,31 @@ _STRING_PREFIX = re.compile(r"^([rRbBuUfF]*)(['\"]{3}|['\"])")
 # Markup that must survive translation unchanged (each a pattern whose groups name the item).
 _DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.S)
 _INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\$)(.+?)(?<![\\$])\$", re.S)
-_ROLE = re.compile(r"\{(cite(?::[a-z]+)?|ref|doc|numref|eq|prf:ref|term|download)\}`([^`]*)`")
-_DIRECTIVE = re.compile(r"^[ \t]*(`{3,}|:{3,})\{([\w:-]+)\}[ \t]*(.*)$", re.M)
-_OPTION = re.compile(r"^[ \t]*:(label|name|class|tags|nonumber|linenos|pyobject|start-after|end-before|"
-                     r"lines|emphasize-lines|dedent|width|align|language):[ \t]*(.*)$", re.M)
+_ROLE = re.compile(
+    r"\{(cite(?::[a-z]+)?|ref|doc|numref|eq|prf:ref|term|download)\}`([^`]*)`"
+)
+_DIRECTIVE = re.compile(
+    r"^[ \t]*(`{3,}|:{3,})\{([\w:-]+)\}[ \t]*(.*)$", re.M
+)
+_OPTION = re.compile(
+    r"^[ \t]*:(label|name|class|tags|nonumber|linenos|pyobject|start-after|end-before|"
+    r"lines|emphasize-lines|dedent|width|align|language):[ \t]*(.*)$",
+    re.M,
+)
 _TARGET = re.compile(r"^\(([\w.:-]+)\)=[ \t]*$", re.M)
 _LINK = re.compile(r"\]\(([^)\s]+)\)")
 _PATH_DIRECTIVES = {"literalinclude", "figure", "image", "include"}
 # Directives whose argument is a name, not a title: an exercise's label, a language.
-_KEPT_ARGUMENTS = {"solution", "code-cell", "code", "code-block", "glue", "glue:figure", "glue:any", "math"}
+_KEPT_ARGUMENTS = {
+    "solution",
+    "code-cell",
+    "code",
+    "code-block",
+    "glue",
+    "glue:figure",
+    "glue:any",
+    "math",
+}
 
 
 #: The tag of a markdown cell that only the Chinese edition has (the preface's notes for readers in mainland
@@ -65,10 +81,17 @@ def cell_sources(notebook: dict[str, Any]) -> list[tuple[str, str]]:
     :data:`CHINESE_ONLY_TAG` are left out (they have no English twin)."""
     cells = []
     for cell in notebook["cells"]:
-        if cell["cell_type"] == "markdown" and CHINESE_ONLY_TAG in cell.get("metadata", {}).get("tags", []):
+        if cell["cell_type"] == "markdown" and CHINESE_ONLY_TAG in cell.get(
+            "metadata", {}
+        ).get("tags", []):
             continue
         source = cell.get("source", "")
-        cells.append((cell["cell_type"], "".join(source) if isinstance(source, list) else source))
+        cells.append(
+            (
+                cell["cell_type"],
+                "".join(source) if isinstance(source, list) else source,
+            )
+        )
     return cells
 
 
@@ -87,13 +110,22 @@ def _string_fields(token_text: str) -> str:
     prefix, quote = match.group(1).lower(), match.group(2)
     if "f" not in prefix:
         return prefix
-    body = token_text[len(match.group(0)):len(token_text) - len(quote)]
+    body = token_text[len(match.group(0)) : len(token_text) - len(quote)]
     fields = []
     try:
-        for _, expression, format_spec, conversion in string.Formatter().parse(body):
+        for (
+            _,
+            expression,
+            format_spec,
+            conversion,
+        ) in string.Formatter().parse(body):
             if expression is not None:
-                fields.append(f"{expression.strip()}|{conversion or ''}|{':' + format_spec if format_spec else ''}")
-    except ValueError:  # a brace the formatter cannot read: compare the whole literal
+                fields.append(
+                    f"{expression.strip()}|{conversion or ''}|{':' + format_spec if format_spec else ''}"
+                )
+    except (
+        ValueError
+    ):  # a brace the formatter cannot read: compare the whole literal
         return token_text
     return prefix + "|" + "||".join(fields)
 
@@ -116,49 +148,82 @@ def code_tokens(code: str) -> list[tuple[int, str]]:
             continue
         if token.type == tokenize.STRING:
             tokens.append((token.type, _string_fields(token.string)))
-        elif token.type in (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER):
+        elif token.type in (
+            tokenize.NEWLINE,
+            tokenize.INDENT,
+            tokenize.DEDENT,
+            tokenize.ENDMARKER,
+        ):
             tokens.append((token.type, ""))
         else:
             tokens.append((token.type, token.string))
     # A comment on a line of its own leaves a blank logical line behind: NEWLINE tokens may repeat.
     squeezed = []
     for token in tokens:
-        if token[0] == tokenize.NEWLINE and squeezed and squeezed[-1][0] == tokenize.NEWLINE:
+        if (
+            token[0] == tokenize.NEWLINE
+            and squeezed
+            and squeezed[-1][0] == tokenize.NEWLINE
+        ):
             continue
         squeezed.append(token)
     return squeezed
 
 
-def _first_difference(english: list[tuple[int, str]], chinese: list[tuple[int, str]]) -> str:
+def _first_difference(
+    english: list[tuple[int, str]], chinese: list[tuple[int, str]]
+) -> str:
     for index, (left, right) in enumerate(zip(english, chinese)):
         if left != right:
-            return f"token {index}: English {left[1]!r} ({tokenize.tok_name[left[0]]}), " \
-                   f"Chinese {right[1]!r} ({tokenize.tok_name[right[0]]})"
+            return (
+                f"token {index}: English {left[1]!r} ({tokenize.tok_name[left[0]]}), "
+                f"Chinese {right[1]!r} ({tokenize.tok_name[right[0]]})"
+            )
     return f"English has {len(english)} tokens, Chinese {len(chinese)}"
 
 
-def code_differences(english: dict[str, Any], chinese: dict[str, Any]) -> list[str]:
+def code_differences(
+    english: dict[str, Any], chinese: dict[str, Any]
+) -> list[str]:
     """Where the Chinese notebook's cells or code differ from the English twin's beyond comments and
     string literals: one line per difference, empty when the two agree."""
-    english_cells, chinese_cells = cell_sources(english), cell_sources(chinese)
+    english_cells, chinese_cells = (
+        cell_sources(english),
+        cell_sources(chinese),
+    )
     english_kinds = [kind for kind, _ in english_cells]
     chinese_kinds = [kind for kind, _ in chinese_cells]
     if english_kinds != chinese_kinds:
-        return [f"the cells differ in number or kind: English {len(english_kinds)} cells, Chinese "
-                f"{len(chinese_kinds)}; first difference at cell "
-                f"{next((i for i, pair in enumerate(zip(english_kinds, chinese_kinds)) if pair[0] != pair[1]), min(len(english_kinds), len(chinese_kinds)))}"]
+        return [
+            f"the cells differ in number or kind: English {len(english_kinds)} cells, Chinese "
+            f"{len(chinese_kinds)}; first difference at cell "
+            f"{next((i for i, pair in enumerate(zip(english_kinds, chinese_kinds)) if pair[0] != pair[1]), min(len(english_kinds), len(chinese_kinds)))}"
+        ]
     differences = []
-    for index, ((kind, english_source), (_, chinese_source)) in enumerate(zip(english_cells, chinese_cells)):
+    for index, ((kind, english_source), (_, chinese_source)) in enumerate(
+        zip(english_cells, chinese_cells)
+    ):
         if kind != "code":
             continue
         try:
-            english_tokens, chinese_tokens = code_tokens(english_source), code_tokens(chinese_source)
-        except (tokenize.TokenError, SyntaxError, IndentationError) as error:
+            english_tokens, chinese_tokens = (
+                code_tokens(english_source),
+                code_tokens(chinese_source),
+            )
+        except (
+            tokenize.TokenError,
+            SyntaxError,
+            IndentationError,
+        ) as error:
             if english_source != chinese_source:
-                differences.append(f"cell {index}: cannot be tokenized ({error}) and is not identical")
+                differences.append(
+                    f"cell {index}: cannot be tokenized ({error}) and is not identical"
+                )
             continue
         if english_tokens != chinese_tokens:
-            differences.append(f"cell {index}: the code differs: {_first_difference(english_tokens, chinese_tokens)}")
+            differences.append(
+                f"cell {index}: the code differs: {_first_difference(english_tokens, chinese_tokens)}"
+            )
     return differences
 
 
@@ -177,13 +242,19 @@ def markup_items(markdown: str, folder: str) -> list[str]:
     True
     """
     items = []
-    without_code = re.sub(r"``[^`]*``|(?<!`)`(?!`)[^`\n]*`(?!`)", "", markdown)
+    without_code = re.sub(
+        r"``[^`]*``|(?<!`)`(?!`)[^`\n]*`(?!`)", "", markdown
+    )
     for body in _DISPLAY_MATH.findall(without_code):
         items.append("math: " + " ".join(body.split()))
     for body in _INLINE_MATH.findall(_DISPLAY_MATH.sub("", without_code)):
         items.append("math: " + " ".join(body.split()))
     for role, text in _ROLE.findall(markdown):
-        target = text.rsplit("<", 1)[1].rstrip(">") if text.endswith(">") and "<" in text else text
+        target = (
+            text.rsplit("<", 1)[1].rstrip(">")
+            if text.endswith(">") and "<" in text
+            else text
+        )
         if role in ("term",) and not text.endswith(">"):
             target = text
         items.append(f"{role}: {target.strip()}")
@@ -192,10 +263,21 @@ def markup_items(markdown: str, folder: str) -> list[str]:
         if name in _PATH_DIRECTIVES:
             argument = _resolved(argument, folder) if argument else ""
         elif name not in _KEPT_ARGUMENTS:
-            argument = ""  # a title (an exercise's, an admonition's): translated
+            argument = (
+                ""  # a title (an exercise's, an admonition's): translated
+            )
         items.append(f"directive {name}: {argument}")
     for option, value in _OPTION.findall(markdown):
-        if option in ("label", "name", "class", "tags", "pyobject", "start-after", "end-before", "lines"):
+        if option in (
+            "label",
+            "name",
+            "class",
+            "tags",
+            "pyobject",
+            "start-after",
+            "end-before",
+            "lines",
+        ):
             items.append(f"option {option}: {value.strip()}")
     for target in _TARGET.findall(markdown):
         items.append(f"target: {target}")
@@ -204,13 +286,19 @@ def markup_items(markdown: str, folder: str) -> list[str]:
     return sorted(items)
 
 
-def markup_differences(english: dict[str, Any], chinese: dict[str, Any],
-                       english_folder: str = "book", chinese_folder: str = "book/zh") -> list[str]:
+def markup_differences(
+    english: dict[str, Any],
+    chinese: dict[str, Any],
+    english_folder: str = "book",
+    chinese_folder: str = "book/zh",
+) -> list[str]:
     """Where a Chinese markdown cell lost, changed or added a formula, reference, directive, label or link
     of its English twin's: one line per cell that differs."""
     differences = []
-    for index, ((kind, english_source), (chinese_kind, chinese_source)) in enumerate(
-            zip(cell_sources(english), cell_sources(chinese))):
+    for index, (
+        (kind, english_source),
+        (chinese_kind, chinese_source),
+    ) in enumerate(zip(cell_sources(english), cell_sources(chinese))):
         if kind != "markdown" or chinese_kind != "markdown":
             continue
         english_items = markup_items(english_source, english_folder)
@@ -218,8 +306,10 @@ def markup_differences(english: dict[str, Any], chinese: dict[str, Any],
         if english_items != chinese_items:
             missing = sorted(set(english_items) - set(chinese_items))
             extra = sorted(set(chinese_items) - set(english_items))
-            differences.append(f"cell {index}: missing {missing[:4]}, added {extra[:4]}"
-                               + ("" if missing or extra else " (an item's count differs)"))
+            differences.append(
+                f"cell {index}: missing {missing[:4]}, added {extra[:4]}"
+                + ("" if missing or extra else " (an item's count differs)")
+            )
     return differences
 
 
@@ -233,12 +323,22 @@ def english_fingerprints(english: dict[str, Any]) -> dict[str, str]:
     for index, (kind, source) in enumerate(cell_sources(english)):
         if kind == "markdown":
             prose.update(f"cell {index}\n{source}\n".encode())
-    return {"code_sha256": code_fingerprint(english), "prose_sha256": prose.hexdigest()}
+    return {
+        "code_sha256": code_fingerprint(english),
+        "prose_sha256": prose.hexdigest(),
+    }
 
 
-def stamp_translation(chinese: dict[str, Any], english: dict[str, Any], english_path: str, commit: str) -> None:
+def stamp_translation(
+    chinese: dict[str, Any],
+    english: dict[str, Any],
+    english_path: str,
+    commit: str,
+) -> None:
     """Record in ``chinese``'s metadata which English notebook, at which commit, it translates."""
-    chinese.setdefault("metadata", {}).setdefault("gan_teach", {})["translation"] = {
+    chinese.setdefault("metadata", {}).setdefault("gan_teach", {})[
+        "translation"
+    ] = {
         "language": "zh-CN",
         "english": english_path,
         "english_commit": commit,
@@ -246,21 +346,31 @@ def stamp_translation(chinese: dict[str, Any], english: dict[str, Any], english_
     }
 
 
-def staleness(english: dict[str, Any], chinese: dict[str, Any]) -> list[str]:
+def staleness(
+    english: dict[str, Any], chinese: dict[str, Any]
+) -> list[str]:
     """Why the Chinese notebook no longer translates the English one as it is now: empty when it does."""
-    record = chinese.get("metadata", {}).get("gan_teach", {}).get("translation")
+    record = (
+        chinese.get("metadata", {}).get("gan_teach", {}).get("translation")
+    )
     if not isinstance(record, dict):
-        return ["no translation record (metadata gan_teach.translation): stamp it with the English commit it translates"]
+        return [
+            "no translation record (metadata gan_teach.translation): stamp it with the English commit it translates"
+        ]
     now = english_fingerprints(english)
     commit = record.get("english_commit", "?")
     path = record.get("english", "the English notebook")
     problems = []
     if record.get("code_sha256") != now["code_sha256"]:
-        problems.append(f"the English code changed after {commit[:10]}: carry the change over "
-                        f"(git diff {commit[:10]} -- {path}) and re-stamp")
+        problems.append(
+            f"the English code changed after {commit[:10]}: carry the change over "
+            f"(git diff {commit[:10]} -- {path}) and re-stamp"
+        )
     if record.get("prose_sha256") != now["prose_sha256"]:
-        problems.append(f"the English prose changed after {commit[:10]}: translate the change "
-                        f"(git diff {commit[:10]} -- {path}) and re-stamp")
+        problems.append(
+            f"the English prose changed after {commit[:10]}: translate the change "
+            f"(git diff {commit[:10]} -- {path}) and re-stamp"
+        )
     return problems
 
 
@@ -303,6 +413,10 @@ def glossary_terms(glossary: str) -> dict[str, tuple[str, ...]]:
     """
     terms = {}
     for english, bracket in _GLOSSARY_ENTRY.findall(glossary):
+        if english.startswith(
+            "#"
+        ):  # the page's title, "# Glossary (术语表)", is not an entry
+            continue
         items = [item.strip() for item in bracket.split(",")]
         names = tuple(name.strip() for name in english.split(", ")) + tuple(
             item for item in items if re.fullmatch(r"[A-Za-z][\w-]*", item)
@@ -388,20 +502,33 @@ def term_problems(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m gan_teach.course.translation ENGLISH.ipynb CHINESE.ipynb``: where the translation's code,
-    markup or glossary terms differ from what the English twin and the glossary require, or nothing."""
+    """``python -m gan_teach.course.translation ENGLISH.ipynb CHINESE.ipynb [--stamp]``: where the
+    translation's code, markup or glossary terms differ from what the English twin and the glossary require,
+    or nothing. With ``--stamp`` and no difference, the Chinese notebook records that it translates the
+    English one as it is now (the repository's current commit and the English fingerprints), which is what
+    tests/test_translation.py's staleness test compares with."""
     import argparse
     import json
+    import subprocess
     from pathlib import Path
 
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("english", type=Path)
     parser.add_argument("chinese", type=Path)
+    parser.add_argument(
+        "--stamp",
+        action="store_true",
+        help="record the English commit and fingerprints in the Chinese notebook (only when nothing differs)",
+    )
     args = parser.parse_args(argv)
     english = json.loads(args.english.read_text(encoding="utf-8"))
     chinese = json.loads(args.chinese.read_text(encoding="utf-8"))
     differences = code_differences(english, chinese) + markup_differences(
-        english, chinese, args.english.parent.as_posix(), args.chinese.parent.as_posix())
+        english,
+        chinese,
+        args.english.parent.as_posix(),
+        args.chinese.parent.as_posix(),
+    )
     glossary = args.english.parent / "glossary.md"
     if glossary.is_file():  # the glossary linter, on the Chinese prose
         prose = "\n".join(
@@ -417,8 +544,42 @@ def main(argv: list[str] | None = None) -> int:
         ]
     for line in differences:
         print(line)
-    print(f"{len(differences)} difference(s) between {args.english} and {args.chinese}")
-    return 1 if differences else 0
+    print(
+        f"{len(differences)} difference(s) between {args.english} and {args.chinese}"
+    )
+    if differences:
+        return 1
+    if args.stamp:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=args.english.parent,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        english_path = args.english.resolve().relative_to(
+            Path(
+                subprocess.run(
+                    ["git", "rev-parse", "--show-toplevel"],
+                    cwd=args.english.parent,
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout.strip()
+            ).resolve()
+        )
+        stamp_translation(chinese, english, english_path.as_posix(), commit)
+        chinese.get("metadata", {}).get("gan_teach", {}).pop(
+            "execution", None
+        )
+        args.chinese.write_text(
+            json.dumps(chinese, ensure_ascii=False, indent=1) + "\n",
+            encoding="utf-8",
+        )
+        print(
+            f"stamped {args.chinese}: translates {english_path} at {commit[:10]}"
+        )
+    return 0
 
 
 if __name__ == "__main__":

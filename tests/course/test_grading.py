@@ -120,7 +120,8 @@ def graded(tmp_path_factory):
         )
     # the Chinese edition's chapter: the same checks, keyed by the same chapter name and labels
     shutil.copy(
-        REPO / "book" / "zh" / "math.ipynb", submissions / "solved_zh_math.ipynb"
+        REPO / "book" / "zh" / "math.ipynb",
+        submissions / "solved_zh_math.ipynb",
     )
     (submissions / "not_a_notebook.ipynb").write_text(
         "{ this is not json", encoding="utf-8"
@@ -178,7 +179,9 @@ def test_solved_notebooks_score_full_marks(graded):
 def test_a_solved_chinese_chapter_scores_full_marks(graded):
     row = graded["solved_zh_math.ipynb"]
     assert (row["status"], row["reason"]) == ("ok", "")
-    assert row["score"] == row["max_score"] == str(len(exercises_of("math")))
+    assert (
+        row["score"] == row["max_score"] == str(len(exercises_of("math")))
+    )
 
 
 @pytest.mark.slow

@@ -278,21 +278,35 @@ def test_no_kept_cell_needs_a_name_only_a_solution_defined():
 CHINESE_NOTEBOOKS = sorted((BOOK / "zh").glob("*.ipynb"))
 
 
-@pytest.mark.parametrize("path", CHINESE_NOTEBOOKS, ids=lambda path: path.stem)
-def test_the_chinese_student_edition_is_the_english_one_translated(student_edition, path):
+@pytest.mark.parametrize(
+    "path", CHINESE_NOTEBOOKS, ids=lambda path: path.stem
+)
+def test_the_chinese_student_edition_is_the_english_one_translated(
+    student_edition, path
+):
     """`make student` writes book/zh's student edition to STUDENT_DIR/zh: the same exercises and labels, the
     same solutions removed, the same code left for the student (comments and printed text aside), and the
     chapter named in the metadata as the English twin's, so the grader runs the same checks on it."""
     from gan_teach.course.translation import code_differences
 
-    english = json.loads((student_edition / path.name).read_text(encoding="utf-8"))
-    chinese = json.loads((student_edition / "zh" / path.name).read_text(encoding="utf-8"))
-    assert chinese["metadata"]["gan_teach"] == english["metadata"]["gan_teach"] == {
-        "chapter": path.stem,
-        "edition": "student",
-    }
-    assert EXERCISE_LABEL.findall(_markdown(chinese["cells"])) == EXERCISE_LABEL.findall(
-        _markdown(english["cells"])
+    english = json.loads(
+        (student_edition / path.name).read_text(encoding="utf-8")
     )
+    chinese = json.loads(
+        (student_edition / "zh" / path.name).read_text(encoding="utf-8")
+    )
+    assert (
+        chinese["metadata"]["gan_teach"]
+        == english["metadata"]["gan_teach"]
+        == {
+            "chapter": path.stem,
+            "edition": "student",
+        }
+    )
+    assert EXERCISE_LABEL.findall(
+        _markdown(chinese["cells"])
+    ) == EXERCISE_LABEL.findall(_markdown(english["cells"]))
     assert "{solution-start}" not in _markdown(chinese["cells"])
-    assert code_differences(english, chinese) == [], f"zh/{path.name}: the student's code differs"
+    assert code_differences(english, chinese) == [], (
+        f"zh/{path.name}: the student's code differs"
+    )

@@ -5,18 +5,26 @@
  * which the book's live_lab extension writes from gan_teach.instruments.lab.page.page_data() at build time.
  * This file mirrors gan_teach.instruments.lab.LabSession (the updates, the log, the quality every 10 updates) and
  * draws what gan_teach.instruments.lab.draw_frame draws. A lab appears in every element with data-gan-live-lab.
+ * Its words are English, or Chinese on a page of the Chinese edition (<html lang="zh-CN">).
  */
 (function () {
   "use strict";
+
+  // The page's language picks the lab's words: the Chinese edition's pages say lang="zh-CN".
+  var CHINESE = /^zh/i.test(document.documentElement.lang || "");
+  function say(english, chinese) { return CHINESE ? chinese : english; }
 
   var REAL_COLOR = "rgba(0, 0, 0, 0.5)", FAKE_COLOR = "#ff7f0e", ARROW_COLOR = "#9467bd";
   var D_COLOR = "#1f77b4", G_COLOR = "#2ca02c";
   var CURVES = [ // the keys of the log, as gan_teach.instruments.lab.draw_curves plots them
     { key: "d_real", label: "D(x)", color: "#000000" }, { key: "d_fake", label: "D(G(z))", color: FAKE_COLOR },
-    { key: "d_loss", label: "D loss", color: D_COLOR }, { key: "g_loss", label: "G loss", color: G_COLOR },
+    { key: "d_loss", label: say("D loss", "D 损失"), color: D_COLOR }, { key: "g_loss", label: say("G loss", "G 损失"), color: G_COLOR },
   ];
-  var LAYER_TITLES = { heatmap: "D's output", manifold: "G's manifold", real: "real points", fake: "fakes",
-                       gradients: "arrows on fakes", curves: "loss curves", modes: "modes" };
+  var LAYER_TITLES = CHINESE
+    ? { heatmap: "D 的输出", manifold: "G 的流形", real: "真实点", fake: "假样本",
+        gradients: "假样本上的箭头", curves: "损失曲线", modes: "模式" }
+    : { heatmap: "D's output", manifold: "G's manifold", real: "real points", fake: "fakes",
+        gradients: "arrows on fakes", curves: "loss curves", modes: "modes" };
   var WIDTHS = [8, 16, 32, 64, 128];
   var MAX_CURVE_POINTS = 400; // curves are drawn through at most this many points, however long the run
 
@@ -74,11 +82,11 @@
     };
     this.readouts = { lrGenerator: element("output"), lrDiscriminator: element("output"), dSteps: element("output") };
     this.buttons = {
-      discriminator: element("button", { type: "button", text: "D step", title: "one discriminator update; G frozen" }),
-      generator: element("button", { type: "button", text: "G step", title: "one generator update; D frozen" }),
-      step: element("button", { type: "button", text: "Step", title: "k D updates, then one G update (train_step)" }),
-      play: element("button", { type: "button", text: "Play", title: "run / pause" }),
-      reset: element("button", { type: "button", text: "Reset", title: "fresh networks with these settings" }),
+      discriminator: element("button", { type: "button", text: say("D step", "D 一步"), title: say("one discriminator update; G frozen", "判别器更新一次；G 不动") }),
+      generator: element("button", { type: "button", text: say("G step", "G 一步"), title: say("one generator update; D frozen", "生成器更新一次；D 不动") }),
+      step: element("button", { type: "button", text: say("Step", "一步"), title: say("k D updates, then one G update (train_step)", "先更新 k 次 D，再更新一次 G（train_step）") }),
+      play: element("button", { type: "button", text: say("Play", "运行"), title: say("run / pause", "运行 / 暂停") }),
+      reset: element("button", { type: "button", text: say("Reset", "重置"), title: say("fresh networks with these settings", "按当前设置重新初始化网络") }),
     };
     this.layerBoxes = {};
     var layerRow = element("div", { "class": "gan-lab-row gan-lab-layers" });
@@ -91,22 +99,22 @@
     });
     var c = this.controls, r = this.readouts, b = this.buttons;
     this.plane = element("canvas", { "class": "gan-lab-plane", role: "img",
-                                     "aria-label": "real and generated points over D's output" });
-    this.curves = element("canvas", { "class": "gan-lab-curves", role: "img", "aria-label": "losses and D's outputs" });
-    this.modes = element("canvas", { "class": "gan-lab-modes", role: "img", "aria-label": "mode coverage" });
+                                     "aria-label": say("real and generated points over D's output", "D 的输出之上的真实点与生成点") });
+    this.curves = element("canvas", { "class": "gan-lab-curves", role: "img", "aria-label": say("losses and D's outputs", "损失与 D 的输出") });
+    this.modes = element("canvas", { "class": "gan-lab-modes", role: "img", "aria-label": say("mode coverage", "模式覆盖") });
     this.status = element("div", { "class": "gan-lab-status", "aria-live": "polite" });
     this.counter = element("span", { "class": "gan-lab-counter", text: "0" });
     this.container.classList.add("gan-live-lab");
     this.container.appendChild(element("div", { "class": "gan-lab-row" }, [
-      labelled("data", c.dataset), labelled("loss", c.loss), labelled("optimizer", c.optimizer),
-      labelled("width", c.width)]));
+      labelled(say("data", "数据"), c.dataset), labelled(say("loss", "损失"), c.loss),
+      labelled(say("optimizer", "优化器"), c.optimizer), labelled(say("width", "宽度"), c.width)]));
     this.container.appendChild(element("div", { "class": "gan-lab-row" }, [
-      labelled("G rate", element("span", {}, [c.lrGenerator, r.lrGenerator])),
-      labelled("D rate", element("span", {}, [c.lrDiscriminator, r.lrDiscriminator])),
-      labelled("k (D steps)", element("span", {}, [c.dSteps, r.dSteps]))]));
+      labelled(say("G rate", "G 学习率"), element("span", {}, [c.lrGenerator, r.lrGenerator])),
+      labelled(say("D rate", "D 学习率"), element("span", {}, [c.lrDiscriminator, r.lrDiscriminator])),
+      labelled(say("k (D steps)", "k（D 步数）"), element("span", {}, [c.dSteps, r.dSteps]))]));
     this.container.appendChild(element("div", { "class": "gan-lab-row gan-lab-buttons" }, [
       b.discriminator, b.generator, b.step, b.play, b.reset,
-      element("span", { "class": "gan-lab-updates" }, [this.counter, element("span", { text: " updates" })])]));
+      element("span", { "class": "gan-lab-updates" }, [this.counter, element("span", { text: say(" updates", " 次更新") })])]));
     this.container.appendChild(layerRow);
     this.container.appendChild(element("div", { "class": "gan-lab-views" }, [
       this.plane, element("div", { "class": "gan-lab-side" }, [this.curves, this.modes])]));
@@ -220,7 +228,7 @@
 
   LiveLab.prototype.setPlaying = function (playing) {
     this.playing = playing;
-    this.buttons.play.textContent = playing ? "Pause" : "Play";
+    this.buttons.play.textContent = playing ? say("Pause", "暂停") : say("Play", "运行");
     this.buttons.play.setAttribute("aria-pressed", playing ? "true" : "false");
     if (playing && !this._frameRequested) this._requestFrame();
   };
@@ -294,11 +302,16 @@
     });
     var shown = Object.keys(last).map(function (key) { return key + " " + last[key].toFixed(3); }).join(", ");
     var quality = this.quality[this.quality.length - 1];
-    this.status.textContent = this.updates + " updates" + (shown ? "; " + shown : "") + "; modes covered " +
-      quality[1] + " of " + this.distribution.num_modes + ", high quality " + (100 * quality[2]).toFixed(1) + " %" +
-      (this.playing && this.stepsPerSecond ? "; " + this.stepsPerSecond.toFixed(0) + " steps/s" : "") +
-      (this.diverged ? ". The losses became NaN or infinite: the training diverged. Lower the learning rates " +
-                       "and press Reset." : "");
+    this.status.textContent = CHINESE
+      ? this.updates + " 次更新" + (shown ? "；" + shown : "") + "；覆盖模式 " + quality[1] + " / " +
+        this.distribution.num_modes + "，高质量样本 " + (100 * quality[2]).toFixed(1) + "%" +
+        (this.playing && this.stepsPerSecond ? "；每秒 " + this.stepsPerSecond.toFixed(0) + " 步" : "") +
+        (this.diverged ? "。损失变成了 NaN 或无穷大：训练发散了。请调低学习率，再按“重置”。" : "")
+      : this.updates + " updates" + (shown ? "; " + shown : "") + "; modes covered " +
+        quality[1] + " of " + this.distribution.num_modes + ", high quality " + (100 * quality[2]).toFixed(1) + " %" +
+        (this.playing && this.stepsPerSecond ? "; " + this.stepsPerSecond.toFixed(0) + " steps/s" : "") +
+        (this.diverged ? ". The losses became NaN or infinite: the training diverged. Lower the learning rates " +
+                         "and press Reset." : "");
   };
 
   /** RdBu_r-like: blue (low) through white to red (high), for t in [0, 1]. */
@@ -377,8 +390,9 @@
     context.fillStyle = "#333333";
     context.font = "11px sans-serif";
     context.fillText(this.settings.dataset + ", " + this.settings.loss + ", k=" + this.controls.dSteps.value + ": " +
-                     this.updates + " updates", 6, 14);
-    context.fillText(this.usesSigmoid ? "D(x): blue 0 (fake) to red 1 (real)" : "critic score: blue low, red high",
+                     this.updates + say(" updates", " 次更新"), 6, 14);
+    context.fillText(this.usesSigmoid ? say("D(x): blue 0 (fake) to red 1 (real)", "D(x)：蓝 0（假）到红 1（真）")
+                                      : say("critic score: blue low, red high", "critic 得分：蓝低，红高"),
                      6, size - 6);
   };
 
@@ -449,12 +463,12 @@
 
   LiveLab.prototype._drawCurves = function (layers) {
     var log = this.log, low = Infinity, high = -Infinity;
-    if (layers.indexOf("curves") < 0) { chartFrame(this.curves, "losses and D's mean outputs", 1, 0, 1); return; }
+    if (layers.indexOf("curves") < 0) { chartFrame(this.curves, say("losses and D's mean outputs", "损失与 D 的平均输出"), 1, 0, 1); return; }
     CURVES.forEach(function (curve) {
       log[curve.key].forEach(function (value) { if (isFinite(value)) { low = Math.min(low, value); high = Math.max(high, value); } });
     });
     if (!isFinite(low)) { low = 0; high = 1; }
-    var chart = chartFrame(this.curves, "losses and D's mean outputs", this.updates, low, high);
+    var chart = chartFrame(this.curves, say("losses and D's mean outputs", "损失与 D 的平均输出"), this.updates, low, high);
     CURVES.forEach(function (curve, index) {
       polyline(chart, log.update, log[curve.key], curve.color);
       chart.context.fillStyle = curve.color;
@@ -463,7 +477,7 @@
   };
 
   LiveLab.prototype._drawModes = function (layers) {
-    var title = "modes covered (black), high-quality share (orange)";
+    var title = say("modes covered (black), high-quality share (orange)", "覆盖的模式（黑），高质量样本比例（橙）");
     var chart = chartFrame(this.modes, title, Math.max(this.updates, 1), 0, 1);
     if (layers.indexOf("modes") < 0) return;
     var updates = [], covered = [], share = [], modes = this.distribution.num_modes;
@@ -499,8 +513,9 @@
     if (!containers.length) return;
     if (!window.GAN_LAB_DATA || !window.GanLabEngine) {
       containers.forEach(function (container) {
-        container.textContent = "The live lab could not start: its scripts (gan_lab_data.js, gan_lab_engine.js) " +
-          "did not load. The recorded animation below shows the same lab.";
+        container.textContent = say("The live lab could not start: its scripts (gan_lab_data.js, gan_lab_engine.js) " +
+          "did not load. The recorded animation below shows the same lab.",
+          "实时实验室无法启动：它的脚本（gan_lab_data.js、gan_lab_engine.js）没有加载。下方录制的动画展示的是同一个实验室。");
       });
       return;
     }
