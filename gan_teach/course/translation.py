@@ -569,9 +569,9 @@ def main(argv: list[str] | None = None) -> int:
             ).resolve()
         )
         stamp_translation(chinese, english, english_path.as_posix(), commit)
-        chinese.get("metadata", {}).get("gan_teach", {}).pop(
-            "execution", None
-        )
+        if not any(cell.get("outputs") for cell in chinese["cells"]):
+            # an execution stamp copied with the English metadata would vouch for outputs it never made
+            chinese["metadata"]["gan_teach"].pop("execution", None)
         args.chinese.write_text(
             json.dumps(chinese, ensure_ascii=False, indent=1) + "\n",
             encoding="utf-8",
