@@ -498,3 +498,36 @@ def test_a_generator_of_ones_own_loads_and_draws_what_pytorch_draws(
     assert (
         torch.tensor(drawn).reshape(expected.shape) - expected
     ).abs().max() < 1e-3
+
+
+CHINESE_PAGE = (
+    REPO / "_build" / "html" / "zh" / "book" / "zh" / "latent.html"
+)
+
+
+def test_the_chinese_page_runs_the_same_widgets_with_chinese_labels(driver):
+    """The Chinese edition's latent page draws its three live widgets, labelled in Chinese, with no error."""
+    require_page(CHINESE_PAGE, "Chinese latent-space page")
+    driver.get_log("browser")
+    driver.get(CHINESE_PAGE.as_uri())
+    _wait(
+        driver,
+        "const w = document.querySelectorAll('div.gan-live'); "
+        "return w.length === 3 && [...w].every(e => Number(e.dataset.draws) >= 1);",
+    )
+    labels = driver.execute_script(
+        "return [...document.querySelectorAll('.gan-live-control > span')].map(s => s.textContent);"
+    )
+    assert {
+        "生成器",
+        "种子",
+        "截断 ψ",
+        "起点种子",
+        "终点种子",
+        "风格数",
+    } <= set(labels), labels
+    assert not [
+        entry["message"]
+        for entry in driver.get_log("browser")
+        if entry["level"] == "SEVERE"
+    ]

@@ -12,6 +12,11 @@
 (function () {
   "use strict";
 
+  // The page's language picks the widgets' words: the Chinese edition's pages say lang="zh-CN". The messages
+  // about a malformed generator file stay English (they name the exporter's fields).
+  const CHINESE = /^zh/i.test((typeof document !== "undefined" && document.documentElement.lang) || "");
+  function say(english, chinese) { return CHINESE ? chinese : english; }
+
   // ---------------------------------------------------------------- decoding the exported tensors
   const HALF_TO_FLOAT = (function () {
     const table = new Float32Array(65536);
@@ -410,11 +415,11 @@
     this.status = element("p", { class: "gan-live-status", role: "status" });
     this.caption = element("p", { class: "gan-live-caption" });
     const self = this;
-    this.picker = control(this.controls, "generator", element("select"), function () { self.useGenerator(self.picker.input.value); });
+    this.picker = control(this.controls, say("generator", "生成器"), element("select"), function () { self.useGenerator(self.picker.input.value); });
     this.build();
     const upload = element("input", { type: "file", accept: ".js,.json" });
     upload.addEventListener("change", function () { if (upload.files.length) self.loadFile(upload.files[0]); upload.value = ""; });
-    const uploadRow = element("label", { class: "gan-live-upload" }, [element("span", { text: "your own generator (gan-teach export --format web), or drop it here:" }), upload]);
+    const uploadRow = element("label", { class: "gan-live-upload" }, [element("span", { text: say("your own generator (gan-teach export --format web), or drop it here:", "你自己的生成器（gan-teach export --format web），也可以拖放到这里：") }), upload]);
     root.addEventListener("dragover", function (event) { event.preventDefault(); root.classList.add("gan-live-drop"); });
     root.addEventListener("dragleave", function () { root.classList.remove("gan-live-drop"); });
     root.addEventListener("drop", function (event) {
@@ -455,12 +460,12 @@
         generator.name = name;
         registry.set(name, generator);
         widgets.forEach(function (widget) { widget.refreshPicker(widget === self ? name : null); });
-        self.say("Loaded " + name + " from " + file.name + ".", false);
+        self.say(say("Loaded " + name + " from " + file.name + ".", "已从 " + file.name + " 载入 " + name + "。"), false);
       } catch (error) {
-        self.say("Could not load " + file.name + ": " + error.message, true);
+        self.say(say("Could not load " + file.name + ": ", "无法载入 " + file.name + "：") + error.message, true);
       }
     };
-    reader.onerror = function () { self.say("Could not read " + file.name + ".", true); };
+    reader.onerror = function () { self.say(say("Could not read " + file.name + ".", "无法读取 " + file.name + "。"), true); };
     reader.readAsText(file);
   };
 
@@ -475,39 +480,40 @@
   };
   Widget.prototype.seedValue = function (entry) {
     const value = Math.round(Number(entry.input.value)), count = this.generator.seedCount;
-    if (!(value >= 0 && value < count)) { this.say("The page offers seeds 0 to " + (count - 1) + ": PyTorch draws their latent vectors at export.", true); return null; }
+    if (!(value >= 0 && value < count)) { this.say(say("The page offers seeds 0 to " + (count - 1) + ": PyTorch draws their latent vectors at export.",
+                   "本页提供种子 0 到 " + (count - 1) + "：它们的潜在向量在导出时由 PyTorch 抽取。"), true); return null; }
     return value;
   };
 
   Widget.prototype.build = function () {
     const self = this, o = this.options, redraw = function () { self.schedule(); };
     if (this.kind === "explorer") {
-      this.seed = this.seedControl("seed", o.seed || 0);
+      this.seed = this.seedControl(say("seed", "种子"), o.seed || 0);
       // While a slider is dragged only the sample is redrawn (one image); the walks follow when it is let go.
-      this.truncation = this.dragged(control(this.controls, "truncation ψ", range(0, 1.5, 0.05, 1), function () { self.schedule(false); },
+      this.truncation = this.dragged(control(this.controls, say("truncation ψ", "截断 ψ"), range(0, 1.5, 0.05, 1), function () { self.schedule(false); },
         function (v) { return Number(v).toFixed(2); }));
-      this.classPicker = control(this.controls, "class", element("select"), redraw);
+      this.classPicker = control(this.controls, say("class", "类别"), element("select"), redraw);
       this.sliders = [];
       this.sliderBox = element("div");
       this.controls.appendChild(this.sliderBox);
-      const centre = element("button", { type: "button", text: "centre sliders" });
+      const centre = element("button", { type: "button", text: say("centre sliders", "滑块归中") });
       centre.addEventListener("click", function () { self.sliders.forEach(function (s) { setRange(s, 0); }); self.schedule(); });
       this.controls.appendChild(centre);
-      this.sample = element("canvas", { class: "gan-live-sample", "aria-label": "the current sample" });
-      this.grid = element("canvas", { class: "gan-live-grid", "aria-label": "walks along the principal directions" });
+      this.sample = element("canvas", { class: "gan-live-sample", "aria-label": say("the current sample", "当前样本") });
+      this.grid = element("canvas", { class: "gan-live-grid", "aria-label": say("walks along the principal directions", "沿主方向的游走") });
       this.views.appendChild(this.sample); this.views.appendChild(this.grid);
     } else if (this.kind === "interpolation") {
-      this.start = this.seedControl("start seed", o.start || 0);
-      this.end = this.seedControl("end seed", o.end || 1);
-      this.steps = control(this.controls, "steps", range(3, 15, 1, o.steps || 9), redraw, function (v) { return v; });
-      this.classPicker = control(this.controls, "class", element("select"), redraw);
-      this.grid = element("canvas", { class: "gan-live-grid", "aria-label": "lerp (top row) and slerp (bottom row)" });
-      this.norms = element("canvas", { class: "gan-live-norms", width: 460, height: 200, "aria-label": "the latent norm along both paths" });
+      this.start = this.seedControl(say("start seed", "起点种子"), o.start || 0);
+      this.end = this.seedControl(say("end seed", "终点种子"), o.end || 1);
+      this.steps = control(this.controls, say("steps", "步数"), range(3, 15, 1, o.steps || 9), redraw, function (v) { return v; });
+      this.classPicker = control(this.controls, say("class", "类别"), element("select"), redraw);
+      this.grid = element("canvas", { class: "gan-live-grid", "aria-label": say("lerp (top row) and slerp (bottom row)", "lerp（上排）与 slerp（下排）") });
+      this.norms = element("canvas", { class: "gan-live-norms", width: 460, height: 200, "aria-label": say("the latent norm along both paths", "两条路径上潜在向量的范数") });
       this.views.appendChild(this.grid); this.views.appendChild(this.norms);
     } else if (this.kind === "styles") {
-      this.seed = this.seedControl("seed", o.seed || 0);
-      this.rows = control(this.controls, "styles", range(1, 8, 1, o.rows || 4), redraw, function (v) { return v; });
-      this.grid = element("canvas", { class: "gan-live-grid", "aria-label": "rows: styles, columns: classes" });
+      this.seed = this.seedControl(say("seed", "种子"), o.seed || 0);
+      this.rows = control(this.controls, say("styles", "风格数"), range(1, 8, 1, o.rows || 4), redraw, function (v) { return v; });
+      this.grid = element("canvas", { class: "gan-live-grid", "aria-label": say("rows: styles, columns: classes", "行：风格，列：类别") });
       this.views.appendChild(this.grid);
     } else fail("unknown live widget " + this.kind);
   };
@@ -516,9 +522,9 @@
     const self = this, generator = registry.get(name);
     if (!generator) {
       if (!onDemand[name]) return;
-      this.say("Loading " + name + " ...", false);
+      this.say(say("Loading " + name + " ...", "正在载入 " + name + " ……"), false);
       ensure(name, function (error) {
-        if (error) { self.say("Could not load " + name + ": " + error.message, true); return; }
+        if (error) { self.say(say("Could not load " + name + ": ", "无法载入 " + name + "：") + error.message, true); return; }
         self.say("", false);
         widgets.forEach(function (widget) { widget.refreshPicker(); }); // each keeps its choice; this one now draws it
       });
@@ -619,7 +625,7 @@
       }
       if (this.status.classList.contains("gan-live-error")) this.say("", false);
     } catch (error) {
-      this.say("Could not draw with " + generator.name + ": " + error.message, true);
+      this.say(say("Could not draw with " + generator.name + ": ", "无法用 " + generator.name + " 绘图：") + error.message, true);
       return;
     }
     this.lastRedrawMs = performance.now() - started;
@@ -632,7 +638,7 @@
     absorb();
     document.querySelectorAll("div.gan-live").forEach(function (root) {
       try { widgets.push(new Widget(root)); }
-      catch (error) { root.textContent = "The live explorer could not start: " + error.message; }
+      catch (error) { root.textContent = say("The live explorer could not start: ", "实时探索器无法启动：") + error.message; }
     });
   }
 
