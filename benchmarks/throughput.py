@@ -57,6 +57,8 @@ PREVIOUS_RECIPE = dict(
     lr_discriminator=2e-4,
     beta1=0.5,
     beta2=0.999,
+    discriminator_norm="batch",
+    minibatch_std=False,
     ema_decay=0.0,
 )
 # --quick replaces these settings: a few steps, 500-sample FID, a data subset (no 1 GB 64x64 copy).

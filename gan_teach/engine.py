@@ -38,6 +38,7 @@ __all__ = [
     "score_metrics",
     "update",
     "update_ema",
+    "ema_decay_at",
     "recalibrate_batch_norm",
     "gradient_norm",
     "set_learning_rates",
@@ -201,7 +202,9 @@ def update(
         scaler.update()
     if player == "generator" and state.ema_generator is not None:
         update_ema(
-            state.ema_generator, unwrap(module), state.config.ema_decay
+            state.ema_generator,
+            unwrap(module),
+            ema_decay_at(state.config.ema_decay, state.step),
         )
     return norm
 
@@ -263,6 +266,21 @@ def gradient_norm(module: nn.Module) -> torch.Tensor:
         if p.grad is not None
     ]
     return torch.stack(norms).norm(2) if norms else torch.zeros(())
+
+
+def ema_decay_at(decay: float, step: int) -> float:
+    """The moving average's decay at generator update ``step`` (0 for the first): ``decay``, but at most
+    ``(1 + step) / (10 + step)``.
+
+    An average that starts as the untrained generator forgets it slowly: with 0.999, 63 % of it is still the
+    starting weights after 468 updates. Capping the decay early (as TensorFlow's ExponentialMovingAverage
+    does) makes the average span about a ninth of the updates so far (at most ``1 / (1 - decay)``), so a
+    short run samples from a trained average; with 0.999 the cap stops mattering at update 8,990.
+
+    >>> [round(ema_decay_at(0.999, step), 4) for step in (0, 90, 990, 8990, 20000)]
+    [0.1, 0.91, 0.991, 0.999, 0.999]
+    """
+    return min(decay, (1 + step) / (10 + step))
 
 
 def update_ema(

@@ -163,8 +163,8 @@ def config_arguments(
 def train_command(config: TrainConfig) -> str:
     """The ``gan-teach train`` command that reproduces ``config``, for a model card.
 
-    >>> train_command(TrainConfig(dataset="mnist", width=64, epochs=20, ema_decay=0.999))
-    'gan-teach train --dataset mnist --epochs 20 --width 64 --ema-decay 0.999 --out OUT'
+    >>> train_command(TrainConfig(dataset="mnist", width=64, epochs=20, ema_decay=0.9995))
+    'gan-teach train --dataset mnist --epochs 20 --width 64 --ema-decay 0.9995 --out OUT'
     >>> train_command(TrainConfig(dataset="ring", amp=False))
     'gan-teach train --dataset ring --steps 6000 --no-amp --out OUT'
     """

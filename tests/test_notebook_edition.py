@@ -435,13 +435,13 @@ def test_figures_come_from_the_release_on_github(edition):
     practice = "\n".join(
         _text(c) for c in _load(EDITION / "practice.ipynb")["cells"]
     )
-    url = edition.raw_url("book/figures/practice-mnist-5-epochs.png")
+    url = edition.raw_url("book/figures/practice-mnist-recipe.png")
     assert (
         f'<img src="{url}" alt="An 8 x 8 grid of MNIST digits' in practice
         and 'width="300"' in practice
     )
     assert (
-        REPO / "book" / "figures" / "practice-mnist-5-epochs.png"
+        REPO / "book" / "figures" / "practice-mnist-recipe.png"
     ).exists()
 
 

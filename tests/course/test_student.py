@@ -250,7 +250,7 @@ def test_make_student_removes_every_solution_and_keeps_every_exercise(
                     for code in student_code
                 )
     assert (
-        student_edition / "figures" / "practice-mnist-5-epochs.png"
+        student_edition / "figures" / "practice-mnist-recipe.png"
     ).exists()  # the pictures the text shows
 
 
