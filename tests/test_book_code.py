@@ -161,15 +161,21 @@ def _code_cells(path: Path) -> list[tuple[int, dict, str, int]]:
 def _edition_generated(text: str) -> bool:
     """The edition's own set-up cell, made for Colab and Jupyter (whose code column is
     the window's width), not for the HTML book."""
-    return text.startswith("# Set-up for Colab and Jupyter")
+    return text.startswith(
+        ("# Set-up for Colab and Jupyter", "# Colab 和 Jupyter 的准备工作")
+    )
 
 
-CHAPTERS = sorted(BOOK.glob("*.ipynb"))
+# the chapters, and their Chinese translations (book/zh), whose code is the same but whose
+# comments and strings are Chinese: two columns a character
+CHAPTERS = sorted(BOOK.glob("*.ipynb")) + sorted(BOOK.glob("zh/*.ipynb"))
 
 
 @pytest.mark.parametrize(
     "path",
-    CHAPTERS + sorted(EDITION.glob("*.ipynb")),
+    CHAPTERS
+    + sorted(EDITION.glob("*.ipynb"))
+    + sorted(EDITION.glob("zh/*.ipynb")),
     ids=lambda path: str(path.relative_to(ROOT)),
 )
 def test_every_code_cell_fits_the_column(path):
@@ -190,7 +196,7 @@ def test_every_code_cell_fits_the_column(path):
     )
 
 
-@pytest.mark.parametrize("path", CHAPTERS, ids=lambda path: path.name)
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda path: str(path.relative_to(ROOT)))
 def test_nbval_markers_are_tags_not_comments(path):
     from nbval.plugin import comment_markers, metadata_tags
 

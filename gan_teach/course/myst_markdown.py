@@ -93,6 +93,9 @@ class EditionLanguage:
     running: str  # f-string body: what the set-up cell prints first
     no_gpu: str  # printed when the device is the CPU
     wrong_version: str  # {version} {requirement}: another release is found
+    # code lines the set-up cell runs after installing the library (the Chinese edition installs a CJK font on
+    # Colab, which has none, so that the figures' Chinese labels are not drawn as boxes)
+    after_install: str = ""
 
     def __repr__(
         self,
@@ -216,6 +219,16 @@ LANGUAGES: dict[str, EditionLanguage] = {
         running="gan_teach {gan_teach.__version__}，设备：{device.type}",
         no_gpu="没有找到 GPU：训练会慢一些（在 Colab 上：代码执行程序 > 更改运行时类型 > GPU）。",
         wrong_version='本笔记本是为 gan-teach {version} 制作的；请这样安装：%pip install \\"{requirement}\\"',
+        after_install=(
+            "\n"
+            "# 图中的中文标签需要中文字体。Colab 没有自带，这里装上 Noto CJK（不到一分钟）；在自己的电脑上，\n"
+            "# 请用系统的包管理器安装（见前言），gan_teach 会自动使用它（gan_teach.fonts）。\n"
+            "import sys\n"
+            "\n"
+            'if "google.colab" in sys.modules and gan_teach.fonts.cjk_font_family() is None:\n'
+            "    !apt-get -qq install -y fonts-noto-cjk > /dev/null\n"
+            "    gan_teach.fonts.use_cjk_font()\n"
+        ),
     ),
 }
 

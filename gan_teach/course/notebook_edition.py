@@ -101,6 +101,7 @@ def _setup_cell(edition: Edition, extra: str = "") -> dict:
         "except ImportError:\n"
         f'    %pip install --quiet "{requirement}"{extra}\n'
         "    import gan_teach\n"
+        f"{language.after_install}"
         "\n"
         f"device = gan_teach.get_device()  # {language.device_comment}\n"
         f'print(f"{language.running}")\n'
