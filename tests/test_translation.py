@@ -105,6 +105,7 @@ CONFIG_DIFFERENCES = {
     "sphinx.config.language",
     "sphinx.config.language_switch_edition",
     "sphinx.config.language_switch_other_root",
+    "sphinx.config.html_theme_options.search_bar_text",
 }
 
 

@@ -406,7 +406,8 @@ def glossary_terms(glossary: str) -> dict[str, tuple[str, ...]]:
     Read from the headings of the English glossary's ``{glossary}`` block (``Generator (生成器)``); where an
     entry gives several Chinese terms (``噪声向量, 随机噪声``) each is a term, and a Latin abbreviation in the
     brackets (``GAN``) is one more English name. Terms that are not purely Chinese (``WGAN 的判别器``,
-    ``JS 散度``) are left out: the first-use rule is for Chinese words.
+    ``JS 散度``) are kept, but the first-use rule checks only Chinese words: a mixed term counts as a longer
+    term that holds a shorter one (判别器 inside WGAN 的判别器 is not its first use).
 
     >>> glossary_terms("Generator (生成器)\\n  The network.\\nGenerative adversarial network (GAN, 生成对抗网络)\\n  Two.")
     {'生成器': ('Generator',), '生成对抗网络': ('Generative adversarial network', 'GAN')}
@@ -422,7 +423,7 @@ def glossary_terms(glossary: str) -> dict[str, tuple[str, ...]]:
             item for item in items if re.fullmatch(r"[A-Za-z][\w-]*", item)
         )
         for term in items:
-            if re.fullmatch(f"[{_CJK}]+", term):
+            if re.search(f"[{_CJK}]", term):
                 terms[term] = names
     return terms
 
@@ -472,8 +473,8 @@ def term_problems(
         if wrong in prose
     ]
     for term, english in terms.items():
-        if term in _EVERYDAY_WORDS:
-            continue
+        if term in _EVERYDAY_WORDS or not re.fullmatch(f"[{_CJK}]+", term):
+            continue  # a mixed term (WGAN 的判别器) only counts as a longer term that holds a shorter one
         containing = [
             other for other in terms if other != term and term in other
         ]
