@@ -196,7 +196,9 @@ def test_every_code_cell_fits_the_column(path):
     )
 
 
-@pytest.mark.parametrize("path", CHAPTERS, ids=lambda path: str(path.relative_to(ROOT)))
+@pytest.mark.parametrize(
+    "path", CHAPTERS, ids=lambda path: str(path.relative_to(ROOT))
+)
 def test_nbval_markers_are_tags_not_comments(path):
     from nbval.plugin import comment_markers, metadata_tags
 

@@ -314,3 +314,42 @@ def test_chinese_figures_were_drawn_with_a_cjk_font(path):
         f"book/zh/{path.name} was executed without a CJK font (install fonts-noto-cjk; gan_teach.fonts): "
         + "; ".join(warned)
     )
+
+
+def test_the_language_switch_links_each_page_to_its_twin_relatively():
+    """book/_ext/language_switch.py: the English page book/lab (built at _build/html/book/lab.html) and the
+    Chinese book/zh/lab (at _build/html/zh/book/zh/lab.html) link to each other with relative links."""
+    import importlib.util
+    import posixpath
+
+    spec = importlib.util.spec_from_file_location(
+        "language_switch", BOOK / "_ext" / "language_switch.py"
+    )
+    switch = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(switch)
+    assert switch.twin_pagename("book/lab", "en") == "book/zh/lab"
+    assert switch.twin_pagename("book/zh/lab", "zh") == "book/lab"
+    to_chinese = switch.relative_link("book/lab", "zh/", "book/zh/lab")
+    to_english = switch.relative_link("book/zh/lab", "../", "book/lab")
+    # resolved from where each page is built, inside _build/html
+    assert (
+        posixpath.normpath(posixpath.join("book", to_chinese))
+        == "zh/book/zh/lab.html"
+    )
+    assert (
+        posixpath.normpath(posixpath.join("zh/book/zh", to_english))
+        == "book/lab.html"
+    )
+
+
+@pytest.mark.parametrize("path", CHINESE_PAGES, ids=lambda path: path.stem)
+def test_chinese_markdown_page_is_in_step_with_the_english(path):
+    from gan_teach.course.translation import page_staleness
+
+    problems = page_staleness(
+        (BOOK / path.name).read_text(encoding="utf-8"),
+        path.read_text(encoding="utf-8"),
+    )
+    assert not problems, f"book/zh/{path.name} is stale:\n" + "\n".join(
+        problems
+    )

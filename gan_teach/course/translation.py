@@ -35,6 +35,9 @@ __all__ = [
     "term_problems",
     "FORBIDDEN_TERMS",
     "CHINESE_ONLY_TAG",
+    "page_record",
+    "stamp_page",
+    "page_staleness",
 ]
 
 # Tokens that carry layout or commentary only: a translation may add, drop or reflow them.
@@ -502,10 +505,70 @@ def term_problems(
     return problems
 
 
+_PAGE_RECORD = re.compile(
+    r"\A<!-- gan-teach translation: (\{.*?\}) -->\n", re.S
+)
+
+
+def page_record(chinese_page: str) -> dict[str, str] | None:
+    """The translation record of a Chinese Markdown page: the HTML comment on its first line (a reader never
+    sees it), or ``None``."""
+    import json
+
+    match = _PAGE_RECORD.match(chinese_page)
+    return json.loads(match.group(1)) if match else None
+
+
+def stamp_page(
+    chinese_page: str, english_page: str, english_path: str, commit: str
+) -> str:
+    """The Chinese Markdown page with its record (first line) saying which English page, at which commit and
+    with which text, it translates.
+
+    >>> page = stamp_page("# 术语表\\n", "# Glossary\\n", "book/glossary.md", "0" * 40)
+    >>> page_record(page)["english"], page.splitlines()[1]
+    ('book/glossary.md', '# 术语表')
+    >>> page_staleness("# Glossary\\n", page), page_staleness("# Glossary, changed\\n", page) != []
+    ([], True)
+    """
+    import json
+
+    record = {
+        "language": "zh-CN",
+        "english": english_path,
+        "english_commit": commit,
+        "prose_sha256": hashlib.sha256(english_page.encode()).hexdigest(),
+    }
+    body = _PAGE_RECORD.sub("", chinese_page, count=1)
+    return (
+        f"<!-- gan-teach translation: {json.dumps(record, ensure_ascii=False)} -->\n"
+        + body
+    )
+
+
+def page_staleness(english_page: str, chinese_page: str) -> list[str]:
+    """Why a Chinese Markdown page no longer translates its English twin as it is now: empty when it does."""
+    record = page_record(chinese_page)
+    if record is None:
+        return [
+            "no translation record (its first line, <!-- gan-teach translation: {...} -->): stamp it"
+        ]
+    if (
+        record.get("prose_sha256")
+        != hashlib.sha256(english_page.encode()).hexdigest()
+    ):
+        commit = record.get("english_commit", "?")[:10]
+        return [
+            f"the English page changed after {commit}: translate the change "
+            f"(git diff {commit} -- {record.get('english')}) and re-stamp"
+        ]
+    return []
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m gan_teach.course.translation ENGLISH.ipynb CHINESE.ipynb [--stamp]``: where the
-    translation's code, markup or glossary terms differ from what the English twin and the glossary require,
-    or nothing. With ``--stamp`` and no difference, the Chinese notebook records that it translates the
+    """``python -m gan_teach.course.translation ENGLISH.ipynb CHINESE.ipynb [--stamp]`` (or two ``.md`` pages):
+    where the translation's code, markup or glossary terms differ from what the English twin and the glossary
+    require, or nothing. With ``--stamp`` and no difference, the Chinese notebook records that it translates the
     English one as it is now (the repository's current commit and the English fingerprints), which is what
     tests/test_translation.py's staleness test compares with."""
     import argparse
@@ -522,6 +585,8 @@ def main(argv: list[str] | None = None) -> int:
         help="record the English commit and fingerprints in the Chinese notebook (only when nothing differs)",
     )
     args = parser.parse_args(argv)
+    if args.english.suffix == ".md":
+        return _main_for_pages(args)
     english = json.loads(args.english.read_text(encoding="utf-8"))
     chinese = json.loads(args.chinese.read_text(encoding="utf-8"))
     differences = code_differences(english, chinese) + markup_differences(
@@ -575,6 +640,64 @@ def main(argv: list[str] | None = None) -> int:
             chinese["metadata"]["gan_teach"].pop("execution", None)
         args.chinese.write_text(
             json.dumps(chinese, ensure_ascii=False, indent=1) + "\n",
+            encoding="utf-8",
+        )
+        print(
+            f"stamped {args.chinese}: translates {english_path} at {commit[:10]}"
+        )
+    return 0
+
+
+def _git(folder, *arguments: str) -> str:
+    import subprocess
+
+    return subprocess.run(
+        ["git", *arguments],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+def _main_for_pages(args) -> int:
+    """:func:`main` for two Markdown pages: the markup and the glossary terms, then the record."""
+    from pathlib import Path
+
+    english = args.english.read_text(encoding="utf-8")
+    chinese = args.chinese.read_text(encoding="utf-8")
+    english_items = markup_items(english, args.english.parent.as_posix())
+    chinese_items = markup_items(chinese, args.chinese.parent.as_posix())
+    differences = []
+    if english_items != chinese_items:
+        differences.append(
+            f"markup: lost {sorted(set(english_items) - set(chinese_items))[:5]}, "
+            f"added {sorted(set(chinese_items) - set(english_items))[:5]}"
+        )
+    glossary = args.english.parent / "glossary.md"
+    if glossary.is_file() and args.chinese.name != "glossary.md":
+        differences += [
+            f"glossary: {problem}"
+            for problem in term_problems(
+                prose_of(chinese),
+                glossary_terms(glossary.read_text(encoding="utf-8")),
+            )
+        ]
+    for line in differences:
+        print(line)
+    print(
+        f"{len(differences)} difference(s) between {args.english} and {args.chinese}"
+    )
+    if differences:
+        return 1
+    if args.stamp:
+        commit = _git(args.english.parent, "rev-parse", "HEAD")
+        top = Path(
+            _git(args.english.parent, "rev-parse", "--show-toplevel")
+        ).resolve()
+        english_path = args.english.resolve().relative_to(top).as_posix()
+        args.chinese.write_text(
+            stamp_page(chinese, english, english_path, commit),
             encoding="utf-8",
         )
         print(
