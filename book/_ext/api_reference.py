@@ -93,7 +93,8 @@ def _wrap_examples(app: Any, doctree: Any) -> None:
     """
     from docutils import nodes
 
-    if not app.env.docname.startswith("book/api"):
+    # book/api*.md, and the Chinese edition's book/zh/api*.md
+    if not app.env.docname.rsplit("/", 1)[-1].startswith("api"):
         return
     for block in doctree.findall(
         lambda node: isinstance(node, (nodes.literal_block, nodes.doctest_block))

@@ -144,7 +144,7 @@ _ADMONITION_NAMES = {
     "seealso": ("See also", "参见"),
 }
 
-#: The languages of the edition, by code: what differs between notebooks/book/x.ipynb and notebooks/book/zh/x.ipynb.
+#: The languages of the edition, by code, with what differs between notebooks/book/x.ipynb and notebooks/book/zh/x.ipynb.
 LANGUAGES: dict[str, EditionLanguage] = {
     "en": EditionLanguage(
         code="en",
@@ -276,7 +276,7 @@ class Edition:
 
     @property
     def book(self) -> Path:
-        """The folder of this language's pages: ``root/book`` or ``root/book/zh``."""
+        """The folder of this language's pages, ``root/book`` or ``root/book/zh``."""
         return self.root / self.language.book
 
     def colab_url(self, stem: str, book: str | None = None) -> str:

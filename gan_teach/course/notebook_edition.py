@@ -124,7 +124,7 @@ def convert_notebook(notebook: dict, stem: str, edition: Edition) -> dict:
     """The edition of one chapter (a notebook as a JSON dict; the input is not changed).
 
     The chapter is ``<edition.language.book>/<stem>.ipynb``: its texts, numbers and links are those of
-    ``edition.language`` (:meth:`Edition.from_repository` reads the book of one language).
+    ``edition.language`` (:meth:`~gan_teach.course.myst_markdown.Edition.from_repository` reads the book of one language).
 
     Raises:
         MystLeftError: the chapter uses markup the edition cannot convert, a solution never ends, or a
