@@ -512,7 +512,7 @@ def test_markup_the_edition_cannot_convert_is_refused(edition):
 
 def test_the_chinese_edition_refuses_what_it_cannot_name(edition_zh):
     """A kind without a Chinese name in the table, or a language without a table, is an error that says where to add it."""
-    from gan_teach.course.myst_markdown import LANGUAGES
+    from gan_teach.course.edition import LANGUAGES
 
     chapter = {
         "cells": [

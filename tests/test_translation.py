@@ -19,15 +19,21 @@ from pathlib import Path
 import pytest
 import yaml
 
+from gan_teach.course.glossary_lint import (
+    glossary_terms,
+    prose_of,
+    term_problems,
+)
 from gan_teach.course.translation import (
     cell_sources,
     code_differences,
-    glossary_terms,
     markup_differences,
     markup_items,
-    prose_of,
+)
+from gan_teach.course.translation_records import (
+    page_staleness,
     staleness,
-    term_problems,
+    stamp_translation,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -188,7 +194,6 @@ def test_chinese_notebook_is_in_step_with_the_english(path):
 
 
 def test_staleness_catches_a_changed_english_code_cell_and_sentence():
-    from gan_teach.course.translation import stamp_translation
 
     english = {
         "cells": [
@@ -344,7 +349,6 @@ def test_the_language_switch_links_each_page_to_its_twin_relatively():
 
 @pytest.mark.parametrize("path", CHINESE_PAGES, ids=lambda path: path.stem)
 def test_chinese_markdown_page_is_in_step_with_the_english(path):
-    from gan_teach.course.translation import page_staleness
 
     problems = page_staleness(
         (BOOK / path.name).read_text(encoding="utf-8"),

@@ -181,8 +181,10 @@ def test_web_generator_round_trips_weights_and_forward_pass(
     got = _numpy_forward(
         payload, z.numpy(), labels.numpy() if labels is not None else None
     )
+    # float32 sums in another order (NumPy's here, the page's in JavaScript) differ from PyTorch's by up to
+    # about 1e-5 on these [-1, 1] outputs (1.09e-5 the worst of 30 random generators); a pixel is 1/255
     assert (
-        got.shape == expected.shape and np.abs(got - expected).max() < 1e-5
+        got.shape == expected.shape and np.abs(got - expected).max() < 5e-5
     )
     assert not np.array_equal(
         expected[0], expected[1]

@@ -23,8 +23,8 @@ The repository's address is read from ``_config.yml`` (``repository.url``), the 
 The Chinese edition (``book/zh/x.ipynb``, built with ``_config.zh.yml`` and ``_toc.zh.yml``) is converted
 the same way into ``notebooks/book/zh/x.ipynb``, with its numbers, titles and paths, and every text written
 above in Chinese ("练习 5.1（标题）", "练习 5.1 的解答", "参考文献"...): the words of each language are one
-:class:`~gan_teach.course.myst_markdown.EditionLanguage` in
-:data:`~gan_teach.course.myst_markdown.LANGUAGES`. A page not translated yet is linked in English.
+:class:`~gan_teach.course.edition.EditionLanguage` in
+:data:`~gan_teach.course.edition.LANGUAGES`. A page not translated yet is linked in English.
 """
 
 from __future__ import annotations
@@ -37,15 +37,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .myst_markdown import (
+from .edition import (
     EDITION_FOLDER,
     LANGUAGES,
     Edition,
     MystLeftError,
     cell_text,
-    citation_label,
-    convert_markdown,
 )
+from .myst_markdown import citation_label, convert_markdown
 
 __all__ = [
     "Edition",
@@ -124,7 +123,7 @@ def convert_notebook(notebook: dict, stem: str, edition: Edition) -> dict:
     """The edition of one chapter (a notebook as a JSON dict; the input is not changed).
 
     The chapter is ``<edition.language.book>/<stem>.ipynb``: its texts, numbers and links are those of
-    ``edition.language`` (:meth:`~gan_teach.course.myst_markdown.Edition.from_repository` reads the book of one language).
+    ``edition.language`` (:meth:`~gan_teach.course.edition.Edition.from_repository` reads the book of one language).
 
     Raises:
         MystLeftError: the chapter uses markup the edition cannot convert, a solution never ends, or a
@@ -365,7 +364,7 @@ def make_notebook_edition(
     Args:
         root: the repository.
         out: the folder of the edition.
-        languages: the keys of :data:`~gan_teach.course.myst_markdown.LANGUAGES` to write; a language whose folder (``book/zh``) does not
+        languages: the keys of :data:`~gan_teach.course.edition.LANGUAGES` to write; a language whose folder (``book/zh``) does not
             exist is skipped.
 
     Returns:
@@ -378,7 +377,7 @@ def make_notebook_edition(
     if unknown:  # before anything is written
         raise ValueError(
             f"the notebook edition has no language {unknown[0]!r}; it knows "
-            f"{', '.join(LANGUAGES)} (LANGUAGES in gan_teach/course/myst_markdown.py)"
+            f"{', '.join(LANGUAGES)} (LANGUAGES in gan_teach/course/edition.py)"
         )
     written: dict[str, Path] = {}
     for code in languages:

@@ -11,7 +11,6 @@ folder.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import posixpath
 import re
@@ -20,24 +19,17 @@ import tokenize
 from typing import Any
 
 from .extraction import as_python
+from .glossary_lint import glossary_terms, prose_of, term_problems
+from .translation_records import stamp_page, stamp_translation
 
 __all__ = [
+    "CHINESE_ONLY_TAG",
     "cell_sources",
     "code_tokens",
     "code_differences",
     "markup_items",
     "markup_differences",
-    "english_fingerprints",
-    "stamp_translation",
-    "staleness",
-    "glossary_terms",
-    "prose_of",
-    "term_problems",
-    "FORBIDDEN_TERMS",
-    "CHINESE_ONLY_TAG",
-    "page_record",
-    "stamp_page",
-    "page_staleness",
+    "main",
 ]
 
 # Tokens that carry layout or commentary only: a translation may add, drop or reflow them.
@@ -314,255 +306,6 @@ def markup_differences(
                 + ("" if missing or extra else " (an item's count differs)")
             )
     return differences
-
-
-def english_fingerprints(english: dict[str, Any]) -> dict[str, str]:
-    """What a translation was made from: the code's fingerprint (its syntax trees, as the stored outputs'
-    stamp computes it: comments and layout do not count) and a SHA-256 of the prose (every markdown cell's
-    text, in order: a changed number or sentence counts)."""
-    from .stored_outputs import code_fingerprint
-
-    prose = hashlib.sha256()
-    for index, (kind, source) in enumerate(cell_sources(english)):
-        if kind == "markdown":
-            prose.update(f"cell {index}\n{source}\n".encode())
-    return {
-        "code_sha256": code_fingerprint(english),
-        "prose_sha256": prose.hexdigest(),
-    }
-
-
-def stamp_translation(
-    chinese: dict[str, Any],
-    english: dict[str, Any],
-    english_path: str,
-    commit: str,
-) -> None:
-    """Record in ``chinese``'s metadata which English notebook, at which commit, it translates."""
-    chinese.setdefault("metadata", {}).setdefault("gan_teach", {})[
-        "translation"
-    ] = {
-        "language": "zh-CN",
-        "english": english_path,
-        "english_commit": commit,
-        **english_fingerprints(english),
-    }
-
-
-def staleness(
-    english: dict[str, Any], chinese: dict[str, Any]
-) -> list[str]:
-    """Why the Chinese notebook no longer translates the English one as it is now: empty when it does."""
-    record = (
-        chinese.get("metadata", {}).get("gan_teach", {}).get("translation")
-    )
-    if not isinstance(record, dict):
-        return [
-            "no translation record (metadata gan_teach.translation): stamp it with the English commit it translates"
-        ]
-    now = english_fingerprints(english)
-    commit = record.get("english_commit", "?")
-    path = record.get("english", "the English notebook")
-    problems = []
-    if record.get("code_sha256") != now["code_sha256"]:
-        problems.append(
-            f"the English code changed after {commit[:10]}: carry the change over "
-            f"(git diff {commit[:10]} -- {path}) and re-stamp"
-        )
-    if record.get("prose_sha256") != now["prose_sha256"]:
-        problems.append(
-            f"the English prose changed after {commit[:10]}: translate the change "
-            f"(git diff {commit[:10]} -- {path}) and re-stamp"
-        )
-    return problems
-
-
-# Translations of glossary terms that the Chinese edition does not use (the glossary's own term in brackets):
-# synonyms that a reader would take for a different concept, or common mistranslations.
-FORBIDDEN_TERMS = {
-    "鉴别器": "判别器",
-    "辨别器": "判别器",
-    "生成式对抗网络": "生成对抗网络",
-    "对抗生成网络": "生成对抗网络",
-    "模式坍塌": "模式崩溃",
-    "模式坍缩": "模式崩溃",
-    "模型崩溃": "模式崩溃",
-    "批量归一化": "批归一化",
-    "批标准化": "批归一化",
-    "反卷积": "转置卷积 (a transposed convolution is not the inverse of a convolution)",
-    "纳什平衡": "纳什均衡",
-    "潜空间": "潜在空间",
-    "隐向量": "噪声向量 or 潜在向量",
-    "瓦瑟斯坦因": "瓦瑟斯坦距离",
-    "沃瑟斯坦": "瓦瑟斯坦距离",
-    "梯度消失惩罚": "梯度惩罚",
-}
-_CJK = r"\u4e00-\u9fff"
-_GLOSSARY_ENTRY = re.compile(
-    r"^(\S[^\n]*?) \(([^()]*[" + _CJK + r"][^()]*)\)$", re.M
-)
-
-
-def glossary_terms(glossary: str) -> dict[str, tuple[str, ...]]:
-    """The glossary's Chinese terms, each with the English names that may gloss it.
-
-    Read from the headings of the English glossary's ``{glossary}`` block (``Generator (生成器)``); where an
-    entry gives several Chinese terms (``噪声向量, 随机噪声``) each is a term, and a Latin abbreviation in the
-    brackets (``GAN``) is one more English name. Terms that are not purely Chinese (``WGAN 的判别器``,
-    ``JS 散度``) are kept, but the first-use rule checks only Chinese words: a mixed term counts as a longer
-    term that holds a shorter one (判别器 inside WGAN 的判别器 is not its first use).
-
-    >>> glossary_terms("Generator (生成器)\\n  The network.\\nGenerative adversarial network (GAN, 生成对抗网络)\\n  Two.")
-    {'生成器': ('Generator',), '生成对抗网络': ('Generative adversarial network', 'GAN')}
-    """
-    terms = {}
-    for english, bracket in _GLOSSARY_ENTRY.findall(glossary):
-        if english.startswith(
-            "#"
-        ):  # the page's title, "# Glossary (术语表)", is not an entry
-            continue
-        items = [item.strip() for item in bracket.split(",")]
-        names = tuple(name.strip() for name in english.split(", ")) + tuple(
-            item for item in items if re.fullmatch(r"[A-Za-z][\w-]*", item)
-        )
-        for term in items:
-            if re.search(f"[{_CJK}]", term):
-                terms[term] = names
-    return terms
-
-
-def prose_of(markdown: str) -> str:
-    """A markdown cell's running text: without code blocks, inline code, math, directives' option lines,
-    headings, HTML tags and link targets (what a reader reads as sentences)."""
-    text = re.sub(
-        r"^(`{3,}|:{3,}).*?^\1[ \t]*$", "", markdown, flags=re.M | re.S
-    )
-    text = re.sub(r"\$\$.+?\$\$", " ", text, flags=re.S)
-    text = re.sub(r"(?<!\\)\$.+?(?<!\\)\$", " ", text, flags=re.S)
-    text = re.sub(r"``.*?``|`[^`]*`", " ", text)
-    text = re.sub(
-        r"^#+ .*$|^[ \t]*:[\w-]+:.*$|^\([\w.:-]+\)=$", " ", text, flags=re.M
-    )
-    text = re.sub(r"<[^>]+>|\]\([^)]*\)", " ", text)
-    return text
-
-
-# Glossary terms that are also everyday words (分数 is a score but also a fraction; 记忆 any memory): the
-# first-use rule would flag ordinary sentences.
-_EVERYDAY_WORDS = {"分数", "记忆", "幻觉"}
-
-
-def term_problems(
-    prose: str, terms: dict[str, tuple[str, ...]]
-) -> list[str]:
-    """The glossary rules, on one page's running text (:func:`prose_of` of its markdown, joined):
-
-    - no term of :data:`FORBIDDEN_TERMS` (each has the glossary's term to use instead);
-    - each glossary term the page uses is glossed with its English at its first use: in brackets after it,
-      生成器（generator）, or beside it (logit（对数几率）); a use inside a longer glossary term (最优判别器,
-      which is glossed itself) does not count as the first.
-
-    >>> terms = {"生成器": ("Generator",), "判别器": ("Discriminator",), "最优判别器": ("Optimal discriminator",)}
-    >>> term_problems("**生成器**（generator）把噪声变成样本；最优判别器（optimal discriminator）……判别器（discriminator）", terms)
-    []
-    >>> term_problems("生成器把噪声变成样本。" + "后文" * 30 + "生成器（generator）", terms)
-    ['生成器: first used without its English beside it: …生成器把噪声变成样…; write 生成器（generator）']
-    >>> term_problems("鉴别器", terms)
-    ['鉴别器: use 判别器']
-    """
-    problems = [
-        f"{wrong}: use {right}"
-        for wrong, right in FORBIDDEN_TERMS.items()
-        if wrong in prose
-    ]
-    for term, english in terms.items():
-        if term in _EVERYDAY_WORDS or not re.fullmatch(f"[{_CJK}]+", term):
-            continue  # a mixed term (WGAN 的判别器) only counts as a longer term that holds a shorter one
-        containing = [
-            other for other in terms if other != term and term in other
-        ]
-        for match in re.finditer(re.escape(term), prose):
-            start, end = match.span()
-            if any(
-                prose.startswith(other, position)
-                for other in containing
-                for position in range(
-                    max(0, start - len(other) + 1), start + 1
-                )
-                if position + len(other) >= end
-            ):
-                continue  # part of a longer term
-            nearby = prose[max(0, start - 40) : end + 40].lower()
-            if not any(
-                name.split()[0].lower() in nearby for name in english
-            ):
-                name = english[0]
-                problems.append(
-                    f"{term}: first used without its English beside it: …{prose[max(0, start - 6) : end + 6]}…; "
-                    f"write {term}（{name if name.isupper() else name[0].lower() + name[1:]}）"
-                )
-            break
-    return problems
-
-
-_PAGE_RECORD = re.compile(
-    r"\A<!-- gan-teach translation: (\{.*?\}) -->\n", re.S
-)
-
-
-def page_record(chinese_page: str) -> dict[str, str] | None:
-    """The translation record of a Chinese Markdown page: the HTML comment on its first line (a reader never
-    sees it), or ``None``."""
-    import json
-
-    match = _PAGE_RECORD.match(chinese_page)
-    return json.loads(match.group(1)) if match else None
-
-
-def stamp_page(
-    chinese_page: str, english_page: str, english_path: str, commit: str
-) -> str:
-    """The Chinese Markdown page with its record (first line) saying which English page, at which commit and
-    with which text, it translates.
-
-    >>> page = stamp_page("# 术语表\\n", "# Glossary\\n", "book/glossary.md", "0" * 40)
-    >>> page_record(page)["english"], page.splitlines()[1]
-    ('book/glossary.md', '# 术语表')
-    >>> page_staleness("# Glossary\\n", page), page_staleness("# Glossary, changed\\n", page) != []
-    ([], True)
-    """
-    import json
-
-    record = {
-        "language": "zh-CN",
-        "english": english_path,
-        "english_commit": commit,
-        "prose_sha256": hashlib.sha256(english_page.encode()).hexdigest(),
-    }
-    body = _PAGE_RECORD.sub("", chinese_page, count=1)
-    return (
-        f"<!-- gan-teach translation: {json.dumps(record, ensure_ascii=False)} -->\n"
-        + body
-    )
-
-
-def page_staleness(english_page: str, chinese_page: str) -> list[str]:
-    """Why a Chinese Markdown page no longer translates its English twin as it is now: empty when it does."""
-    record = page_record(chinese_page)
-    if record is None:
-        return [
-            "no translation record (its first line, <!-- gan-teach translation: {...} -->): stamp it"
-        ]
-    if (
-        record.get("prose_sha256")
-        != hashlib.sha256(english_page.encode()).hexdigest()
-    ):
-        commit = record.get("english_commit", "?")[:10]
-        return [
-            f"the English page changed after {commit}: translate the change "
-            f"(git diff {commit} -- {record.get('english')}) and re-stamp"
-        ]
-    return []
 
 
 def main(argv: list[str] | None = None) -> int:
