@@ -34,11 +34,11 @@ __all__ = [
 EDITION_FOLDER = "notebooks"
 #: Where Colab opens notebooks from GitHub.
 COLAB = "https://colab.research.google.com/github"
-#: A MyST directive's opening fence, ```` ```{name} argument ```` (or ``:::``), with its name and argument.
+#: A MyST directive's opening fence (three or more backticks or colons, then ``{name}`` and its argument).
 FENCE = re.compile(
     r"^(?P<fence>`{3,}|:{3,})\{(?P<name>[\w:-]+)\}[ \t]*(?P<argument>.*?)[ \t]*$"
 )
-#: A directive's option line, ``:key: value``.
+#: A directive's option line, a key between colons and its value.
 OPTION = re.compile(r"^:(?P<key>[\w-]+):[ \t]*(?P<value>.*?)[ \t]*$")
 #: A display equation's opening line with its label, ``$$ (label)``.
 LABELLED_MATH = re.compile(r"^\$\$[ \t]*\((?P<label>[^)\s]+)\)[ \t]*$")

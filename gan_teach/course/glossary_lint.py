@@ -12,8 +12,8 @@ import re
 
 __all__ = ["FORBIDDEN_TERMS", "glossary_terms", "prose_of", "term_problems"]
 
-# Translations of glossary terms that the Chinese edition does not use (the glossary's own term in brackets):
-# synonyms that a reader would take for a different concept, or common mistranslations.
+#: Translations of glossary terms that the Chinese edition does not use, each mapped to the glossary's own
+#: term; synonyms that a reader would take for a different concept, or common mistranslations.
 FORBIDDEN_TERMS = {
     "鉴别器": "判别器",
     "辨别器": "判别器",

@@ -67,7 +67,7 @@ _KEPT_ARGUMENTS = {
 
 
 #: The tag of a markdown cell that only the Chinese edition has (the preface's notes for readers in mainland
-#: China): the comparisons with the English twin leave such cells out.
+#: China); the comparisons with the English twin leave such cells out.
 CHINESE_ONLY_TAG = "zh-only"
 
 
