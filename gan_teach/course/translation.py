@@ -316,7 +316,6 @@ def main(argv: list[str] | None = None) -> int:
     tests/test_translation.py's staleness test compares with."""
     import argparse
     import json
-    import subprocess
     from pathlib import Path
 
     parser = argparse.ArgumentParser(description=main.__doc__)
@@ -359,24 +358,11 @@ def main(argv: list[str] | None = None) -> int:
     if differences:
         return 1
     if args.stamp:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=args.english.parent,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        english_path = args.english.resolve().relative_to(
-            Path(
-                subprocess.run(
-                    ["git", "rev-parse", "--show-toplevel"],
-                    cwd=args.english.parent,
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                ).stdout.strip()
-            ).resolve()
-        )
+        commit = _git(args.english.parent, "rev-parse", "HEAD")
+        top = Path(
+            _git(args.english.parent, "rev-parse", "--show-toplevel")
+        ).resolve()
+        english_path = args.english.resolve().relative_to(top)
         stamp_translation(chinese, english, english_path.as_posix(), commit)
         if not any(cell.get("outputs") for cell in chinese["cells"]):
             # an execution stamp copied with the English metadata would vouch for outputs it never made
