@@ -1,11 +1,11 @@
 """Denoising diffusion (DDPM, Ho et al. 2020): schedule, noising, loss, samplers.
 
 A diffusion model learns to undo a fixed noising process. The *forward*
-process adds a little Gaussian noise at each of ``T`` steps,
+process adds a little Gaussian noise at each of ``T`` steps::
 
     q(x_t | x_{t-1}) = N(sqrt(alpha_t) x_{t-1}, beta_t I),  alpha_t = 1 - beta_t,
 
-and because a sum of Gaussians is Gaussian, any step has a closed form:
+and because a sum of Gaussians is Gaussian, any step has a closed form::
 
     q(x_t | x_0) = N(sqrt(alpha_bar_t) x_0, (1 - alpha_bar_t) I),
     alpha_bar_t = alpha_1 * alpha_2 * ... * alpha_t.
@@ -289,7 +289,7 @@ class GaussianNoiseOracle(nn.Module):
     """The best possible noise predictor when the data are N(mean, std^2 I).
 
     Then ``x_t`` is Gaussian too, and the noise's conditional mean is
-    known in closed form (a Gaussian regression):
+    known in closed form (a Gaussian regression)::
 
         E[epsilon | x_t] = sqrt(1 - ab) (x_t - sqrt(ab) mean)
                            / (ab std^2 + 1 - ab),   ab = alpha_bar_t.
