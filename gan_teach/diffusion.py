@@ -434,6 +434,13 @@ def ddim_sample(
     ``x_s = sqrt(ab_s) x0 + sqrt(1 - ab_s) eps``. Same trained network,
     ``sampling_steps`` passes instead of T.
 
+    Clamp ``x0`` (``clip``) to the data's range: the first step divides
+    the network's error by ``sqrt(alpha_bar)`` at ``T - 1``, about 5e-5
+    for the cosine schedule at T = 1000, and a deterministic sampler
+    never corrects it. On the ring, after 30 s of training, DDIM with 10
+    steps covered 0 of 8 modes unclamped and 8 of 8 clamped to [-3, 3]
+    (measured; DDPM's noisy steps recover on their own).
+
     Args:
         denoiser: the noise predictor.
         schedule: the schedule it was trained with.

@@ -175,6 +175,8 @@ class DiffusionRun:
         step: optimizer updates done.
         train_seconds: wall time spent in the training loop.
         history: ``{"step": [...], "loss": [...]}``, one entry per update.
+        clip: the largest absolute value in the training data (1 for
+            images in [-1, 1]); pass it as the samplers' ``clip``.
     """
 
     config: DiffusionConfig
@@ -186,6 +188,7 @@ class DiffusionRun:
     history: dict[str, list[float]] = field(
         default_factory=lambda: {"step": [], "loss": []}
     )
+    clip: float | None = None
 
     @property
     def sampling_denoiser(self) -> nn.Module:
@@ -249,6 +252,7 @@ def train_diffusion(
             else None
         ),
         schedule=noise_schedule(config.num_timesteps, config.schedule),
+        clip=float(data.abs().max()),  # the box the data live in
     )
     optimizer = torch.optim.Adam(denoiser.parameters(), lr=config.lr)
     sampler = epoch_sampler(data, config.seed)
