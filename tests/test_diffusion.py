@@ -174,7 +174,8 @@ def test_short_training_on_the_ring_covers_most_modes():
     metrics = toy_metrics(result.samples, "ring")
     assert metrics["modes_covered"] >= 7
     assert metrics["high_quality_share"] >= 0.6
-    # the same network, 10 passes instead of 1000, x0 clamped to the data
+    # The same network, 10 passes instead of 1000. Measured for seed 0:
+    # 0 of 8 modes, 2 % high quality; clamped to the data, 8 and 81 %.
     assert run.clip == pytest.approx(2.0, abs=0.1)
     few = ddim_sample(run.sampling_denoiser, run.schedule, 2000, 10, seed=1)
     clamped = ddim_sample(
@@ -182,9 +183,6 @@ def test_short_training_on_the_ring_covers_most_modes():
     )
     few_metrics = toy_metrics(few.samples, "ring")
     clamped_metrics = toy_metrics(clamped.samples, "ring")
-    print(
-        "ddpm", metrics, "ddim10", few_metrics, "clamped", clamped_metrics
-    )
     assert clamped_metrics["modes_covered"] >= 7
     assert (
         clamped_metrics["high_quality_share"]
