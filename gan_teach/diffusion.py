@@ -76,12 +76,12 @@ class NoiseSchedule:
 
     @property
     def alphas(self) -> torch.Tensor:
-        """``(T,)``: ``alpha_t = 1 - beta_t``, the signal kept by a step."""
+        """The signal each step keeps, ``alpha_t = 1 - beta_t``, ``(T,)``."""
         return 1.0 - self.betas
 
     @property
     def alpha_bars(self) -> torch.Tensor:
-        """``(T,)``: ``alpha_bar_t``, the signal's share of variance at t.
+        """The signal's share of the variance at each step, ``(T,)``.
 
         Decreasing from near 1 (``t = 0``) to near 0 (``t = T - 1``).
         """

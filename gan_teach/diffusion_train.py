@@ -192,7 +192,7 @@ class DiffusionRun:
 
     @property
     def sampling_denoiser(self) -> nn.Module:
-        """The network to sample from: the EMA copy if there is one."""
+        """The network to sample from, the EMA copy if there is one."""
         if self.ema_denoiser is not None:
             return self.ema_denoiser
         return self.denoiser
