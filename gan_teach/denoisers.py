@@ -184,8 +184,11 @@ class UNetDenoiser(nn.Module):
     Two resolutions down and back up (28 -> 14 -> 7 -> 14 -> 28 for
     MNIST), each joined to its mirror by a skip connection, a residual
     block at each level, the time added in every block. About 0.5 M
-    parameters at ``base_channels=32``: far smaller than Ho et al.'s
-    35.7 M, sized for a CPU.
+    parameters at ``base_channels=32``, far smaller than Ho et al.'s
+    35.7 M, yet 0.25 GFLOP per image per pass: 65 times the 28x28 DCGAN
+    generator at width 32 (0.0038 GFLOP, both counted by
+    ``torch.utils.flop_counter``), before multiplying by the sampler's
+    passes. ``base_channels=16`` costs a quarter (0.062 GFLOP).
 
     Args:
         channels: image channels (1 for MNIST).
