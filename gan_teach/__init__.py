@@ -5,7 +5,8 @@ The chapters import from here; they never redefine what is here. Three layers, i
 way (a test keeps it so):
 
 - the core, at the top of this package: what ``gan-teach train`` needs (config, data, models,
-  losses, state, train, engine, checkpoints, metrics, pretrained, utils) and the plots
+  losses, state, train, engine, checkpoints, metrics, pretrained, utils), a tiny
+  diffusion model (diffusion, denoisers, diffusion_train) and the plots
   (viz, curves, animation), all re-exported here;
 - :mod:`gan_teach.instruments`: the tools the chapters teach with (the lab, latent space,
   failures, mistakes, theory, inpainting, forensics), built on the core;
@@ -39,6 +40,14 @@ from .data import (
     resolve_data_root,
     toy_distribution,
 )
+from .denoisers import MLPDenoiser, UNetDenoiser
+from .diffusion import (
+    ddim_sample,
+    ddpm_sample,
+    diffusion_loss,
+    noise_schedule,
+)
+from .diffusion_train import DiffusionConfig, DiffusionRun, train_diffusion
 from .diversity import diversity_floor, diversity_metrics
 from .engine import TrainingDivergedError
 from .losses import LOSSES, GANLoss, get_loss, gradient_penalty, r1_penalty
@@ -103,6 +112,15 @@ __all__ = [
     "toy_metrics",
     "fid_between_test_halves",
     "held_out_indices",
+    "MLPDenoiser",
+    "UNetDenoiser",
+    "ddim_sample",
+    "ddpm_sample",
+    "diffusion_loss",
+    "noise_schedule",
+    "DiffusionConfig",
+    "DiffusionRun",
+    "train_diffusion",
     "diversity_floor",
     "diversity_metrics",
     "DCGANDiscriminator",
