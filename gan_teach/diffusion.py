@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .utils import evaluating
+from .utils import evaluating, is_positive_int
 
 __all__ = [
     "SCHEDULES",
@@ -113,11 +113,7 @@ def noise_schedule(
     >>> noise_schedule(1000, "linear").betas[[0, -1]].tolist()
     [0.0001, 0.02]
     """
-    if (
-        isinstance(num_steps, bool)
-        or not isinstance(num_steps, int)
-        or num_steps < 1
-    ):
+    if not is_positive_int(num_steps):
         raise ValueError(
             f"num_steps must be a positive integer (T, e.g. 1000), got "
             f"{num_steps!r}"
@@ -354,11 +350,7 @@ def ddim_timesteps(num_steps: int, sampling_steps: int) -> torch.Tensor:
     >>> ddim_timesteps(1000, 4).tolist()
     [249, 499, 749, 999]
     """
-    if (
-        isinstance(sampling_steps, bool)
-        or not isinstance(sampling_steps, int)
-        or not 1 <= sampling_steps <= num_steps
-    ):
+    if not is_positive_int(sampling_steps) or sampling_steps > num_steps:
         raise ValueError(
             f"sampling_steps must be an integer from 1 to T = {num_steps}, "
             f"got {sampling_steps!r}"
@@ -483,11 +475,7 @@ def _sample(
         ("num_samples", num_samples),
         ("batch_size", batch_size),
     ):
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int)
-            or value < 1
-        ):
+        if not is_positive_int(value):
             raise ValueError(
                 f"{name} must be a positive integer, got {value!r}"
             )

@@ -32,7 +32,12 @@ from .diffusion import (
     noise_schedule,
 )
 from .engine import epoch_batches, epoch_sampler, update_ema
-from .utils import MAX_SEED, get_device, seed_everything
+from .utils import (
+    MAX_SEED,
+    get_device,
+    is_positive_int,
+    seed_everything,
+)
 
 __all__ = [
     "DIFFUSION_MODELS",
@@ -123,11 +128,7 @@ class DiffusionConfig:
             )
         for name in ("width", "num_timesteps", "steps", "batch_size"):
             value = getattr(self, name)
-            if value is not None and (
-                isinstance(value, bool)
-                or not isinstance(value, int)
-                or value < 1
-            ):
+            if value is not None and not is_positive_int(value):
                 raise ValueError(
                     f"{name} must be a positive integer, got {value!r}"
                 )
@@ -235,7 +236,7 @@ def train_diffusion(
             are fewer examples than one batch.
     """
     config = config.resolve()
-    if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+    if not is_positive_int(every):
         raise ValueError(f"every must be a positive integer, got {every!r}")
     seed_everything(config.seed)
     device = get_device(config.device)

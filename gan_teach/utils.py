@@ -25,6 +25,19 @@ __all__ = [
 MAX_SEED = 2**64
 
 
+def is_positive_int(value: object) -> bool:
+    """An ``int`` of at least 1 and not a ``bool`` (``True`` is an int to Python): a count.
+
+    >>> is_positive_int(3), is_positive_int(0), is_positive_int(True), is_positive_int(2.0)
+    (True, False, False, False)
+    """
+    return (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and value >= 1
+    )
+
+
 def seed_everything(seed: int) -> None:
     """Seed Python's ``random``, NumPy and PyTorch (CPU and every CUDA device).
 
