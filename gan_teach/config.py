@@ -65,6 +65,7 @@ class TrainConfig:
     beta2: float | None = None  # Adam's second beta: 0.999, 0.9 for WGAN-GP
     d_steps: int | None = None  # discriminator updates per generator update (k in Algorithm 1)
     lr_decay: bool | None = None  # decay both learning rates linearly to 0 over the run (lets the game settle)
+    lr_decay_start_epoch: int = 0  # with lr_decay, the rates hold until this epoch (0-based), then fall linearly to 0
     discriminator_norm: str | None = None  # normalisation in the DCGAN discriminator: batch (DCGAN's), layer or none
     spectral_norm: bool = False  # spectral normalisation in every discriminator layer
     r1_gamma: float = 0.0  # weight of the R1 penalty on real data (adds gamma/2 * E|grad D(x)|^2); 0: off
@@ -246,6 +247,19 @@ class TrainConfig:
             raise ValueError(
                 "r1_start_epoch must be a non-negative integer, got "
                 f"{self.r1_start_epoch!r}"
+            )
+        if (
+            not _is_int(self.lr_decay_start_epoch)
+            or self.lr_decay_start_epoch < 0
+        ):
+            raise ValueError(
+                "lr_decay_start_epoch must be a non-negative integer, got "
+                f"{self.lr_decay_start_epoch!r}"
+            )
+        if self.lr_decay_start_epoch and not self.lr_decay:
+            raise ValueError(
+                f"lr_decay_start_epoch={self.lr_decay_start_epoch} says when the decay starts, but "
+                "lr_decay is off: add lr_decay=True (--lr-decay), or leave the start at 0"
             )
         if not 0 <= self.ema_decay < 1:
             raise ValueError(

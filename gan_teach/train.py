@@ -215,6 +215,13 @@ def train(
         if config.steps is not None
         else config.epochs * steps_per_epoch
     )
+    decay_start_step = config.lr_decay_start_epoch * steps_per_epoch
+    if config.lr_decay and decay_start_step >= total_steps:
+        raise ValueError(
+            f"lr_decay_start_epoch={config.lr_decay_start_epoch} starts the decay at step "
+            f"{decay_start_step}, but the run ends at step {total_steps}: start it earlier "
+            "or train longer"
+        )
 
     writer = rank() == 0 and out_dir is not None
     checkpoint_path = (
@@ -256,8 +263,12 @@ def train(
             )  # (steps, k, B)
             for indices in batches[state.epoch_step :]:
                 if config.lr_decay:
+                    # Full rates until decay_start_step, then a straight line down to 0 at total_steps.
+                    decayed = max(state.step - decay_start_step, 0)
                     set_learning_rates(
-                        state, fraction=1 - state.step / total_steps
+                        state,
+                        fraction=1
+                        - decayed / (total_steps - decay_start_step),
                     )
                 label_batches = (
                     [labels[i] for i in indices]

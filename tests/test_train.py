@@ -175,6 +175,46 @@ def test_linear_learning_rate_decay():
     )
 
 
+def test_learning_rate_decay_can_start_late():
+    """--lr-decay-start-epoch E: constant rates for E epochs, then a straight line to 0 at the end."""
+    seen = []
+    config = TrainConfig(
+        **TINY,
+        epochs=4,
+        lr_decay=True,
+        lr_decay_start_epoch=2,
+        lr_generator=1e-3,
+    )  # 4 steps an epoch: constant for steps 0-7, then 8 steps of decay
+    state = create_state(config)
+    original = state.generator_optimizer.step
+
+    def record_step(*args, **kwargs):
+        seen.append(state.generator_optimizer.param_groups[0]["lr"])
+        return original(*args, **kwargs)
+
+    state.generator_optimizer.step = record_step
+    train(state=state, data=load_toy("ring", 32 * 4), progress=False)
+    assert seen == pytest.approx(
+        [1e-3] * 8 + [1e-3 * (1 - step / 8) for step in range(8)]
+    )
+    with pytest.raises(ValueError, match="lr_decay is off"):
+        TrainConfig(
+            **TINY, epochs=4, lr_decay=False, lr_decay_start_epoch=2
+        ).resolve()
+    with pytest.raises(ValueError, match="non-negative integer"):
+        TrainConfig(
+            **TINY, epochs=4, lr_decay=True, lr_decay_start_epoch=-1
+        ).resolve()
+    with pytest.raises(ValueError, match="train longer"):
+        train(
+            TrainConfig(
+                **TINY, epochs=2, lr_decay=True, lr_decay_start_epoch=2
+            ),
+            data=load_toy("ring", 32 * 4),
+            progress=False,
+        )
+
+
 def test_ring_recipe_settings():
     recipe = TrainConfig(dataset="ring").resolve()
     assert (
