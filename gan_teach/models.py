@@ -196,10 +196,13 @@ def _append_minibatch_std(features: torch.Tensor) -> torch.Tensor:
     """Append how varied the batch is, one number shared by all examples (Karras et al. 2018).
 
     A collapsed generator makes batches with almost no variation, which the discriminator can then
-    see and punish: ``(N, F) -> (N, F + 1)``.
+    see and punish: ``(N, F) -> (N, F + 1)``. The square root is of the variance plus 1e-8, as in
+    Karras et al.: a feature that is the same for the whole batch (the blank border of every real
+    digit) has standard deviation 0, where the square root's slope is infinite, and R1's second
+    derivative through it would be NaN.
     """
     spread = (
-        features.std(dim=0, unbiased=False).mean()
+        features.var(dim=0, unbiased=False).add(1e-8).sqrt().mean()
         if len(features) > 1
         else features.new_zeros(())
     )

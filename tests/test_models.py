@@ -103,10 +103,30 @@ def test_minibatch_std_sees_collapse():
         )
     collapsed = discriminator(torch.ones(8, 2))
     varied = discriminator(torch.randn(8, 2) * 3)
+    # a collapsed batch's spread is the square root of the 1e-8 added to its variance
     assert torch.allclose(
-        collapsed, torch.zeros(8) + discriminator.classify.bias
+        collapsed, discriminator.classify.bias + 1e-4, atol=1e-7
     )
     assert (varied > collapsed).all()
+
+
+def test_r1_through_the_minibatch_spread_stays_finite():
+    """A feature shared by the whole batch (every digit's blank border) has spread 0: R1's second
+    derivative through a plain standard deviation there is NaN, through sqrt(var + 1e-8) it is finite."""
+    from gan_teach.losses import r1_penalty
+
+    torch.manual_seed(0)
+    discriminator = DCGANDiscriminator(base_channels=8, minibatch_std=True)
+    real = -torch.ones(16, 1, 28, 28)  # (16, 1, 28, 28): a blank border ...
+    real[:, :, 8:20, 8:20] = torch.rand(16, 1, 12, 12)  # ... around varied strokes
+    penalty = r1_penalty(discriminator, real)
+    penalty.backward()
+    assert torch.isfinite(penalty)
+    assert all(
+        torch.isfinite(parameter.grad).all()
+        for parameter in discriminator.parameters()
+        if parameter.grad is not None
+    )
 
 
 def test_layer_norm_critic_treats_examples_independently():
