@@ -211,3 +211,32 @@ def test_a_damaged_model_card_file_says_which_file_and_to_reinstall(
     (mine / "pretrained.json").write_text("{")
     with pytest.raises(DamagedFileError, match="move it away"):
         available(mine)
+
+
+def test_the_rebuild_script_trains_each_generator_as_its_card_says():
+    """scripts/train_pretrained.sh is how a reader rebuilds the shipped weights: each of its
+    `train` commands must give the configuration on that generator's card."""
+    import shlex
+    from pathlib import Path
+
+    from gan_teach.cli import build_parser
+    from gan_teach.options import MACHINE_SETTINGS, given_settings
+
+    script = (
+        Path(__file__).parents[1] / "scripts" / "train_pretrained.sh"
+    ).read_text()
+    commands = {}
+    for line in script.replace("\\\n", " ").splitlines():
+        words = shlex.split(line, comments=True)
+        if words[:2] == ["$gan_teach", "train"]:
+            out = words[words.index("--out") + 1]  # "$out/NAME"
+            commands[out.rsplit("/", 1)[1]] = words[1:]
+    assert set(commands) == set(NAMES)
+    for name, words in commands.items():
+        settings = given_settings(build_parser().parse_args(words))
+        rebuilt = TrainConfig(**settings).resolve().to_dict()
+        card = TrainConfig.from_dict(model_card(name)["config"]).resolve()
+        expected = card.to_dict()
+        for setting in MACHINE_SETTINGS:
+            rebuilt.pop(setting), expected.pop(setting)
+        assert rebuilt == expected, name
