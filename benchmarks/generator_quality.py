@@ -19,7 +19,7 @@ import torch
 
 from gan_teach import generate, load_images
 from gan_teach.checkpoints import load_checkpoint_generator
-from gan_teach.metrics import evaluate_images, load_feature_classifier
+from gan_teach.metrics import class_shares, evaluate_images
 from gan_teach.pretrained import available, load_generator, model_card
 
 
@@ -29,16 +29,6 @@ def load(source: str) -> tuple[torch.nn.Module, str]:
         return load_generator(source), model_card(source)["dataset"]
     generator, config = load_checkpoint_generator(source)
     return generator, config.dataset
-
-
-@torch.no_grad()
-def class_shares(images: torch.Tensor, dataset: str) -> torch.Tensor:
-    """The share of each class among ``images`` as the dataset's FID classifier reads them, ``(10,)``."""
-    classifier = load_feature_classifier(dataset)
-    classes = torch.cat(
-        [classifier(batch).argmax(1) for batch in images.split(1000)]
-    )  # (N,)
-    return torch.bincount(classes, minlength=10).double() / len(classes)
 
 
 def main() -> None:

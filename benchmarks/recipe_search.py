@@ -35,7 +35,7 @@ from torchvision.utils import save_image
 
 from gan_teach import TrainConfig, classifier_fid, create_state, load_images
 from gan_teach.engine import recalibrate_batch_norm, set_learning_rates
-from gan_teach.features import load_feature_classifier
+from gan_teach.metrics import class_shares
 from gan_teach.models import generate
 from gan_teach.train import train_step
 
@@ -56,20 +56,11 @@ def parse_candidate(text: str) -> tuple[str, dict]:
     return label, overrides
 
 
-def class_shares(generator: torch.nn.Module) -> list[float]:
-    """The share of each class among 10,000 samples, by the feature classifier's reading."""
-    with torch.no_grad():
-        predicted = load_feature_classifier("mnist")(
-            generate(generator, 10_000, seed=3)
-        ).argmax(1)
-    return (
-        torch.bincount(predicted, minlength=10) / len(predicted)
-    ).tolist()
-
-
 def measure(state, train_seconds: float, cpu_seconds: float) -> dict:
     """The scores of one checkpoint (see the module's docstring)."""
-    shares = class_shares(state.sampling_generator)
+    shares = class_shares(
+        state.sampling_generator, "mnist", seed=3
+    ).tolist()
     entry = {
         "train_seconds": round(train_seconds, 1),
         "cpu_seconds": round(cpu_seconds, 1),

@@ -53,6 +53,7 @@ from .engine import TrainingDivergedError
 from .losses import LOSSES, GANLoss, get_loss, gradient_penalty, r1_penalty
 from .metrics import (
     FeatureClassifier,
+    class_shares,
     classifier_fid,
     classifier_fid_floor,
     evaluate_images,
@@ -102,6 +103,7 @@ __all__ = [
     "gradient_penalty",
     "r1_penalty",
     "FeatureClassifier",
+    "class_shares",
     "classifier_fid",
     "classifier_fid_floor",
     "evaluate_images",
