@@ -362,7 +362,7 @@ def class_shares(
 
     A generator that drops a class, or makes too much of one, shows here by name, where FID only grows.
     Compare with the training set's own shares, not only with uniform: MNIST has 11.2 % ones and 9.0 %
-    fives. The classifier reads real test images right 99 % of the time (Fashion-MNIST: 91 %), so a
+    fives. The classifier reads real test images right 99 % of the time (Fashion-MNIST: 90 %), so a
     share is exact to about that; a malformed sample is still read as *some* class.
 
     Args:
