@@ -118,9 +118,8 @@ def test_r1_through_the_minibatch_spread_stays_finite():
     torch.manual_seed(0)
     discriminator = DCGANDiscriminator(base_channels=8, minibatch_std=True)
     real = -torch.ones(16, 1, 28, 28)  # (16, 1, 28, 28): a blank border ...
-    real[:, :, 8:20, 8:20] = torch.rand(
-        16, 1, 12, 12
-    )  # ... around varied strokes
+    # ... around varied strokes
+    real[:, :, 8:20, 8:20] = torch.rand(16, 1, 12, 12)
     penalty = r1_penalty(discriminator, real)
     penalty.backward()
     assert torch.isfinite(penalty)
